@@ -1,0 +1,142 @@
+"""The component model: kinds, signals, factories and the lifecycle every component follows.
+
+It mirrors the OpenTelemetry Collector's: each component type has one factory that knows its
+config dataclass (with the collector's defaults) and how to create an instance; the service
+creates each configured instance once, starts exporters before receivers and stops in reverse.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from summitcol.pdata.signal import SignalData
+    from summitcol.service.telemetry import Telemetry
+
+
+class Kind(enum.StrEnum):
+    RECEIVER = "receiver"
+    PROCESSOR = "processor"
+    EXPORTER = "exporter"
+    EXTENSION = "extension"
+
+    @property
+    def section(self) -> str:
+        """The top-level config key holding components of this kind (`receivers`, …)."""
+        return f"{self.value}s"
+
+
+class Signal(enum.StrEnum):
+    TRACES = "traces"
+    METRICS = "metrics"
+    LOGS = "logs"
+
+
+class Stability(enum.StrEnum):
+    DEVELOPMENT = "development"
+    ALPHA = "alpha"
+    BETA = "beta"
+    STABLE = "stable"
+
+
+class Consumer(Protocol):
+    """Anything that takes a batch of telemetry: a processor, an exporter, a fan-out.
+
+    `consume` returns once the data is safely handed on; it raises a ConsumerError subclass
+    when it refuses the data, and that refusal travels back to the receiver unchanged.
+    """
+
+    async def consume(self, data: SignalData) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentID:
+    """`type[/name]`, as in the collector's config."""
+
+    type: str
+    name: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.type}/{self.name}" if self.name else self.type
+
+    @classmethod
+    def parse(cls, text: str) -> ComponentID:
+        type_, _, name = text.partition("/")
+        return cls(type_.strip(), name.strip())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateSettings:
+    """What a factory gets besides the config: the component's id and the service's telemetry."""
+
+    id: ComponentID
+    telemetry: Telemetry
+    signals: frozenset[Signal] = frozenset()
+
+
+class Host(Protocol):
+    """What a started component may look up: extensions, and whether pipelines are ready."""
+
+    def extension(self, id_: ComponentID) -> Component: ...
+
+    def pipelines_ready(self) -> bool: ...
+
+
+class Component:
+    """Base lifecycle. Components override what they need."""
+
+    async def start(self, host: Host) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+class Receiver(Component):
+    """Feeds data into pipelines; it is given one consumer per signal it serves."""
+
+
+class Processor(Component):
+    """Takes data, transforms it column by column, hands it to `next_consumer`."""
+
+    next_consumer: Consumer
+
+    async def consume(self, data: SignalData) -> None:
+        raise NotImplementedError
+
+
+class Exporter(Component):
+    async def consume(self, data: SignalData) -> None:
+        raise NotImplementedError
+
+
+class Extension(Component):
+    pass
+
+
+CreateFn = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Factory:
+    """Registered under `type`; creates components of one kind from a config dataclass instance.
+
+    `create(settings, config, **kind_specific)`: receivers also get `consumers: dict[Signal,
+    Consumer]`, processors `next_consumer: Consumer`.
+    """
+
+    type: str
+    kind: Kind
+    config_type: type
+    create: CreateFn
+    signals: frozenset[Signal] = frozenset()
+    stability: Stability = Stability.BETA
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+StartHook = Callable[[], Awaitable[None]]

@@ -1,0 +1,224 @@
+"""The whole collector configuration: components by id and the `service` section.
+
+`load_config` reads, merges, decodes and cross-checks everything and returns every problem it
+found at once (each with file and line), like `otelcol validate` should but does not (#4613).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from summitcol.component import ComponentID, Factory, Kind, Signal
+from summitcol.config.decode import Decoder
+from summitcol.config.registry import Registry
+from summitcol.config.source import Problem, Source, load_sources
+from summitcol.errors import ConfigError
+
+_TYPE_PATTERN = re.compile(r"^[a-zA-Z][0-9a-zA-Z_]{0,62}$")
+_TOP_LEVEL = ("receivers", "processors", "exporters", "connectors", "extensions", "service")
+DEFAULT_METRICS_ADDRESS = "localhost:8888"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PipelineConfig:
+    receivers: list[str] = field(default_factory=list)
+    processors: list[str] = field(default_factory=list)
+    exporters: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MetricsTelemetryConfig:
+    """`service.telemetry.metrics`: the Prometheus endpoint serving Summit's own metrics."""
+
+    level: Literal["none", "basic", "normal", "detailed"] = "normal"
+    address: str = DEFAULT_METRICS_ADDRESS
+    readers: list[Any] = field(default_factory=list)
+
+    def pull_address(self) -> str | None:
+        """host:port to serve /metrics on, or None when metrics are off."""
+        if self.level == "none":
+            return None
+        for reader in self.readers:
+            prom = ((reader or {}).get("pull") or {}).get("exporter", {}).get("prometheus")
+            if isinstance(prom, dict):
+                return f"{prom.get('host', 'localhost')}:{prom.get('port', 8888)}"
+        return self.address
+
+    def validate(self) -> None:
+        for reader in self.readers:
+            if not isinstance(reader, dict) or "pull" not in reader:
+                raise ConfigError(
+                    "readers: only 'pull' readers with a prometheus exporter are supported; "
+                    "write readers: [{pull: {exporter: {prometheus: {host: localhost, port: 8888}}}}]"
+                )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LogsTelemetryConfig:
+    level: Literal["debug", "info", "warn", "error"] = "info"
+    encoding: Literal["console", "json"] = "console"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TelemetryConfig:
+    metrics: MetricsTelemetryConfig = field(default_factory=MetricsTelemetryConfig)
+    logs: LogsTelemetryConfig = field(default_factory=LogsTelemetryConfig)
+    resource: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServiceConfig:
+    extensions: list[str] = field(default_factory=list)
+    pipelines: dict[str, PipelineConfig] = field(default_factory=dict)
+    telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
+
+
+@dataclass(slots=True)
+class ComponentConfig:
+    id: ComponentID
+    factory: Factory
+    config: Any
+
+
+@dataclass(slots=True)
+class Pipeline:
+    id: str
+    signal: Signal
+    receivers: list[ComponentID]
+    processors: list[ComponentID]
+    exporters: list[ComponentID]
+
+
+@dataclass(slots=True)
+class CollectorConfig:
+    components: dict[Kind, dict[ComponentID, ComponentConfig]]
+    service: ServiceConfig
+    pipelines: list[Pipeline]
+    extensions: list[ComponentID]
+
+
+def load_config(
+    files: list[str], registry: Registry, sets: list[str] | None = None
+) -> tuple[CollectorConfig | None, list[Problem]]:
+    """Load and check the config; the config is None when there is any error."""
+    source = load_sources(files, sets)
+    config = _build(source, registry)
+    errors = [p for p in source.problems if p.severity == "error"]
+    return (None if errors else config), source.problems
+
+
+def _build(source: Source, registry: Registry) -> CollectorConfig:
+    decoder = Decoder(source)
+    values = source.values
+    for key in values:
+        if key not in _TOP_LEVEL:
+            decoder.problem((key,), f"unknown top-level key '{key}' (valid: {', '.join(_TOP_LEVEL)})")
+    if values.get("connectors"):
+        decoder.problem(("connectors",), "connectors are not supported yet; remove the section")
+
+    components: dict[Kind, dict[ComponentID, ComponentConfig]] = {}
+    for kind in Kind:
+        components[kind] = _components(decoder, registry, kind, values.get(kind.section))
+
+    service = decoder.decode(ServiceConfig, values.get("service"), ("service",)) or ServiceConfig()
+    if "service" not in values:
+        decoder.problem((), "missing 'service' section; add service::pipelines")
+
+    extensions = _references(decoder, components, Kind.EXTENSION, service.extensions, ("service", "extensions"))
+    pipelines = _pipelines(decoder, components, service)
+
+    used = {(Kind.EXTENSION, e) for e in extensions}
+    for pipeline in pipelines:
+        used.update((Kind.RECEIVER, r) for r in pipeline.receivers)
+        used.update((Kind.PROCESSOR, p) for p in pipeline.processors)
+        used.update((Kind.EXPORTER, e) for e in pipeline.exporters)
+    for kind, by_id in components.items():
+        for cid in by_id:
+            if (kind, cid) not in used:
+                decoder.problem(
+                    (kind.section, str(cid)),
+                    f"{kind} '{cid}' is defined but not used by any pipeline"
+                    + (" or service::extensions" if kind is Kind.EXTENSION else ""),
+                    severity="warning",
+                )
+    return CollectorConfig(components=components, service=service, pipelines=pipelines, extensions=extensions)
+
+
+def _components(
+    decoder: Decoder, registry: Registry, kind: Kind, section: Any
+) -> dict[ComponentID, ComponentConfig]:
+    out: dict[ComponentID, ComponentConfig] = {}
+    if section is None:
+        return out
+    if not isinstance(section, dict):
+        decoder.problem((kind.section,), f"expected a mapping of {kind.section} by id, got {section!r}")
+        return out
+    for raw_id, raw_config in section.items():
+        path = (kind.section, raw_id)
+        cid = ComponentID.parse(raw_id)
+        if not _TYPE_PATTERN.match(cid.type):
+            decoder.problem(path, f"'{cid.type}' is not a valid component type (letters, digits, _; start with a letter)")
+            continue
+        if "/" in raw_id and not cid.name:
+            decoder.problem(path, f"'{raw_id}' has an empty name after '/'; write type/name")
+            continue
+        factory = registry.get(kind, cid.type)
+        if factory is None:
+            known = ", ".join(registry.names(kind)) or "none"
+            decoder.problem(path, f"unknown {kind} type '{cid.type}' (available: {known}; see `summitcol components`)")
+            continue
+        config = decoder.decode(factory.config_type, raw_config, path)
+        if config is not None:
+            out[cid] = ComponentConfig(cid, factory, config)
+    return out
+
+
+def _references(
+    decoder: Decoder,
+    components: dict[Kind, dict[ComponentID, ComponentConfig]],
+    kind: Kind,
+    names: list[str],
+    path: tuple[str, ...],
+) -> list[ComponentID]:
+    out: list[ComponentID] = []
+    for index, name in enumerate(names):
+        cid = ComponentID.parse(str(name))
+        if cid not in components[kind]:
+            decoder.problem((*path, index), f'references {kind} "{cid}" which is not configured; define it under {kind.section}')
+            continue
+        if cid in out:
+            decoder.problem((*path, index), f'references {kind} "{cid}" multiple times')
+            continue
+        out.append(cid)
+    return out
+
+
+def _pipelines(
+    decoder: Decoder, components: dict[Kind, dict[ComponentID, ComponentConfig]], service: ServiceConfig
+) -> list[Pipeline]:
+    pipelines: list[Pipeline] = []
+    if not service.pipelines:
+        decoder.problem(("service", "pipelines"), "service must have at least one pipeline")
+    for pipeline_id, spec in service.pipelines.items():
+        path = ("service", "pipelines", pipeline_id)
+        signal_name = pipeline_id.partition("/")[0]
+        try:
+            signal = Signal(signal_name)
+        except ValueError:
+            decoder.problem(path, f"pipeline id '{pipeline_id}' must start with traces, metrics or logs (e.g. traces/2)")
+            continue
+        refs = {}
+        for kind, names in ((Kind.RECEIVER, spec.receivers), (Kind.PROCESSOR, spec.processors), (Kind.EXPORTER, spec.exporters)):
+            refs[kind] = _references(decoder, components, kind, names, (*path, kind.section))
+            for cid in refs[kind]:
+                factory = components[kind][cid].factory
+                if signal not in factory.signals:
+                    decoder.problem((*path, kind.section), f"{kind} '{cid}' does not support {signal} (it supports: {', '.join(sorted(factory.signals))})")
+        if not spec.receivers:
+            decoder.problem(path, "must have at least one receiver")
+        if not spec.exporters:
+            decoder.problem(path, "must have at least one exporter")
+        pipelines.append(Pipeline(pipeline_id, signal, refs[Kind.RECEIVER], refs[Kind.PROCESSOR], refs[Kind.EXPORTER]))
+    return pipelines

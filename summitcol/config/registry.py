@@ -1,0 +1,47 @@
+"""Every component factory Summit ships, listed explicitly like otelcol's components.go."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from summitcol.component import Factory, Kind
+
+
+class Registry:
+    """Factories by kind and type name (aliases included); a duplicate name is an error."""
+
+    def __init__(self, factories: Iterable[Factory]) -> None:
+        self._by_name: dict[tuple[Kind, str], Factory] = {}
+        self.factories: list[Factory] = []
+        for factory in factories:
+            self.factories.append(factory)
+            for name in (factory.type, *factory.aliases):
+                key = (factory.kind, name)
+                if key in self._by_name:
+                    raise ValueError(f"duplicate component factory '{name}' ({factory.kind})")
+                self._by_name[key] = factory
+
+    def get(self, kind: Kind, type_: str) -> Factory | None:
+        return self._by_name.get((kind, type_))
+
+    def names(self, kind: Kind) -> list[str]:
+        return sorted(name for (k, name) in self._by_name if k == kind)
+
+
+def default_registry() -> Registry:
+    from summitcol.exporters import debug, file, otlp_grpc, otlp_http
+    from summitcol.extensions import health_check
+    from summitcol.processors import batch
+    from summitcol.receiver.otlp import factory as otlp_receiver
+
+    return Registry(
+        [
+            otlp_receiver.FACTORY,
+            batch.FACTORY,
+            debug.FACTORY,
+            file.FACTORY,
+            otlp_grpc.FACTORY,
+            otlp_http.FACTORY,
+            health_check.FACTORY,
+        ]
+    )

@@ -1,0 +1,182 @@
+"""Typed attribute values in Arrow, and the builders that fill and read attribute columns.
+
+An attribute map is `map<string, struct<type: uint8, value: string>>`:
+
+* `type` is the OTLP AnyValue kind, numbered like pdata's `pcommon.ValueType`: 0 empty, 1 string,
+  2 int, 3 double, 4 bool, 5 kvlist, 6 array, 7 bytes.
+* `value` is the value as text: the string itself; an int in decimal; a double in Go's shortest
+  `'f'` format (what the collector's `AsString()` gives, and exactly reversible); `true`/`false`;
+  bytes in standard base64; arrays and kvlists as their OTLP/JSON (lossless, rare).
+
+The ClickHouse projection `Map(String, String)` is just the map with its `value` child: derived
+without copying (`attributes_projection`), and exactly what contrib's exporter writes for
+scalars. Processors regex over `value` for all strings at once, and filter on `type`.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from google.protobuf import json_format
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+EMPTY, STRING, INT, DOUBLE, BOOL, KVLIST, ARRAY, BYTES = range(8)
+
+VALUE_TYPE = pa.struct([("type", pa.uint8()), ("value", pa.string())])
+ATTRIBUTES = pa.map_(pa.string(), VALUE_TYPE)
+PROJECTED_ATTRIBUTES = pa.map_(pa.string(), pa.string())
+
+
+def format_double(value: float) -> str:
+    """Go's strconv.FormatFloat(v, 'f', -1, 64): shortest round-tripping, no exponent."""
+    if value != value:
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    text = repr(value)
+    if "e" in text:
+        text = format(Decimal(text), "f")
+    if text.endswith(".0"):
+        text = text[:-2]
+    return text
+
+
+def encode_value(value: AnyValue) -> tuple[int, str]:
+    """(type, text) for one AnyValue; see the module docstring for the text forms."""
+    which = value.WhichOneof("value")
+    if which == "string_value":
+        return STRING, value.string_value
+    if which == "int_value":
+        return INT, str(value.int_value)
+    if which == "double_value":
+        return DOUBLE, format_double(value.double_value)
+    if which == "bool_value":
+        return BOOL, "true" if value.bool_value else "false"
+    if which == "kvlist_value":
+        return KVLIST, json_format.MessageToJson(value, indent=None)
+    if which == "array_value":
+        return ARRAY, json_format.MessageToJson(value, indent=None)
+    if which == "bytes_value":
+        return BYTES, base64.b64encode(value.bytes_value).decode("ascii")
+    return EMPTY, ""
+
+
+def decode_value(type_: int, text: str, target: AnyValue) -> None:
+    """Set `target` from a (type, text) pair; the exact inverse of `encode_value`."""
+    if type_ == STRING:
+        target.string_value = text
+    elif type_ == INT:
+        target.int_value = int(text)
+    elif type_ == DOUBLE:
+        target.double_value = float(text)
+    elif type_ == BOOL:
+        target.bool_value = text == "true"
+    elif type_ in (KVLIST, ARRAY):
+        json_format.Parse(text, target)
+    elif type_ == BYTES:
+        target.bytes_value = base64.b64decode(text)
+
+
+class AttributesBuilder:
+    """Accumulates one attribute map per `add` call; `finish` makes the Arrow MapArray."""
+
+    __slots__ = ("offsets", "keys", "types", "values")
+
+    def __init__(self) -> None:
+        self.offsets: list[int] = [0]
+        self.keys: list[str] = []
+        self.types: list[int] = []
+        self.values: list[str] = []
+
+    def add(self, key_values: Iterable[Any]) -> None:
+        keys, types, values = self.keys, self.types, self.values
+        for kv in key_values:
+            keys.append(kv.key)
+            value = kv.value
+            which = value.WhichOneof("value")
+            if which == "string_value":
+                types.append(STRING)
+                values.append(value.string_value)
+            else:
+                type_, text = encode_value(value)
+                types.append(type_)
+                values.append(text)
+        self.offsets.append(len(keys))
+
+    def finish(self) -> pa.MapArray:
+        items = pa.StructArray.from_arrays(
+            [pa.array(self.types, pa.uint8()), pa.array(self.values, pa.string())], fields=list(VALUE_TYPE)
+        )
+        return pa.MapArray.from_arrays(
+            pa.array(self.offsets, pa.int32()), pa.array(self.keys, pa.string()), items, type=ATTRIBUTES
+        )
+
+
+class AttributesReader:
+    """Reads a map column back into python lists once, then hands out rows to protobuf."""
+
+    __slots__ = ("offsets", "keys", "types", "values")
+
+    def __init__(self, column: pa.Array) -> None:
+        column = _combined(column)
+        offsets = column.offsets
+        start, end = offsets[0].as_py(), offsets[-1].as_py()
+        self.offsets = pc.subtract(offsets, start).to_pylist() if start else offsets.to_pylist()
+        items = column.items.slice(start, end - start)
+        self.keys = column.keys.slice(start, end - start).to_pylist()
+        self.types = items.field("type").to_pylist()
+        self.values = items.field("value").to_pylist()
+
+    def fill(self, index: int, target: Any) -> None:
+        """Append the attributes of row `index` to the repeated KeyValue field `target`."""
+        keys, types, values = self.keys, self.types, self.values
+        for i in range(self.offsets[index], self.offsets[index + 1]):
+            kv = target.add()
+            kv.key = keys[i]
+            type_ = types[i]
+            if type_ == STRING:
+                kv.value.string_value = values[i]
+            else:
+                decode_value(type_, values[i], kv.value)
+
+
+def _combined(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+class ListReader:
+    """A list column read once: `rows(i)` is the range of child indexes of row i.
+
+    The child array is `child` (only the referenced part), so nested readers index it directly.
+    """
+
+    __slots__ = ("offsets", "child")
+
+    def __init__(self, column: pa.Array) -> None:
+        column = _combined(column)
+        offsets = column.offsets
+        start, end = offsets[0].as_py(), offsets[-1].as_py()
+        self.offsets = pc.subtract(offsets, start).to_pylist() if start else offsets.to_pylist()
+        self.child = column.values.slice(start, end - start)
+
+    def rows(self, index: int) -> range:
+        return range(self.offsets[index], self.offsets[index + 1])
+
+
+def nested_attributes(offsets: list[int], maps: pa.MapArray) -> pa.ListArray:
+    """A list<map> column (events' or links' attributes) from per-row offsets into `maps`."""
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), maps)
+
+
+def attributes_projection(column: pa.Array) -> pa.Array:
+    """`map<string, string>` of the same column (what ClickHouse stores), without copying data."""
+    column = _combined(column)
+    return pa.MapArray.from_arrays(
+        column.offsets, column.keys, column.items.field("value"), type=PROJECTED_ATTRIBUTES
+    )
