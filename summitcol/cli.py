@@ -1,0 +1,123 @@
+"""`summitcol` command line: run the collector, validate a config, list components.
+
+    summitcol --config config/default.yaml [--config more.yaml] [--set processors.batch.timeout=1s]
+    summitcol validate --config FILE
+    summitcol components
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from summitcol import __version__
+from summitcol.component import Kind
+from summitcol.config.model import CollectorConfig, load_config
+from summitcol.config.registry import Registry, default_registry
+from summitcol.config.source import Problem
+
+log = logging.getLogger("summitcol")
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
+
+
+def _config_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", action="append", default=[], metavar="FILE", help="config file (repeat to merge several)"
+    )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override one key, e.g. processors.batch.timeout=2s"
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="summitcol", description="Summit Collector: OTLP in, Arrow pipelines, columnar out.")
+    parser.add_argument("--version", action="version", version=f"summitcol {__version__}")
+    _config_arguments(parser)
+    commands = parser.add_subparsers(dest="command")
+    validate = commands.add_parser("validate", help="check a config without starting anything")
+    _config_arguments(validate)
+    commands.add_parser("components", help="list every component type and the signals it supports")
+    return parser
+
+
+def _report(problems: list[Problem]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
+def _load(args: argparse.Namespace, registry: Registry) -> CollectorConfig | None:
+    if not args.config:
+        print(
+            "summitcol: at least one --config is required; try: summitcol --config config/default.yaml",
+            file=sys.stderr,
+        )
+        return None
+    config, problems = load_config(args.config, registry, args.set)
+    _report(problems)
+    if config is None:
+        errors = sum(1 for p in problems if p.severity == "error")
+        print(f"summitcol: {errors} error(s) in the configuration; nothing was started", file=sys.stderr)
+    return config
+
+
+def _components(registry: Registry) -> int:
+    for kind in Kind:
+        print(f"{kind.section}:")
+        for factory in sorted((f for f in registry.factories if f.kind is kind), key=lambda f: f.type):
+            signals = ", ".join(sorted(factory.signals)) or "-"
+            aliases = f" (alias: {', '.join(factory.aliases)})" if factory.aliases else ""
+            print(f"  {factory.type}{aliases}\n    stability: {factory.stability}; signals: {signals}\n    {factory.description}")
+    return 0
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=_LEVELS.get(level, logging.INFO),
+        format="%(asctime)s\t%(levelname)s\t%(name)s\t%(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _run(config: CollectorConfig) -> int:
+    from summitcol.service.service import Service
+
+    _setup_logging(config.service.telemetry.logs.level)
+    try:
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
+        loop_factory = None
+
+    async def main() -> None:
+        await Service(config).run()
+
+    try:
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(main())
+    except OSError as exc:
+        log.error("%s", exc)
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    registry = default_registry()
+    if args.command == "components":
+        return _components(registry)
+    config = _load(args, registry)
+    if config is None:
+        return 1
+    if args.command == "validate":
+        print("summitcol: the configuration is valid", file=sys.stderr)
+        return 0
+    return _run(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

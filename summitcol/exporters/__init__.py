@@ -1,0 +1,3 @@
+"""Exporters: where telemetry leaves Summit."""
+
+from __future__ import annotations

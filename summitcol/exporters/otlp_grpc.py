@@ -1,0 +1,115 @@
+"""The `otlp_grpc` exporter (alias `otlp`): sends OTLP/gRPC to the next collector in a chain."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+import grpc
+from grpc import aio
+
+from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
+from summitcol.errors import ConfigError, RetryableError
+from summitcol.exporters.otlp_common import grpc_error, log_partial_success
+from summitcol.pdata.codec import CODECS, to_message
+from summitcol.pdata.signal import SignalData
+from summitcol.tlsconfig import TLSClientConfig
+
+DEFAULT_TIMEOUT = timedelta(seconds=5)  # otelcol exporterhelper
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Config:
+    endpoint: str = ""
+    tls: TLSClientConfig = field(default_factory=TLSClientConfig)
+    headers: dict[str, str] = field(default_factory=dict)
+    compression: Literal["gzip", "none", ""] = "gzip"
+    timeout: timedelta = DEFAULT_TIMEOUT
+    balancer_name: str = "round_robin"
+    authority: str = ""
+    write_buffer_size: int = 0
+    read_buffer_size: int = 0
+
+    def validate(self) -> None:
+        if not self.endpoint:
+            raise ConfigError("endpoint must be set, e.g. endpoint: gateway:4317")
+        if self.timeout <= timedelta(0):
+            raise ConfigError("timeout must be greater than 0")
+
+    def target(self) -> tuple[str, bool]:
+        """(host:port, insecure) from the endpoint; an http:// scheme means plaintext, as in otelcol."""
+        endpoint = self.endpoint
+        insecure = self.tls.insecure
+        for scheme, plain in (("http://", True), ("https://", False)):
+            if endpoint.startswith(scheme):
+                endpoint = endpoint[len(scheme) :]
+                insecure = insecure or plain
+        return endpoint.rstrip("/"), insecure
+
+
+class OtlpGrpcExporter(Exporter):
+    def __init__(self, settings: CreateSettings, config: Config) -> None:
+        self.config = config
+        self._channel: aio.Channel | None = None
+        self._calls: dict[Signal, aio.UnaryUnaryMultiCallable] = {}
+        self._metadata = tuple((k.lower(), v) for k, v in config.headers.items())
+
+    async def start(self, host: Host) -> None:
+        target, insecure = self.config.target()
+        options = [("grpc.lb_policy_name", self.config.balancer_name), ("grpc.max_send_message_length", -1)]
+        if self.config.authority:
+            options.append(("grpc.default_authority", self.config.authority))
+        compression = grpc.Compression.Gzip if self.config.compression == "gzip" else grpc.Compression.NoCompression
+        if insecure:
+            self._channel = aio.insecure_channel(target, options=options, compression=compression)
+        else:
+            self._channel = aio.secure_channel(target, self._credentials(), options=options, compression=compression)
+        for signal, codec in CODECS.items():
+            self._calls[signal] = self._channel.unary_unary(codec.grpc_method)
+
+    def _credentials(self) -> grpc.ChannelCredentials:
+        tls = self.config.tls
+
+        def read(path: str) -> bytes | None:
+            if not path:
+                return None
+            with open(path, "rb") as fh:
+                return fh.read()
+
+        return grpc.ssl_channel_credentials(read(tls.ca_file), read(tls.key_file), read(tls.cert_file))
+
+    async def consume(self, data: SignalData) -> None:
+        call = self._calls.get(data.signal)
+        if call is None:
+            raise RetryableError("otlp_grpc exporter is not running")
+        payload = await asyncio.to_thread(lambda: to_message(data).SerializeToString())
+        try:
+            reply = await call(payload, timeout=self.config.timeout.total_seconds(), metadata=self._metadata)
+        except aio.AioRpcError as exc:
+            trailing = dict(exc.trailing_metadata() or ())
+            raise grpc_error(self.config.endpoint, exc.code(), exc.details() or "", trailing) from None
+        log_partial_success(self.config.endpoint, CODECS[data.signal].response_type.FromString(reply))
+
+    async def shutdown(self) -> None:
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = None
+            self._calls.clear()
+
+
+def _create(settings: CreateSettings, config: Config) -> OtlpGrpcExporter:
+    return OtlpGrpcExporter(settings, config)
+
+
+FACTORY = Factory(
+    type="otlp_grpc",
+    aliases=("otlp",),
+    kind=Kind.EXPORTER,
+    config_type=Config,
+    create=_create,
+    signals=frozenset(Signal),
+    stability=Stability.STABLE,
+    description="OTLP/gRPC to another collector (gzip by default)",
+)

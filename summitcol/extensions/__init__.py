@@ -1,0 +1,3 @@
+"""Extensions: capabilities outside pipelines (health checks, storage, …)."""
+
+from __future__ import annotations

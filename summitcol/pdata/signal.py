@@ -1,0 +1,70 @@
+"""SignalData: what flows through a pipeline — one signal's Arrow record batches.
+
+Traces and logs have one table (`spans`, `logs`); metrics have one per metric type present.
+Batches are immutable, so a fan-out hands the same object to every branch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from summitcol.component import Signal
+
+SPANS, LOGS = "spans", "logs"
+INDEX_COLUMNS = ("ResourceIndex", "ScopeIndex", "MetricIndex")
+
+
+@dataclass(frozen=True, slots=True)
+class SignalData:
+    signal: Signal
+    tables: dict[str, pa.RecordBatch]
+
+    def item_count(self) -> int:
+        """Spans, log records or metric data points."""
+        return sum(batch.num_rows for batch in self.tables.values())
+
+    def nbytes(self) -> int:
+        return sum(batch.nbytes for batch in self.tables.values())
+
+    def slice(self, offset: int, length: int) -> SignalData:
+        """Rows [offset, offset+length) counted across tables in order (for size-capped batches)."""
+        out: dict[str, pa.RecordBatch] = {}
+        for name, batch in self.tables.items():
+            start = max(0, offset)
+            end = min(batch.num_rows, offset + length)
+            if end > start:
+                out[name] = batch.slice(start, end - start)
+            offset -= batch.num_rows
+        return SignalData(self.signal, out)
+
+
+def _max_index(data: SignalData, column: str) -> int:
+    top = -1
+    for batch in data.tables.values():
+        if column in batch.schema.names and batch.num_rows:
+            top = max(top, pc.max(batch.column(column)).as_py())
+    return top
+
+
+def concat(items: Sequence[SignalData]) -> SignalData:
+    """Concatenate batches of one signal, renumbering container indexes so none collide."""
+    if len(items) == 1:
+        return items[0]
+    signal = items[0].signal
+    parts: dict[str, list[pa.RecordBatch]] = {}
+    offsets = dict.fromkeys(INDEX_COLUMNS, 0)
+    for data in items:
+        for name, batch in data.tables.items():
+            for column in INDEX_COLUMNS:
+                if offsets[column] and column in batch.schema.names:
+                    position = batch.schema.get_field_index(column)
+                    shifted = pc.add(batch.column(column), pa.scalar(offsets[column], pa.uint32()))
+                    batch = batch.set_column(position, batch.schema.field(column), shifted)
+            parts.setdefault(name, []).append(batch)
+        for column in INDEX_COLUMNS:
+            offsets[column] += _max_index(data, column) + 1
+    return SignalData(signal, {name: pa.concat_batches(batches) for name, batches in parts.items()})

@@ -1,0 +1,139 @@
+"""The `batch` processor: concatenates Arrow batches into larger ones without hiding backpressure.
+
+Unlike otelcol's batch processor (#4646), a caller's `consume` returns only once the batch holding
+its data has been accepted downstream, and raises what downstream raised: a refusal reaches the
+receiver, and the client retries. Batches flush when `send_batch_size` items are pending or
+`timeout` after the first pending item; `send_batch_max_size` caps a batch (larger requests are
+split). On shutdown, whatever is pending is flushed before the exporters stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from summitcol.component import Consumer, CreateSettings, Factory, Kind, Processor, Signal, Stability
+from summitcol.errors import ConfigError
+from summitcol.pdata.signal import SignalData, concat
+
+DEFAULT_SEND_BATCH_SIZE = 8192  # otelcol processor/batchprocessor
+DEFAULT_TIMEOUT = timedelta(milliseconds=200)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Config:
+    timeout: timedelta = DEFAULT_TIMEOUT
+    send_batch_size: int = DEFAULT_SEND_BATCH_SIZE
+    send_batch_max_size: int = 0  # 0 = no upper limit
+    metadata_keys: list[str] | None = None
+    metadata_cardinality_limit: int = 1000
+
+    def validate(self) -> None:
+        if self.send_batch_size < 0 or self.send_batch_max_size < 0:
+            raise ConfigError("send_batch_size and send_batch_max_size must be 0 or more")
+        if 0 < self.send_batch_max_size < self.send_batch_size:
+            raise ConfigError(
+                f"send_batch_max_size ({self.send_batch_max_size}) must be >= send_batch_size "
+                f"({self.send_batch_size}); raise send_batch_max_size, or set it to 0 for no limit"
+            )
+        if self.timeout < timedelta(0):
+            raise ConfigError("timeout must not be negative")
+        if self.metadata_keys:
+            raise ConfigError("metadata_keys is not supported yet; remove it (batches are not split by client metadata)")
+
+
+class BatchProcessor(Processor):
+    def __init__(self, settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> None:
+        self.settings = settings
+        self.config = config
+        self.next_consumer = next_consumer
+        self.label = str(settings.id)
+        self._pending: list[SignalData] = []
+        self._waiters: list[asyncio.Future[None]] = []
+        self._count = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushes: set[asyncio.Task[None]] = set()
+
+    async def consume(self, data: SignalData) -> None:
+        items = data.item_count()
+        self.settings.telemetry.processor_items("incoming", self.label, data.signal, items)
+        cap = self.config.send_batch_max_size
+        if cap and items > cap:
+            pieces = [data.slice(start, cap) for start in range(0, items, cap)]
+            results = await asyncio.gather(*(self._enqueue(p) for p in pieces), return_exceptions=True)
+            errors = [r for r in results if isinstance(r, BaseException)]
+            if errors:
+                raise errors[0]
+            return
+        await self._enqueue(data)
+
+    async def _enqueue(self, data: SignalData) -> None:
+        loop = asyncio.get_running_loop()
+        items = data.item_count()
+        cap = self.config.send_batch_max_size
+        if cap and self._count + items > cap:
+            self._flush()
+        waiter: asyncio.Future[None] = loop.create_future()
+        waiter.add_done_callback(_retrieve)  # a caller that went away must not leave it unobserved
+        self._pending.append(data)
+        self._waiters.append(waiter)
+        self._count += items
+        if self._count >= self.config.send_batch_size or self.config.timeout <= timedelta(0):
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(self.config.timeout.total_seconds(), self._flush)
+        await asyncio.shield(waiter)
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._pending:
+            return
+        pending, waiters = self._pending, self._waiters
+        self._pending, self._waiters, self._count = [], [], 0
+        task = asyncio.get_running_loop().create_task(self._send(pending, waiters))
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    async def _send(self, pending: list[SignalData], waiters: list[asyncio.Future[None]]) -> None:
+        try:
+            batch = concat(pending)
+            await self.next_consumer.consume(batch)
+        except BaseException as exc:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        self.settings.telemetry.processor_items("outgoing", self.label, batch.signal, batch.item_count())
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def shutdown(self) -> None:
+        """Flush what is pending and wait for every flush in flight."""
+        self._flush()
+        while self._flushes:
+            await asyncio.gather(*list(self._flushes), return_exceptions=True)
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _create(settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> BatchProcessor:
+    return BatchProcessor(settings, config, next_consumer=next_consumer)
+
+
+FACTORY = Factory(
+    type="batch",
+    kind=Kind.PROCESSOR,
+    config_type=Config,
+    create=_create,
+    signals=frozenset(Signal),
+    stability=Stability.BETA,
+    description="groups data into larger Arrow batches; refusals still reach the receiver",
+)

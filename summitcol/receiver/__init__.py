@@ -1,0 +1,3 @@
+"""Receivers: where telemetry enters Summit."""
+
+from __future__ import annotations

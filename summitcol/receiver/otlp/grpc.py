@@ -1,0 +1,108 @@
+"""OTLP/gRPC server: generic handlers over raw bytes (no protobuf parsing on the event loop)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import grpc
+from grpc import aio
+
+from summitcol.component import Signal
+from summitcol.pdata.codec import CODECS
+from summitcol.receiver.otlp.config import GRPCServerConfig
+from summitcol.receiver.otlp.status import failure_for
+
+if TYPE_CHECKING:
+    from summitcol.receiver.otlp.receiver import OtlpReceiver
+
+log = logging.getLogger("summitcol.receiver.otlp.grpc")
+
+SHUTDOWN_GRACE_S = 30.0
+
+
+def _ms(value) -> int:  # type: ignore[no-untyped-def]
+    return int(value.total_seconds() * 1000)
+
+
+def server_options(config: GRPCServerConfig) -> list[tuple[str, int]]:
+    size = config.max_recv_msg_size_mib * 1024 * 1024
+    options = [
+        ("grpc.max_receive_message_length", size),
+        ("grpc.max_send_message_length", size),
+        ("grpc.so_reuseport", 0),
+    ]
+    if config.max_concurrent_streams:
+        options.append(("grpc.max_concurrent_streams", config.max_concurrent_streams))
+    keepalive = config.keepalive
+    if keepalive is not None:
+        params = keepalive.server_parameters
+        if params is not None:
+            for key, value in (
+                ("grpc.max_connection_idle_ms", params.max_connection_idle),
+                ("grpc.max_connection_age_ms", params.max_connection_age),
+                ("grpc.max_connection_age_grace_ms", params.max_connection_age_grace),
+                ("grpc.keepalive_time_ms", params.time),
+                ("grpc.keepalive_timeout_ms", params.timeout),
+            ):
+                if value is not None:
+                    options.append((key, _ms(value)))
+        policy = keepalive.enforcement_policy
+        if policy is not None:
+            if policy.min_time is not None:
+                options.append(("grpc.http2.min_ping_interval_without_data_ms", _ms(policy.min_time)))
+            options.append(("grpc.keepalive_permit_without_calls", int(policy.permit_without_stream)))
+    return options
+
+
+class GrpcServer:
+    def __init__(self, receiver: OtlpReceiver, config: GRPCServerConfig) -> None:
+        self.receiver = receiver
+        self.config = config
+        self.server: aio.Server | None = None
+        self.port = 0
+
+    def _handler(self, signal: Signal):  # type: ignore[no-untyped-def]
+        receiver = self.receiver
+
+        async def export(body: bytes, context: aio.ServicerContext) -> bytes:
+            try:
+                decoded = await receiver.decode(signal, body, "proto")
+                response = await receiver.consume(decoded, "grpc")
+            except Exception as exc:
+                failure = failure_for(exc)
+                await context.abort(
+                    failure.grpc_code,
+                    failure.message,
+                    trailing_metadata=(("grpc-status-details-bin", failure.rpc_status().SerializeToString()),),
+                )
+                raise  # unreachable: abort raises
+            return response.SerializeToString()
+
+        return grpc.unary_unary_rpc_method_handler(export)
+
+    async def start(self) -> None:
+        self.server = aio.server(options=server_options(self.config))
+        for signal, codec in CODECS.items():
+            service, _, method = codec.grpc_method.strip("/").partition("/")
+            self.server.add_generic_rpc_handlers(
+                (grpc.method_handlers_generic_handler(service, {method: self._handler(signal)}),)
+            )
+        endpoint = self.config.endpoint
+        try:
+            if self.config.tls is not None:
+                self.port = self.server.add_secure_port(endpoint, self.config.tls.grpc_credentials())
+            else:
+                self.port = self.server.add_insecure_port(endpoint)
+        except RuntimeError as exc:
+            raise OSError(f"cannot listen for OTLP/gRPC on {endpoint}: {exc}; is another collector running?") from None
+        if not self.port:
+            raise OSError(f"cannot listen for OTLP/gRPC on {endpoint}; is another collector running?")
+        await self.server.start()
+        log.info("OTLP/gRPC receiver %s listening on %s", self.receiver.label, endpoint)
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            # Refuse new RPCs, let the ones in flight finish (they wait on the pipeline).
+            await self.server.stop(SHUTDOWN_GRACE_S)
+            self.server = None

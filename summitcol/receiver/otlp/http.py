@@ -1,0 +1,143 @@
+"""OTLP/HTTP server: POST /v1/{traces,metrics,logs}, protobuf or JSON, gzip, size-capped.
+
+Status codes follow the OTLP specification and otelcol's otlphttp handler: 405 for a method
+other than POST, 415 for a content type other than application/x-protobuf or application/json,
+413 for a body over `max_request_body_size` (also once decompressed), 400 with a google.rpc.Status
+body for undecodable data, 503 + Retry-After when the pipeline refuses, 200 (maybe with a
+partial success) otherwise. Errors and responses use the request's encoding.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError
+from summitcol.component import Signal
+from summitcol.netaddr import split_host_port
+from summitcol.pdata import otlp_json
+from summitcol.pdata.codec import Encoding
+from summitcol.receiver.otlp.config import HTTPServerConfig
+from summitcol.receiver.otlp.status import Failure, failure_for, retry_after_header
+
+if TYPE_CHECKING:
+    from summitcol.receiver.otlp.receiver import OtlpReceiver
+
+import grpc
+
+log = logging.getLogger("summitcol.receiver.otlp.http")
+
+CONTENT_TYPES: dict[str, Encoding] = {"application/x-protobuf": "proto", "application/json": "json"}
+MEDIA_TYPES = {"proto": "application/x-protobuf", "json": "application/json"}
+SHUTDOWN_GRACE_S = 30.0
+
+
+class HttpServer:
+    def __init__(self, receiver: OtlpReceiver, config: HTTPServerConfig) -> None:
+        self.receiver = receiver
+        self.config = config
+        self.paths = {
+            config.traces_url_path: Signal.TRACES,
+            config.metrics_url_path: Signal.METRICS,
+            config.logs_url_path: Signal.LOGS,
+        }
+        self._runner: web.ServerRunner | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        server = web.Server(
+            self._handle,
+            auto_decompress=False,
+            keepalive_timeout=self.config.idle_timeout.total_seconds() if self.config.keep_alives_enabled else 0,
+            access_log=None,
+        )
+        self._runner = web.ServerRunner(server, shutdown_timeout=SHUTDOWN_GRACE_S)
+        await self._runner.setup()
+        host, port = split_host_port(self.config.endpoint)
+        ssl_context = self.config.tls.ssl_context() if self.config.tls is not None else None
+        site = web.TCPSite(self._runner, host, port, ssl_context=ssl_context, reuse_address=True)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise OSError(f"cannot listen for OTLP/HTTP on {self.config.endpoint}: {exc.strerror}; is another collector running?") from None
+        sockets = self._runner.addresses
+        self.port = sockets[0][1] if sockets else port
+        log.info("OTLP/HTTP receiver %s listening on %s", self.receiver.label, self.config.endpoint)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        signal = self.paths.get(request.path)
+        if signal is None:
+            return self._plain(404, f"{request.path} not found; OTLP/HTTP paths are {', '.join(self.paths)}")
+        if request.method != "POST":
+            response = self._plain(405, f"{request.method} is not allowed; send POST")
+            response.headers["Allow"] = "POST"
+            return response
+        encoding = CONTENT_TYPES.get(request.content_type)
+        if encoding is None:
+            return self._plain(
+                415, f"unsupported content type '{request.content_type}'; send application/x-protobuf or application/json"
+            )
+        limit = self.config.max_request_body_size
+        declared = request.content_length
+        if declared is not None and declared > limit:
+            return self._failure(encoding, _too_large(limit), close=True)
+        body = await self._read_body(request, limit)
+        if body is None:
+            return self._failure(encoding, _too_large(limit), close=True)
+        content_encoding = request.headers.get("Content-Encoding", "")
+        try:
+            decoded = await self.receiver.decode(signal, body, encoding, content_encoding, limit)
+            result = await self.receiver.consume(decoded, "http")
+        except BodyTooLargeError:
+            return self._failure(encoding, _too_large(limit))
+        except UnsupportedEncodingError as exc:
+            return self._plain(415, str(exc))
+        except Exception as exc:
+            return self._failure(encoding, failure_for(exc))
+        payload = otlp_json.dumps(result) if encoding == "json" else result.SerializeToString()
+        return web.Response(status=200, body=payload, headers=self._headers(encoding))
+
+    @staticmethod
+    async def _read_body(request: web.BaseRequest, limit: int) -> bytes | None:
+        """The body, or None once it grows past `limit` (the rest is not read into memory)."""
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            chunk = await request.content.readany()
+            if not chunk:
+                return b"".join(parts)
+            size += len(chunk)
+            if size > limit:
+                return None
+            parts.append(chunk)
+
+    def _headers(self, encoding: Encoding) -> dict[str, str]:
+        return {**self.config.response_headers, "Content-Type": MEDIA_TYPES[encoding]}
+
+    def _failure(self, encoding: Encoding, failure: Failure, *, close: bool = False) -> web.Response:
+        status = failure.rpc_status()
+        payload = otlp_json.dumps(status) if encoding == "json" else status.SerializeToString()
+        headers = self._headers(encoding)
+        if failure.retry_after is not None:
+            headers["Retry-After"] = retry_after_header(failure.retry_after)
+        if close:
+            headers["Connection"] = "close"
+        return web.Response(status=failure.http_status, body=payload, headers=headers)
+
+    def _plain(self, status: int, message: str) -> web.Response:
+        return web.Response(status=status, text=message, headers=dict(self.config.response_headers))
+
+
+def _too_large(limit: int) -> Failure:
+    return Failure(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        413,
+        f"request body is larger than max_request_body_size ({limit} bytes); send smaller batches",
+    )

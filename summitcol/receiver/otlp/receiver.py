@@ -1,0 +1,98 @@
+"""The OTLP receiver: request bytes in, Arrow into the pipeline, an OTLP response out.
+
+Both transports call `export`: decompression, protobuf/JSON parsing and the Arrow conversion run
+in a worker thread (never on the event loop), then the pipeline's answer decides the response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
+
+from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal
+from summitcol.compression import decompress
+from summitcol.errors import ConsumerError
+from summitcol.pdata.codec import Encoding, decode_request, response_message
+from summitcol.pdata.decoded import DecodeLimits, Rejections
+from summitcol.pdata.signal import SignalData
+from summitcol.receiver.otlp.config import Config
+
+log = logging.getLogger("summitcol.receiver.otlp")
+
+DECODE_THREADS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    data: SignalData
+    rejections: Rejections
+
+
+class OtlpReceiver(Receiver):
+    def __init__(self, settings: CreateSettings, config: Config, *, consumers: dict[Signal, Consumer]) -> None:
+        self.settings = settings
+        self.config = config
+        self.consumers = consumers
+        self.label = str(settings.id)
+        self.limits = DecodeLimits(max_attributes=config.max_attributes_per_record)
+        self._executor: ThreadPoolExecutor | None = None
+        self._servers: list = []
+
+    async def start(self, host: Host) -> None:
+        from summitcol.receiver.otlp.grpc import GrpcServer
+        from summitcol.receiver.otlp.http import HttpServer
+
+        self._executor = ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix=f"{self.label}-decode")
+        protocols = self.config.protocols
+        if protocols.grpc is not None:
+            self._servers.append(GrpcServer(self, protocols.grpc))
+        if protocols.http is not None:
+            self._servers.append(HttpServer(self, protocols.http))
+        for server in self._servers:
+            await server.start()
+
+    async def shutdown(self) -> None:
+        """Stop accepting, let requests in flight finish (they await the pipeline), then stop."""
+        await asyncio.gather(*(server.stop() for server in self._servers))
+        self._servers.clear()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    def _decode(self, signal: Signal, body: bytes, encoding: Encoding, content_encoding: str, limit: int) -> Decoded:
+        if content_encoding:
+            body = decompress(body, content_encoding, limit)
+        data, rejections = decode_request(signal, body, encoding, self.limits)
+        return Decoded(data, rejections)
+
+    async def decode(
+        self, signal: Signal, body: bytes, encoding: Encoding, content_encoding: str = "", limit: int = 0
+    ) -> Decoded:
+        """Decompress, parse and convert off the event loop. Raises InvalidDataError and friends."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._decode, signal, body, encoding, content_encoding, limit)
+
+    async def consume(self, decoded: Decoded, transport: str) -> Message:
+        """Push decoded data into the pipeline; the pipeline's refusal propagates to the caller."""
+        data = decoded.data
+        items = data.item_count()
+        if decoded.rejections.count:
+            self.settings.telemetry.count(
+                "receiver_refused", data.signal, decoded.rejections.count, receiver=self.label, transport=transport
+            )
+        if items:
+            try:
+                await self.consumers[data.signal].consume(data)
+            except ConsumerError:
+                self.settings.telemetry.count("receiver_refused", data.signal, items, receiver=self.label, transport=transport)
+                raise
+            except Exception:
+                log.exception("pipeline failed on %d %s", items, data.signal)
+                self.settings.telemetry.count("receiver_failed", data.signal, items, receiver=self.label, transport=transport)
+                raise
+            self.settings.telemetry.count("receiver_accepted", data.signal, items, receiver=self.label, transport=transport)
+        return response_message(data.signal, decoded.rejections)

@@ -1,0 +1,3 @@
+"""The running collector: pipeline graph, lifecycle, self-telemetry."""
+
+from __future__ import annotations

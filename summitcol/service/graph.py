@@ -1,0 +1,111 @@
+"""Builds the pipeline graph from the config: each component instance is created once.
+
+As in the collector: a receiver used by several pipelines is one instance fanning out to each;
+an exporter shared by several pipelines is one instance; processors are created per pipeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from summitcol.component import (
+    Component,
+    ComponentID,
+    Consumer,
+    CreateSettings,
+    Exporter,
+    Kind,
+    Processor,
+    Receiver,
+    Signal,
+)
+from summitcol.config.model import CollectorConfig
+from summitcol.errors import ConsumerError
+from summitcol.pdata.signal import SignalData
+from summitcol.service.telemetry import Telemetry
+
+
+class FanOut:
+    """Hands the same (immutable) data to several consumers; any refusal is the caller's refusal."""
+
+    def __init__(self, consumers: list[Consumer]) -> None:
+        self.consumers = consumers
+
+    async def consume(self, data: SignalData) -> None:
+        if len(self.consumers) == 1:
+            await self.consumers[0].consume(data)
+            return
+        results = await asyncio.gather(*(c.consume(data) for c in self.consumers), return_exceptions=True)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            raise errors[0]
+
+
+class ObservedExporter:
+    """Counts `otelcol_exporter_sent_*` / `send_failed_*` around an exporter."""
+
+    def __init__(self, exporter: Exporter, id_: ComponentID, telemetry: Telemetry) -> None:
+        self.exporter = exporter
+        self.label = str(id_)
+        self.telemetry = telemetry
+
+    async def consume(self, data: SignalData) -> None:
+        items = data.item_count()
+        try:
+            await self.exporter.consume(data)
+        except ConsumerError:
+            self.telemetry.count("exporter_send_failed", data.signal, items, exporter=self.label)
+            raise
+        self.telemetry.count("exporter_sent", data.signal, items, exporter=self.label)
+
+
+@dataclass
+class Graph:
+    extensions: dict[ComponentID, Component] = field(default_factory=dict)
+    exporters: dict[ComponentID, Exporter] = field(default_factory=dict)
+    processors: list[tuple[str, ComponentID, Processor]] = field(default_factory=list)
+    receivers: dict[ComponentID, Receiver] = field(default_factory=dict)
+
+
+def build_graph(config: CollectorConfig, telemetry: Telemetry) -> Graph:
+    graph = Graph()
+    comps = config.components
+
+    for cid in config.extensions:
+        spec = comps[Kind.EXTENSION][cid]
+        graph.extensions[cid] = spec.factory.create(CreateSettings(id=cid, telemetry=telemetry), spec.config)
+
+    exporter_signals: dict[ComponentID, set[Signal]] = {}
+    receiver_entries: dict[ComponentID, dict[Signal, list[Consumer]]] = {}
+    for pipeline in config.pipelines:
+        for cid in pipeline.exporters:
+            exporter_signals.setdefault(cid, set()).add(pipeline.signal)
+    for cid, signals in exporter_signals.items():
+        spec = comps[Kind.EXPORTER][cid]
+        graph.exporters[cid] = spec.factory.create(
+            CreateSettings(id=cid, telemetry=telemetry, signals=frozenset(signals)), spec.config
+        )
+    observed = {cid: ObservedExporter(exp, cid, telemetry) for cid, exp in graph.exporters.items()}
+
+    for pipeline in config.pipelines:
+        consumer: Consumer = FanOut([observed[cid] for cid in pipeline.exporters])
+        for cid in reversed(pipeline.processors):
+            spec = comps[Kind.PROCESSOR][cid]
+            processor = spec.factory.create(
+                CreateSettings(id=cid, telemetry=telemetry, signals=frozenset({pipeline.signal})),
+                spec.config,
+                next_consumer=consumer,
+            )
+            graph.processors.append((pipeline.id, cid, processor))
+            consumer = processor
+        for cid in pipeline.receivers:
+            receiver_entries.setdefault(cid, {}).setdefault(pipeline.signal, []).append(consumer)
+
+    for cid, entries in receiver_entries.items():
+        spec = comps[Kind.RECEIVER][cid]
+        consumers = {signal: FanOut(list(consumers)) for signal, consumers in entries.items()}
+        graph.receivers[cid] = spec.factory.create(
+            CreateSettings(id=cid, telemetry=telemetry, signals=frozenset(consumers)), spec.config, consumers=consumers
+        )
+    return graph

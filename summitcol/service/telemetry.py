@@ -1,0 +1,115 @@
+"""Summit's own metrics, with the OpenTelemetry Collector's names, served as Prometheus text.
+
+Counters are exposed with the `_total` suffix, as the collector's Prometheus endpoint does
+(`otelcol_receiver_accepted_spans_total{receiver="otlp",transport="grpc"}`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import time
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, disable_created_metrics, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from summitcol.component import Signal
+
+log = logging.getLogger("summitcol.telemetry")
+
+ITEM_NAMES = {Signal.TRACES: "spans", Signal.METRICS: "metric_points", Signal.LOGS: "log_records"}
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def process_rss_bytes() -> int:
+    """Resident set size of this process, from /proc (falls back to the peak RSS elsewhere)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * _PAGE_SIZE
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class Telemetry:
+    """Counters for receivers, processors and exporters, in one registry per service."""
+
+    def __init__(self) -> None:
+        disable_created_metrics()
+        self.registry = CollectorRegistry()
+        self.started = time.time()
+        self._counters: dict[str, Counter] = {}
+        for item in ITEM_NAMES.values():
+            for what, labels in (
+                ("receiver_accepted", ["receiver", "transport"]),
+                ("receiver_refused", ["receiver", "transport"]),
+                ("receiver_failed", ["receiver", "transport"]),
+                ("exporter_sent", ["exporter"]),
+                ("exporter_send_failed", ["exporter"]),
+            ):
+                name = f"otelcol_{what}_{item}"
+                self._counters[name] = Counter(name, _HELP[what].format(item=item.replace("_", " ")), labels, registry=self.registry)
+        self._processor_items = {
+            direction: Counter(
+                f"otelcol_processor_{direction}_items",
+                f"Number of items the processor {'received' if direction == 'incoming' else 'passed on'}.",
+                ["processor", "otel_signal"],
+                registry=self.registry,
+            )
+            for direction in ("incoming", "outgoing")
+        }
+        Gauge("otelcol_process_memory_rss", "Total physical memory (resident set size) [bytes].", registry=self.registry).set_function(process_rss_bytes)
+        Gauge("otelcol_process_uptime", "Uptime of the process [seconds].", registry=self.registry).set_function(lambda: time.time() - self.started)
+
+    def count(self, what: str, signal: Signal, amount: int, **labels: str) -> None:
+        """Add `amount` to `otelcol_{what}_{spans|metric_points|log_records}`."""
+        if amount:
+            self._counters[f"otelcol_{what}_{ITEM_NAMES[signal]}"].labels(**labels).inc(amount)
+
+    def processor_items(self, direction: str, processor: str, signal: Signal, amount: int) -> None:
+        if amount:
+            self._processor_items[direction].labels(processor=processor, otel_signal=str(signal)).inc(amount)
+
+    def value(self, name: str, **labels: str) -> float:
+        """Current value of a sample (for tests and the debug exporter); 0 when never set."""
+        return self.registry.get_sample_value(name, labels) or 0.0
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+_HELP = {
+    "receiver_accepted": "Number of {item} successfully pushed into the pipeline.",
+    "receiver_refused": "Number of {item} that could not be pushed into the pipeline.",
+    "receiver_failed": "Number of {item} that failed to be processed by the receiver due to internal errors.",
+    "exporter_sent": "Number of {item} successfully sent to destination.",
+    "exporter_send_failed": "Number of {item} in failed attempts to send to destination.",
+}
+
+
+class MetricsServer:
+    """Serves `GET /metrics` on `service.telemetry.metrics.address`."""
+
+    def __init__(self, telemetry: Telemetry, address: str) -> None:
+        self.telemetry = telemetry
+        self.address = address
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        from summitcol.netaddr import split_host_port
+
+        app = web.Application()
+        app.router.add_get("/metrics", self._metrics)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        host, port = split_host_port(self.address, "service::telemetry::metrics::address")
+        await web.TCPSite(self._runner, host, port, reuse_address=True).start()
+        log.info("self-metrics on http://%s/metrics", self.address)
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.telemetry.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
