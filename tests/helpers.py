@@ -1,0 +1,141 @@
+"""Shared test helpers: free loopback ports, a real `summitcol` process, reading file-exporter output."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from google.protobuf.message import Message
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from summitcol.pdata import otlp_json
+
+READY_LINE = "Everything is ready"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Collector:
+    """A `summitcol` subprocess with a config written to a temp dir; stopped with SIGTERM."""
+
+    def __init__(self, tmp_path: Path, config: str, name: str = "collector") -> None:
+        self.dir = tmp_path
+        self.name = name
+        self.config_path = tmp_path / f"{name}.yaml"
+        self.config_path.write_text(textwrap.dedent(config))
+        self.log_path = tmp_path / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> Collector:
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "summitcol.cli", "--config", str(self.config_path)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if READY_LINE in self.log():
+                return self
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log()}")
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} did not become ready:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+
+    def __enter__(self) -> Collector:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.stop()
+
+
+def receiver_yaml(grpc_port: int | None, http_port: int | None, extra: str = "") -> str:
+    """An `otlp` receiver on loopback ports, indented for a `receivers:` block."""
+    lines = ["  otlp:", "    protocols:"]
+    if grpc_port is not None:
+        lines += ["      grpc:", f"        endpoint: 127.0.0.1:{grpc_port}"]
+    if http_port is not None:
+        lines += ["      http:", f"        endpoint: 127.0.0.1:{http_port}"]
+    if extra:
+        lines.append(extra)
+    return "\n".join(lines)
+
+
+def pipelines_yaml(receivers: str, processors: str, exporters: str, metrics_port: int | None = None) -> str:
+    telemetry = (
+        f"  telemetry:\n    metrics:\n      address: 127.0.0.1:{metrics_port}\n"
+        if metrics_port
+        else "  telemetry:\n    metrics:\n      level: none\n"
+    )
+    body = "".join(
+        f"    {signal}:\n      receivers: [{receivers}]\n      processors: [{processors}]\n      exporters: [{exporters}]\n"
+        for signal in ("traces", "metrics", "logs")
+    )
+    return f"service:\n{telemetry}  pipelines:\n{body}"
+
+
+_REQUEST_TYPES: dict[str, type[Message]] = {
+    "resourceSpans": ExportTraceServiceRequest,
+    "resourceLogs": ExportLogsServiceRequest,
+    "resourceMetrics": ExportMetricsServiceRequest,
+}
+
+
+def read_file_export(path: Path) -> dict[type[Message], list[Message]]:
+    """The requests a `file` exporter (format json) wrote, parsed back into messages by type."""
+    out: dict[type[Message], list[Message]] = {t: [] for t in _REQUEST_TYPES.values()}
+    if not path.exists():
+        return out
+    for line in path.read_bytes().splitlines():
+        if not line.strip():
+            continue
+        key = next(k for k in _REQUEST_TYPES if line.startswith(b'{"' + k.encode()))
+        out[_REQUEST_TYPES[key]].append(otlp_json.parse(line, _REQUEST_TYPES[key]()))
+    return out
+
+
+def spans_by_id(requests: list[Message]) -> dict[bytes, tuple[Message, Message, Message]]:
+    """span_id → (span, resource, scope) across requests."""
+    out = {}
+    for request in requests:
+        for rs in request.resource_spans:
+            for ss in rs.scope_spans:
+                for span in ss.spans:
+                    out[span.span_id] = (span, rs.resource, ss.scope)
+    return out
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
