@@ -19,13 +19,17 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
+from summitcol.pdata.logs import logs_from_otlp, logs_to_otlp
+from summitcol.pdata.metrics import metrics_from_otlp, metrics_to_otlp
+from summitcol.pdata.traces import traces_from_otlp, traces_to_otlp
 from tests.helpers import Collector, free_port, pipelines_yaml, read_file_export, receiver_yaml, spans_by_id
 
 N_SPANS = 10_000
@@ -57,8 +61,10 @@ def _exporters(transport: str, grpc_port: int, http_port: int):  # type: ignore[
     )
 
 
-def send_with_sdk(transport: str, grpc_port: int, http_port: int) -> tuple[ExportTraceServiceRequest, ExportLogsServiceRequest]:
-    """Send everything; return the SDK's own encoding of the spans and logs it sent."""
+def send_with_sdk(
+    transport: str, grpc_port: int, http_port: int
+) -> tuple[ExportTraceServiceRequest, ExportLogsServiceRequest, ExportMetricsServiceRequest]:
+    """Send everything; return the SDK's own OTLP encoding of what it sent."""
     span_exporter, log_exporter, metric_exporter = _exporters(transport, grpc_port, http_port)
 
     spans_seen = InMemorySpanExporter()
@@ -106,8 +112,10 @@ def send_with_sdk(transport: str, grpc_port: int, http_port: int) -> tuple[Expor
         logger.removeHandler(handler)
     logger_provider.shutdown()
 
+    metrics_seen = InMemoryMetricReader()
     meter_provider = MeterProvider(
-        resource=RESOURCE, metric_readers=[PeriodicExportingMetricReader(metric_exporter, export_interval_millis=600_000)]
+        resource=RESOURCE,
+        metric_readers=[PeriodicExportingMetricReader(metric_exporter, export_interval_millis=600_000), metrics_seen],
     )
     meter = meter_provider.get_meter("e2e.meter", "0.1")
     counter = meter.create_counter("requests", unit="1", description="requests served")
@@ -117,9 +125,10 @@ def send_with_sdk(transport: str, grpc_port: int, http_port: int) -> tuple[Expor
         counter.add(value, {"route": "/a"})
         histogram.record(value, {"route": "/a"})
     gauge.set(42.5, {"room": "lab"})
+    sent_metrics = encode_metrics(metrics_seen.get_metrics_data())
     meter_provider.shutdown()
 
-    return encode_spans(spans_seen.get_finished_spans()), encode_logs(logs_seen.get_finished_logs())
+    return encode_spans(spans_seen.get_finished_spans()), encode_logs(logs_seen.get_finished_logs()), sent_metrics
 
 
 def logs_by_body(requests: list[ExportLogsServiceRequest]) -> dict[str, tuple]:  # type: ignore[type-arg]
@@ -157,8 +166,13 @@ exporters:
 {pipelines_yaml("otlp", "batch", "file")}
 """
     with Collector(tmp_path, config) as collector:
-        sent_spans, sent_logs = send_with_sdk(transport, grpc_port, http_port)
+        sent_spans, sent_logs, sent_metrics = send_with_sdk(transport, grpc_port, http_port)
         assert collector.stop() == 0
+
+    # The Arrow model is lossless for exactly what the SDK sent.
+    assert traces_to_otlp(traces_from_otlp(sent_spans)[0]) == sent_spans
+    assert logs_to_otlp(logs_from_otlp(sent_logs)[0]) == sent_logs
+    assert metrics_to_otlp(metrics_from_otlp(sent_metrics)[0]) == sent_metrics
 
     stored = read_file_export(out)
     expected = spans_by_id([sent_spans])

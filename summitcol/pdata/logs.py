@@ -25,7 +25,7 @@ LOGS_SCHEMA = pa.schema(
         pa.field("SeverityText", pa.string(), nullable=False),
         pa.field("SeverityNumber", pa.int32(), nullable=False),
         pa.field("Body", pa.string(), nullable=False),
-        pa.field("BodyType", pa.uint8(), nullable=False),
+        pa.field("BodyType", pa.uint8()),  # null: the record has no body at all
         pa.field("EventName", pa.string(), nullable=False),
         *RESOURCE_FIELDS,
         *SCOPE_FIELDS,
@@ -66,7 +66,7 @@ def logs_from_otlp(
     severity_texts: list[str] = []
     severity_numbers: list[int] = []
     bodies: list[str] = []
-    body_types: list[int] = []
+    body_types: list[int | None] = []
     event_names: list[str] = []
     attributes = AttributesBuilder()
     dropped: list[int] = []
@@ -94,7 +94,10 @@ def logs_from_otlp(
                 severity_texts.append(record.severity_text)
                 severity_numbers.append(record.severity_number)
                 body = record.body
-                if body.WhichOneof("value") == "string_value":
+                if not record.HasField("body"):
+                    body_types.append(None)
+                    bodies.append("")
+                elif body.WhichOneof("value") == "string_value":
                     body_types.append(STRING)
                     bodies.append(body.string_value)
                 else:
@@ -156,7 +159,7 @@ def logs_to_otlp(batch: pa.RecordBatch) -> ExportLogsServiceRequest:
                 record.observed_time_unix_nano = observed[i]
                 record.severity_number = severity_numbers[i]
                 record.severity_text = severity_texts[i]
-                if body_types[i]:
+                if body_types[i] is not None:
                     decode_value(body_types[i], bodies[i], record.body)
                 attributes.fill(i, record.attributes)
                 record.dropped_attributes_count = dropped[i]

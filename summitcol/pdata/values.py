@@ -81,6 +81,9 @@ def decode_value(type_: int, text: str, target: AnyValue) -> None:
         json_format.Parse(text, target)
     elif type_ == BYTES:
         target.bytes_value = base64.b64decode(text)
+    else:
+        # An empty value is sent as a present, empty AnyValue (as Go's pdata marshals it).
+        target.SetInParent()
 
 
 class AttributesBuilder:
