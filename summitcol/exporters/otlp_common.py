@@ -14,7 +14,13 @@ import grpc
 from google.protobuf.message import DecodeError, Message
 from google.rpc import error_details_pb2, status_pb2
 
-from summitcol.errors import DEFAULT_RETRY_AFTER_S, ConsumerError, InvalidDataError, PermanentError, RetryableError
+from summitcol.errors import (
+    DEFAULT_RETRY_AFTER_S,
+    ConsumerError,
+    InvalidDataError,
+    PermanentError,
+    RetryableError,
+)
 
 log = logging.getLogger("summitcol.exporter.otlp")
 

@@ -18,7 +18,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from summitcol.component import Signal
 from summitcol.errors import InvalidDataError
 from summitcol.pdata import otlp_json
-from summitcol.pdata.decoded import DecodeLimits, Rejections
+from summitcol.pdata.decoded import DEFAULT_LIMITS, DecodeLimits, Rejections
 from summitcol.pdata.logs import logs_from_otlp, logs_to_otlp
 from summitcol.pdata.metrics import metrics_from_otlp, metrics_to_otlp
 from summitcol.pdata.signal import LOGS, SPANS, SignalData
@@ -96,7 +96,7 @@ def parse_request(signal: Signal, body: bytes, encoding: Encoding) -> Message:
 
 
 def decode_request(
-    signal: Signal, body: bytes, encoding: Encoding, limits: DecodeLimits = DecodeLimits()
+    signal: Signal, body: bytes, encoding: Encoding, limits: DecodeLimits = DEFAULT_LIMITS
 ) -> tuple[SignalData, Rejections]:
     """Parse and convert one request; raises InvalidDataError when the body cannot be read at all."""
     codec = CODECS[signal]

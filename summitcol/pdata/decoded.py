@@ -14,6 +14,9 @@ class DecodeLimits:
     max_attributes: int = DEFAULT_MAX_ATTRIBUTES
 
 
+DEFAULT_LIMITS = DecodeLimits()
+
+
 @dataclass(slots=True)
 class Rejections:
     """Records dropped as invalid while decoding, with the first few reasons for the client."""

@@ -10,10 +10,23 @@ import pyarrow as pa
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.logs.v1 import logs_pb2
 
-from summitcol.pdata.context import INDEX_FIELDS, RESOURCE_FIELDS, SCOPE_FIELDS, ContextBuilder, ContextEncoder
-from summitcol.pdata.decoded import DecodeLimits, Rejections, check_id
+from summitcol.pdata.context import (
+    INDEX_FIELDS,
+    RESOURCE_FIELDS,
+    SCOPE_FIELDS,
+    ContextBuilder,
+    ContextEncoder,
+)
+from summitcol.pdata.decoded import DEFAULT_LIMITS, DecodeLimits, Rejections, check_id
 from summitcol.pdata.traces import TIMESTAMP, timestamps, unix_nanos
-from summitcol.pdata.values import ATTRIBUTES, STRING, AttributesBuilder, AttributesReader, decode_value, encode_value
+from summitcol.pdata.values import (
+    ATTRIBUTES,
+    STRING,
+    AttributesBuilder,
+    AttributesReader,
+    decode_value,
+    encode_value,
+)
 
 LOGS_SCHEMA = pa.schema(
     [
@@ -51,7 +64,7 @@ def _log_problem(record: logs_pb2.LogRecord, limits: DecodeLimits) -> str | None
 
 
 def logs_from_otlp(
-    request: ExportLogsServiceRequest, limits: DecodeLimits = DecodeLimits()
+    request: ExportLogsServiceRequest, limits: DecodeLimits = DEFAULT_LIMITS
 ) -> tuple[pa.RecordBatch, Rejections]:
     """Decode one request into a batch; invalid records are left out and counted in Rejections."""
     rejections = Rejections()

@@ -15,8 +15,14 @@ from typing import Any
 import pyarrow as pa
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 
-from summitcol.pdata.context import INDEX_FIELDS, RESOURCE_FIELDS, SCOPE_FIELDS, ContextBuilder, ContextEncoder
-from summitcol.pdata.decoded import DecodeLimits, Rejections, check_id
+from summitcol.pdata.context import (
+    INDEX_FIELDS,
+    RESOURCE_FIELDS,
+    SCOPE_FIELDS,
+    ContextBuilder,
+    ContextEncoder,
+)
+from summitcol.pdata.decoded import DEFAULT_LIMITS, DecodeLimits, Rejections, check_id
 from summitcol.pdata.traces import TIMESTAMP, timestamps, unix_nanos
 from summitcol.pdata.values import ATTRIBUTES, AttributesBuilder, AttributesReader, ListReader
 
@@ -212,7 +218,7 @@ def _optional(point: Any, name: str) -> float | None:
 
 
 def metrics_from_otlp(
-    request: ExportMetricsServiceRequest, limits: DecodeLimits = DecodeLimits()
+    request: ExportMetricsServiceRequest, limits: DecodeLimits = DEFAULT_LIMITS
 ) -> tuple[dict[str, pa.RecordBatch], Rejections]:
     """Decode one request into a batch per metric type present; invalid points are counted."""
     rejections = Rejections()

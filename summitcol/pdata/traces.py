@@ -12,8 +12,14 @@ import pyarrow.compute as pc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from summitcol.pdata.context import INDEX_FIELDS, RESOURCE_FIELDS, SCOPE_FIELDS, ContextBuilder, ContextEncoder
-from summitcol.pdata.decoded import DecodeLimits, Rejections, check_id
+from summitcol.pdata.context import (
+    INDEX_FIELDS,
+    RESOURCE_FIELDS,
+    SCOPE_FIELDS,
+    ContextBuilder,
+    ContextEncoder,
+)
+from summitcol.pdata.decoded import DEFAULT_LIMITS, DecodeLimits, Rejections, check_id
 from summitcol.pdata.values import ATTRIBUTES, AttributesBuilder, AttributesReader, ListReader
 
 TIMESTAMP = pa.timestamp("ns")
@@ -100,7 +106,7 @@ def _span_problem(span: trace_pb2.Span, limits: DecodeLimits) -> str | None:
 
 
 def traces_from_otlp(
-    request: ExportTraceServiceRequest, limits: DecodeLimits = DecodeLimits()
+    request: ExportTraceServiceRequest, limits: DecodeLimits = DEFAULT_LIMITS
 ) -> tuple[pa.RecordBatch, Rejections]:
     """Decode one request into a batch; invalid spans are left out and counted in Rejections."""
     rejections = Rejections()

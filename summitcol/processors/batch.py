@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
+
 from summitcol.component import Consumer, CreateSettings, Factory, Kind, Processor, Signal, Stability
 from summitcol.errors import ConfigError
 from summitcol.pdata.signal import SignalData, concat

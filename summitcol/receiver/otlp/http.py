@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError
 from summitcol.component import Signal
+from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError
 from summitcol.netaddr import split_host_port
 from summitcol.pdata import otlp_json
 from summitcol.pdata.codec import Encoding

@@ -8,16 +8,26 @@ from __future__ import annotations
 
 import gzip
 import http.client
-from pathlib import Path
 
 import grpc
 import pytest
 from google.rpc import status_pb2
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest, ExportTraceServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from summitcol.pdata.traces import traces_from_otlp
-from tests.helpers import Collector, free_port, pipelines_yaml, read_file_export, receiver_yaml, spans_by_id, wait_for
+from tests.helpers import (
+    Collector,
+    free_port,
+    pipelines_yaml,
+    read_file_export,
+    receiver_yaml,
+    spans_by_id,
+    wait_for,
+)
 
 GRPC_LIMIT_MIB = 2
 TRACE_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
