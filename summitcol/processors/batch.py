@@ -54,6 +54,7 @@ class BatchProcessor(Processor):
         self._count = 0
         self._timer: asyncio.TimerHandle | None = None
         self._flushes: set[asyncio.Task[None]] = set()
+        self._draining = False
 
     async def consume(self, data: SignalData) -> None:
         items = data.item_count()
@@ -79,7 +80,7 @@ class BatchProcessor(Processor):
         self._pending.append(data)
         self._waiters.append(waiter)
         self._count += items
-        if self._count >= self.config.send_batch_size or self.config.timeout <= timedelta(0):
+        if self._draining or self._count >= self.config.send_batch_size or self.config.timeout <= timedelta(0):
             self._flush()
         elif self._timer is None:
             self._timer = loop.call_later(self.config.timeout.total_seconds(), self._flush)
@@ -114,7 +115,8 @@ class BatchProcessor(Processor):
                 waiter.set_result(None)
 
     async def shutdown(self) -> None:
-        """Flush what is pending and wait for every flush in flight."""
+        """Flush what is pending, pass later arrivals on at once, wait for every flush in flight."""
+        self._draining = True
         self._flush()
         while self._flushes:
             await asyncio.gather(*list(self._flushes), return_exceptions=True)

@@ -1,9 +1,10 @@
 """Lifecycle of a running collector.
 
 Start: telemetry, extensions, exporters, processors, then receivers (so nothing is accepted
-before it can be delivered). Stop (SIGTERM/SIGINT): receivers first — they stop accepting and
-finish the requests in flight — then processors flush (the batch processor's pending data),
-then exporters, then extensions. Every request a receiver acknowledged has reached its exporter.
+before it can be delivered). Stop (SIGTERM/SIGINT): receivers stop accepting and finish the
+requests in flight while processors drain (the batch processor flushes at once), then exporters
+stop, then extensions. Every request a receiver acknowledged has reached its exporter.
+Processors' `shutdown` may be called more than once and must keep passing data on.
 """
 
 from __future__ import annotations
@@ -58,9 +59,14 @@ class Service:
     async def shutdown(self) -> None:
         self._ready = False
         log.info("Shutdown: stopping receivers, draining pipelines")
-        for cid, rcv in self.graph.receivers.items():
-            await _quietly(cid, rcv.shutdown())
+        # Receivers stop accepting and wait for their requests in flight; those wait on the
+        # pipeline, so processors drain at the same time (a processor's shutdown flushes what it
+        # holds and passes on anything arriving later at once). Then a second pass catches the rest.
+        receivers = asyncio.gather(*(_quietly(cid, r.shutdown()) for cid, r in self.graph.receivers.items()))
         # graph.processors runs from each pipeline's end; flush from the receiver side instead.
+        for _, cid, proc in reversed(self.graph.processors):
+            await _quietly(cid, proc.shutdown())
+        await receivers
         for _, cid, proc in reversed(self.graph.processors):
             await _quietly(cid, proc.shutdown())
         for cid, exp in self.graph.exporters.items():
