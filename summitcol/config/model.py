@@ -169,9 +169,9 @@ def _components(
             known = ", ".join(registry.names(kind)) or "none"
             decoder.problem(path, f"unknown {kind} type '{cid.type}' (available: {known}; see `summitcol components`)")
             continue
-        config = decoder.decode(factory.config_type, raw_config, path)
-        if config is not None:
-            out[cid] = ComponentConfig(cid, factory, config)
+        # Kept even when its settings are wrong (config None), so that pipelines referencing it
+        # report no second, misleading "not configured" error; the load fails anyway.
+        out[cid] = ComponentConfig(cid, factory, decoder.decode(factory.config_type, raw_config, path))
     return out
 
 
