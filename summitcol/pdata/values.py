@@ -23,8 +23,9 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from google.protobuf import json_format
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from summitcol.pdata import otlp_json
 
 EMPTY, STRING, INT, DOUBLE, BOOL, KVLIST, ARRAY, BYTES = range(8)
 
@@ -59,9 +60,9 @@ def encode_value(value: AnyValue) -> tuple[int, str]:
     if which == "bool_value":
         return BOOL, "true" if value.bool_value else "false"
     if which == "kvlist_value":
-        return KVLIST, json_format.MessageToJson(value, indent=None)
+        return KVLIST, otlp_json.dumps(value).decode()
     if which == "array_value":
-        return ARRAY, json_format.MessageToJson(value, indent=None)
+        return ARRAY, otlp_json.dumps(value).decode()
     if which == "bytes_value":
         return BYTES, base64.b64encode(value.bytes_value).decode("ascii")
     return EMPTY, ""
@@ -78,7 +79,7 @@ def decode_value(type_: int, text: str, target: AnyValue) -> None:
     elif type_ == BOOL:
         target.bool_value = text == "true"
     elif type_ in (KVLIST, ARRAY):
-        json_format.Parse(text, target)
+        otlp_json.parse(text.encode(), target)
     elif type_ == BYTES:
         target.bytes_value = base64.b64decode(text)
     else:

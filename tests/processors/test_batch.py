@@ -20,7 +20,7 @@ def spans(prefix: str, n: int) -> SignalData:
     request = ExportTraceServiceRequest()
     scope = request.resource_spans.add().scope_spans.add()
     for i in range(n):
-        scope.spans.add(name=f"{prefix}{i}", trace_id=bytes(16), span_id=bytes([i + 1]) * 8)
+        scope.spans.add(name=f"{prefix}{i}", trace_id=bytes(16), span_id=(i + 1).to_bytes(8, "big"))
     return SignalData(Signal.TRACES, {"spans": traces_from_otlp(request)[0]})
 
 

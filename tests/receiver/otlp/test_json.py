@@ -87,8 +87,10 @@ def test_int64_as_number_or_string_and_unknown_fields() -> None:
     [
         (b"{not json", "not valid JSON"),
         (b"[]", "must be a JSON object"),
-        (b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz"}]}]}]}', "not hex"),
-        (b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"droppedAttributesCount":"abc"}]}]}]}', "not valid OTLP/JSON"),
+        (b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz"}]}]}]}', "Span.traceId: expected hex"),
+        (b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"droppedAttributesCount":"abc"}]}]}]}', "Span.droppedAttributesCount: expected an integer"),
+        (b'{"resourceSpans":{"a":1}}', "ExportTraceServiceRequest.resourceSpans: expected a list"),
+        (b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"x"}]}]}]}', "Span.kind: expected an integer"),
         (b'\xff\xfe{"resourceSpans":[]}', "not valid JSON"),
     ],
 )
