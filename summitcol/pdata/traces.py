@@ -146,10 +146,18 @@ def traces_from_otlp(
         for scope_spans in resource_spans.scope_spans:
             s = None
             for span in scope_spans.spans:
-                problem = _span_problem(span, limits)
-                if problem is not None:
-                    rejections.add(problem)
-                    continue
+                if (
+                    len(span.trace_id) != 16
+                    or len(span.span_id) != 8
+                    or len(span.parent_span_id) not in (0, 8)
+                    or len(span.attributes) > limits.max_attributes
+                    or span.links
+                    or span.events
+                ):
+                    problem = _span_problem(span, limits)  # the slow, thorough check
+                    if problem is not None:
+                        rejections.add(problem)
+                        continue
                 if r is None:
                     r = context.add_resource(resource_spans.resource, resource_spans.schema_url)
                 if s is None:
