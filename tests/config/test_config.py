@@ -191,3 +191,13 @@ def test_receiver_needs_a_protocol(tmp_path: Path) -> None:
     text = BASE.replace("    protocols:\n      grpc:\n", "    protocols:\n")
     _, problems = load_config([write(tmp_path, text)], REGISTRY)
     assert any("must specify at least one protocol when using the OTLP receiver" in m for m in errors_of(problems))
+
+
+def test_components_command_lists_every_type_with_signals() -> None:
+    result = subprocess.run([sys.executable, "-m", "summitcol.cli", "components"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    out = result.stdout
+    for section in ("receivers:", "processors:", "exporters:", "extensions:"):
+        assert section in out
+    assert "  otlp_grpc (alias: otlp)\n    stability: stable; signals: logs, metrics, traces" in out
+    assert "  health_check\n" in out
