@@ -31,6 +31,7 @@ class Registry:
 def default_registry() -> Registry:
     from summitcol.exporters import debug, file, otlp_grpc, otlp_http
     from summitcol.extensions import health_check
+    from summitcol.extensions.chdb import extension as chdb_extension
     from summitcol.processors import batch
     from summitcol.receiver.otlp import factory as otlp_receiver
 
@@ -43,5 +44,6 @@ def default_registry() -> Registry:
             otlp_grpc.FACTORY,
             otlp_http.FACTORY,
             health_check.FACTORY,
+            chdb_extension.FACTORY,
         ]
     )

@@ -1,0 +1,240 @@
+"""The ClickHouse HTTP interface in front of the embedded engine.
+
+Enough of https://clickhouse.com/docs/interfaces/http for clickhouse-connect (`query`,
+`query_arrow`, `query_df`, `command`, `insert_arrow`), curl and Grafana: the statement comes in
+the `query` URL parameter and/or the POST body (for an INSERT, the body after the statement is
+its data); `FORMAT x` or `default_format` picks the output format (TabSeparated by default);
+`database` sets the current database; `param_<name>` binds `{name:Type}` parameters; request
+bodies may be gzip, deflate, br, lz4 or zstd (`Content-Encoding`); errors come back as ClickHouse
+sends them: `Code: N. DB::Exception: …` with `X-ClickHouse-Exception-Code` and its HTTP status.
+Authentication: HTTP basic auth, `X-ClickHouse-User`/`X-ClickHouse-Key`, or `user`/`password`
+parameters. GET requests are read-only, as in ClickHouse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gzip
+import logging
+import re
+import secrets
+import uuid
+import zlib
+from typing import TYPE_CHECKING
+
+import orjson
+from aiohttp import web
+
+from summitcol.extensions.chdb.engine import QueryError
+from summitcol.netaddr import split_host_port
+
+if TYPE_CHECKING:
+    from summitcol.extensions.chdb.config import Config
+    from summitcol.extensions.chdb.engine import Engine
+
+log = logging.getLogger("summitcol.extension.chdb.http")
+
+READ_ONLY_KEYWORDS = ("SELECT", "SHOW", "DESCRIBE", "DESC", "EXISTS", "WITH", "EXPLAIN")
+_FORMAT = re.compile(r"\bFORMAT\s+([A-Za-z0-9_]+)\s*;?\s*$", re.I | re.S)
+_INSERT = re.compile(r"^\s*INSERT\s+INTO\b", re.I)
+_INSERT_FORMAT = re.compile(r"\bFORMAT\s+([A-Za-z0-9_]+)[ \t]*(?:\r?\n|$)", re.I)
+_LEADING_COMMENTS = re.compile(r"^(\s|--[^\n]*\n|/\*.*?\*/)*", re.S)
+_SETTINGS_PARAMS_IGNORED = {"query", "database", "default_format", "user", "password", "query_id", "session_id",
+                            "session_timeout", "session_check", "compress", "decompress", "enable_http_compression",
+                            "wait_end_of_query", "buffer_size", "quota_key"}
+
+# ClickHouse's HTTP status for an error code (src/Server/HTTPHandler.cpp, exceptionCodeToHTTPStatus).
+_HTTP_STATUS = {
+    516: 401, 192: 401, 193: 401, 194: 401,  # AUTHENTICATION_FAILED, UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD
+    164: 403, 497: 403,  # READONLY, ACCESS_DENIED
+    62: 400, 27: 400, 26: 400, 36: 400, 43: 400, 44: 400, 47: 400, 53: 400, 70: 400, 73: 400,  # syntax / bad args
+    60: 404, 81: 404, 83: 404, 85: 404,  # UNKNOWN_TABLE, UNKNOWN_DATABASE, …
+    159: 504, 209: 504, 210: 503,  # TIMEOUT_EXCEEDED, SOCKET_TIMEOUT, NETWORK_ERROR
+}
+
+
+def http_status(code: int) -> int:
+    return _HTTP_STATUS.get(code, 500)
+
+
+def statement_keyword(sql: str) -> str:
+    stripped = _LEADING_COMMENTS.sub("", sql)
+    stripped = stripped.lstrip("(")
+    return stripped.split(None, 1)[0].upper() if stripped.strip() else ""
+
+
+def decompress_body(body: bytes, encoding: str) -> bytes:
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding == "gzip":
+        return gzip.decompress(body)
+    if encoding == "deflate":
+        return zlib.decompress(body)
+    if encoding == "br":
+        import brotli  # type: ignore[import-not-found]
+
+        return brotli.decompress(body)
+    if encoding == "lz4":
+        import lz4.frame
+
+        return lz4.frame.decompress(body)
+    if encoding == "zstd":
+        import zstandard
+
+        return zstandard.ZstdDecompressor().decompressobj().decompress(body)
+    raise QueryError(f"Code: 36. DB::Exception: Unknown Content-Encoding: {encoding}. (BAD_ARGUMENTS)", 36)
+
+
+class ClickHouseHTTP:
+    def __init__(self, engine: Engine, config: Config) -> None:
+        self.engine = engine
+        self.config = config
+        self.users = {u.name: u.password for u in config.users}
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        assert self.config.http is not None
+        app = web.Application(client_max_size=self.config.http.max_request_body_size)
+        app.router.add_route("*", "/", self._query)
+        app.router.add_get("/ping", self._ok)
+        app.router.add_get("/replicas_status", self._ok)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        host, port = split_host_port(self.config.http.endpoint, "chdb::http::endpoint")
+        try:
+            await web.TCPSite(self._runner, host, port, reuse_address=True).start()
+        except OSError as exc:
+            raise OSError(
+                f"cannot serve the ClickHouse HTTP interface on {self.config.http.endpoint}: {exc.strerror}; "
+                "is another ClickHouse or collector using that port?"
+            ) from None
+        log.info("ClickHouse HTTP interface on http://%s (data in %s)", self.config.http.endpoint, self.engine.path)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _ok(self, request: web.Request) -> web.Response:
+        return web.Response(text="Ok.\n")
+
+    def _authenticate(self, request: web.Request) -> str:
+        user = request.headers.get("X-ClickHouse-User") or request.query.get("user")
+        password = request.headers.get("X-ClickHouse-Key") or request.query.get("password") or ""
+        authorization = request.headers.get("Authorization", "")
+        if authorization.lower().startswith("basic "):
+            try:
+                user, _, password = base64.b64decode(authorization[6:]).decode().partition(":")
+            except ValueError:
+                user, password = "", ""
+        user = user or "default"
+        if not self.users:
+            return user
+        expected = self.users.get(user)
+        if expected is None or not secrets.compare_digest(expected.encode(), password.encode()):
+            raise QueryError(
+                f"Code: 516. DB::Exception: {user}: Authentication failed: password is incorrect, "
+                "or there is no user with such name. (AUTHENTICATION_FAILED)",
+                516,
+            )
+        return user
+
+    async def _query(self, request: web.Request) -> web.Response:
+        query_id = request.query.get("query_id") or str(uuid.uuid4())
+        try:
+            self._authenticate(request)
+            body = await request.read()
+            body = decompress_body(body, request.headers.get("Content-Encoding", ""))
+            sql = request.query.get("query", "")
+            data: bytes | None = None
+            if request.method == "POST" and body:
+                if sql and _INSERT.match(sql):
+                    data = body
+                elif sql:
+                    sql = f"{sql}\n{body.decode()}"
+                else:
+                    sql = body.decode()
+            if not sql.strip():
+                return web.Response(text="Ok.\n")
+            if _INSERT.match(sql) and data is None:
+                sql, data = _split_inline_data(sql)
+            keyword = statement_keyword(sql)
+            if (self.config.read_only or request.method == "GET") and keyword not in READ_ONLY_KEYWORDS:
+                why = "readonly mode" if self.config.read_only else "readonly mode (GET requests are read-only; use POST)"
+                raise QueryError(f"Code: 164. DB::Exception: Cannot execute query in {why}. (READONLY)", 164)
+            output = await asyncio.to_thread(self._run, sql, data, request)
+        except QueryError as exc:
+            message = str(exc)
+            if not message.startswith("Code:"):
+                message = f"Code: {exc.code}. DB::Exception: {message}"
+            return web.Response(
+                status=http_status(exc.code),
+                text=message + "\n",
+                headers={"X-ClickHouse-Exception-Code": str(exc.code), "X-ClickHouse-Query-Id": query_id},
+            )
+        except (UnicodeDecodeError, OSError, ValueError, zlib.error) as exc:
+            return web.Response(
+                status=400,
+                text=f"Code: 27. DB::Exception: Cannot parse the request: {exc}. (CANNOT_PARSE_INPUT_ASSERTION_FAILED)\n",
+                headers={"X-ClickHouse-Exception-Code": "27"},
+            )
+        payload, fmt = output
+        headers = {
+            "X-ClickHouse-Query-Id": query_id,
+            "X-ClickHouse-Timezone": "UTC",
+            "X-ClickHouse-Server-Display-Name": "summitcol-chdb",
+            "X-ClickHouse-Summary": orjson.dumps({"read_rows": "0", "written_rows": "0"}).decode(),
+        }
+        if fmt:
+            headers["X-ClickHouse-Format"] = fmt
+        return web.Response(body=payload, headers=headers, content_type=_content_type(fmt))
+
+    def _run(self, sql: str, data: bytes | None, request: web.Request) -> tuple[bytes, str]:
+        database = request.query.get("database")
+        if data is not None:
+            match = _INSERT_FORMAT.search(sql)
+            if match is None:
+                raise QueryError("Code: 62. DB::Exception: INSERT with data needs a FORMAT clause. (SYNTAX_ERROR)", 62)
+            self.engine.insert_bytes(sql[: match.start()].strip(), match.group(1), data, database)
+            return b"", ""
+        params = {k[len("param_") :]: v for k, v in request.query.items() if k.startswith("param_")}
+        fmt = request.query.get("default_format", "TabSeparated")
+        match = _FORMAT.search(sql)
+        if match is not None:
+            fmt = match.group(1)
+            sql = sql[: match.start()]
+        settings = _settings_clause(request, statement_keyword(sql))
+        return self.engine.query(sql.rstrip().rstrip(";") + settings, fmt, params or None, database), fmt
+
+
+def _split_inline_data(sql: str) -> tuple[str, bytes | None]:
+    """`INSERT … FORMAT CSV\\n1,2` → the statement and its inline data (None for INSERT … SELECT/VALUES)."""
+    match = _INSERT_FORMAT.search(sql)
+    if match is None:
+        return sql, None
+    return sql[: match.end()], sql[match.end() :].encode()
+
+
+def _settings_clause(request: web.Request, keyword: str) -> str:
+    """URL parameters that are ClickHouse settings, applied to SELECTs as a SETTINGS clause."""
+    if keyword not in ("SELECT", "WITH"):
+        return ""
+    pairs = [
+        (k, v)
+        for k, v in request.query.items()
+        if k not in _SETTINGS_PARAMS_IGNORED and not k.startswith("param_") and re.fullmatch(r"[a-z_0-9]+", k)
+    ]
+    if not pairs:
+        return ""
+    rendered = ", ".join(f"{k} = {v if re.fullmatch(r'-?[0-9.]+', v) else repr(v)}" for k, v in pairs)
+    return f" SETTINGS {rendered}"
+
+
+def _content_type(fmt: str) -> str:
+    if fmt.startswith("JSON"):
+        return "application/json"
+    if fmt in ("TabSeparated", "TSV", "CSV", "TabSeparatedWithNames", "TabSeparatedWithNamesAndTypes", "Pretty", "PrettyCompact"):
+        return "text/plain"
+    return "application/octet-stream"
