@@ -30,6 +30,7 @@ class Registry:
 
 def default_registry() -> Registry:
     from summitcol.exporters import debug, file, otlp_grpc, otlp_http
+    from summitcol.exporters.clickhouse import exporter as clickhouse
     from summitcol.extensions import health_check
     from summitcol.extensions.chdb import extension as chdb_extension
     from summitcol.processors import batch
@@ -43,6 +44,7 @@ def default_registry() -> Registry:
             file.FACTORY,
             otlp_grpc.FACTORY,
             otlp_http.FACTORY,
+            clickhouse.FACTORY,
             health_check.FACTORY,
             chdb_extension.FACTORY,
         ]

@@ -1,0 +1,130 @@
+"""The `clickhouse` exporter: creates contrib's schema, keeps its TTL in line with the config,
+and inserts each batch's tables as Arrow (one INSERT per table per batch)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
+from summitcol.errors import RetryableError
+from summitcol.exporters.clickhouse import schema
+from summitcol.exporters.clickhouse.config import Config
+from summitcol.exporters.clickhouse.projection import project
+from summitcol.exporters.clickhouse.writer import EmbeddedWriter, RemoteWriter, Writer
+from summitcol.pdata.metrics import METRIC_TYPES
+from summitcol.pdata.signal import LOGS, SPANS, SignalData
+
+log = logging.getLogger("summitcol.exporter.clickhouse")
+
+
+class ClickHouseExporter(Exporter):
+    def __init__(self, settings: CreateSettings, config: Config) -> None:
+        self.config = config
+        self.signals = settings.signals or frozenset(Signal)
+        self.label = str(settings.id)
+        self.writer: Writer | None = None
+
+    def table_name(self, kind: str) -> str:
+        if kind == SPANS:
+            return self.config.traces_table_name
+        if kind == LOGS:
+            return self.config.logs_table_name
+        return self.config.metrics_tables.name(kind)
+
+    async def start(self, host: Host) -> None:
+        if self.config.storage:
+            from summitcol.extensions.chdb.extension import ChdbExtension
+
+            extension = host.extension(self.config.storage_id())
+            if not isinstance(extension, ChdbExtension) or extension.engine is None:
+                raise OSError(f"exporter {self.label}: storage '{self.config.storage}' is not a running chdb extension")
+            self.writer = EmbeddedWriter(extension.engine)
+        else:
+            try:
+                self.writer = await asyncio.to_thread(RemoteWriter, self.config)
+            except Exception as exc:
+                raise OSError(f"exporter {self.label}: cannot connect to ClickHouse at {self.config.endpoint}: {exc}") from None
+        if self.config.create_schema:
+            await asyncio.to_thread(self._create_schema)
+
+    def _tables(self) -> list[tuple[str, schema.TableSpec, str]]:
+        """(table name, spec, ttl signal) for every table this exporter's signals need."""
+        tables = []
+        if Signal.TRACES in self.signals:
+            tables.append((self.config.traces_table_name, schema.TRACES, "traces"))
+            tables.append((f"{self.config.traces_table_name}_trace_id_ts", schema.TRACE_ID_TS, "traces"))
+        if Signal.LOGS in self.signals:
+            tables.append((self.config.logs_table_name, schema.LOGS, "logs"))
+        if Signal.METRICS in self.signals:
+            tables.extend((self.config.metrics_tables.name(t), schema.METRICS[t], "metrics") for t in METRIC_TYPES)
+        return tables
+
+    def _create_schema(self) -> None:
+        assert self.writer is not None
+        db, cluster = self.config.database, self.config.cluster_name
+        on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
+        self.writer.command(f"CREATE DATABASE IF NOT EXISTS `{db}`{on_cluster}")
+        for table, spec, signal in self._tables():
+            engine = "AggregatingMergeTree()" if spec is schema.TRACE_ID_TS else self.config.table_engine.render()
+            ttl = self.config.ttl_for(signal)
+            for statement in spec.create(db, table, engine, ttl, cluster):
+                self.writer.command(statement)
+            self._reconcile_ttl(table if not cluster else f"{table}_local", spec, ttl)
+        if Signal.TRACES in self.signals:
+            self.writer.command(schema.trace_id_ts_view(db, self.config.traces_table_name, cluster))
+
+    def _reconcile_ttl(self, table: str, spec: schema.TableSpec, ttl: object) -> None:
+        """An existing table whose TTL differs from the config is altered in place (no drop)."""
+        assert self.writer is not None
+        expected = schema.ttl_clause(spec.ttl_field, ttl)  # type: ignore[arg-type]
+        db = self.config.database.replace("'", "\\'")
+        engine_full = self.writer.scalar(
+            f"SELECT engine_full FROM system.tables WHERE database = '{db}' AND name = '{table}'"
+        )
+        current = engine_full.split(" TTL ", 1)[1].split(" SETTINGS ", 1)[0].strip() if " TTL " in engine_full else ""
+        wanted = expected[len("TTL ") :] if expected else ""
+        if _normalize(current) == _normalize(wanted):
+            return
+        on_cluster = f" ON CLUSTER `{self.config.cluster_name}`" if self.config.cluster_name else ""
+        action = f"MODIFY {expected}" if expected else "REMOVE TTL"
+        log.info("exporter %s: changing TTL of %s.%s: %r → %r", self.label, self.config.database, table, current, wanted)
+        self.writer.command(f"ALTER TABLE `{self.config.database}`.`{table}`{on_cluster} {action}")
+
+    def _insert(self, data: SignalData) -> None:
+        assert self.writer is not None
+        for kind, batch in data.tables.items():
+            if batch.num_rows:
+                self.writer.insert(self.config.database, self.table_name(kind), project(kind, batch))
+
+    async def consume(self, data: SignalData) -> None:
+        if self.writer is None:
+            raise RetryableError(f"exporter {self.label} is not running")
+        try:
+            await asyncio.to_thread(self._insert, data)
+        except Exception as exc:  # server down, too many parts, …: the client keeps the data and retries
+            raise RetryableError(f"ClickHouse insert failed: {str(exc).strip()[:500]}", retry_after=2.0) from None
+
+    async def shutdown(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+def _normalize(ttl: str) -> str:
+    return "".join(ttl.split()).lower()
+
+
+def _create(settings: CreateSettings, config: Config) -> ClickHouseExporter:
+    return ClickHouseExporter(settings, config)
+
+
+FACTORY = Factory(
+    type="clickhouse",
+    kind=Kind.EXPORTER,
+    config_type=Config,
+    create=_create,
+    signals=frozenset(Signal),
+    stability=Stability.BETA,
+    description="Arrow inserts into contrib-compatible tables: embedded chDB (storage) or a ClickHouse server (endpoint)",
+)

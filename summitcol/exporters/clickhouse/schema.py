@@ -1,0 +1,214 @@
+"""DDL for the tables of contrib's ClickHouse exporter: same columns, types, codecs, skip
+indexes, partitioning and ordering (internal/sqltemplates/*.sql), so Grafana's ClickHouse plugin
+and existing SQL work unchanged. Retention is a table TTL (`ttl_only_drop_parts = 1` drops whole
+day partitions); `cluster_name` adds `ON CLUSTER` and a Distributed table over `<name>_local`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+MAP = "Map(LowCardinality(String), String)"
+Z = "CODEC(ZSTD(1))"
+
+
+def ttl_clause(time_field: str, ttl: timedelta) -> str:
+    """contrib's GenerateTTLExpr: whole days as toIntervalDay, else hours, minutes, seconds."""
+    seconds = int(ttl.total_seconds())
+    if seconds <= 0:
+        return ""
+    for unit, size in (("Day", 86400), ("Hour", 3600), ("Minute", 60), ("Second", 1)):
+        if seconds % size == 0:
+            return f"TTL {time_field} + toInterval{unit}({seconds // size})"
+    raise AssertionError("unreachable: every whole number of seconds divides by 1")
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """One table: its columns and indexes (DDL lines), key clauses, and the time field TTL uses."""
+
+    columns: tuple[str, ...]
+    partition_by: str
+    order_by: str
+    ttl_field: str
+    primary_key: str = ""
+
+    def create(self, database: str, table: str, engine: str, ttl: timedelta, cluster: str = "") -> list[str]:
+        """CREATE statements; with a cluster: `<table>_local` on every node plus a Distributed `<table>`."""
+        on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
+        local = f"{table}_local" if cluster else table
+        body = ",\n    ".join(self.columns)
+        primary = f"\nPRIMARY KEY {self.primary_key}" if self.primary_key else ""
+        ttl_text = ttl_clause(self.ttl_field, ttl)
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS `{database}`.`{local}`{on_cluster} (\n    {body}\n) ENGINE = {engine}\n"
+            f"PARTITION BY {self.partition_by}{primary}\nORDER BY {self.order_by}\n"
+            f"{ttl_text + chr(10) if ttl_text else ''}SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1"
+        ]
+        if cluster:
+            statements.append(
+                f"CREATE TABLE IF NOT EXISTS `{database}`.`{table}`{on_cluster} AS `{database}`.`{local}` "
+                f"ENGINE = Distributed(`{cluster}`, `{database}`, `{local}`, rand())"
+            )
+        return statements
+
+
+_RESOURCE_SCOPE_METRICS = (
+    f"ResourceAttributes {MAP} {Z}",
+    f"ResourceSchemaUrl String {Z}",
+    f"ScopeName String {Z}",
+    f"ScopeVersion String {Z}",
+    f"ScopeAttributes {MAP} {Z}",
+    f"ScopeDroppedAttrCount UInt32 {Z}",
+    f"ScopeSchemaUrl String {Z}",
+    f"ServiceName LowCardinality(String) {Z}",
+    f"MetricName String {Z}",
+    f"MetricDescription String {Z}",
+    f"MetricUnit String {Z}",
+    f"Attributes {MAP} {Z}",
+    "StartTimeUnix DateTime64(9) CODEC(Delta, ZSTD(1))",
+    "TimeUnix DateTime64(9) CODEC(Delta, ZSTD(1))",
+)
+_EXEMPLARS = (
+    f"Exemplars Nested (\n        FilteredAttributes {MAP},\n        TimeUnix DateTime64(9),\n        Value Float64,\n"
+    f"        SpanId String,\n        TraceId String\n    ) {Z}"
+)
+_METRIC_INDEXES = (
+    "INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+    "INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+    "INDEX idx_scope_attr_key mapKeys(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+    "INDEX idx_scope_attr_value mapValues(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+    "INDEX idx_attr_key mapKeys(Attributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+    "INDEX idx_attr_value mapValues(Attributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+)
+
+
+def _metric(*specific: str) -> TableSpec:
+    return TableSpec(
+        columns=(*_RESOURCE_SCOPE_METRICS, *specific, _EXEMPLARS, f"Flags UInt32 {Z}", *_METRIC_INDEXES),
+        partition_by="toDate(TimeUnix)",
+        order_by="(ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))",
+        ttl_field="toDateTime(TimeUnix)",
+    )
+
+
+TRACES = TableSpec(
+    columns=(
+        "Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1))",
+        f"TraceId String {Z}",
+        f"SpanId String {Z}",
+        f"ParentSpanId String {Z}",
+        f"TraceState String {Z}",
+        f"SpanName LowCardinality(String) {Z}",
+        f"SpanKind LowCardinality(String) {Z}",
+        f"ServiceName LowCardinality(String) {Z}",
+        f"ResourceAttributes {MAP} {Z}",
+        f"ScopeName String {Z}",
+        f"ScopeVersion String {Z}",
+        f"SpanAttributes {MAP} {Z}",
+        "Duration UInt64 CODEC(T64, ZSTD(1))",
+        f"StatusCode LowCardinality(String) {Z}",
+        f"StatusMessage String {Z}",
+        f"Events Nested (\n        Timestamp DateTime64(9),\n        Name LowCardinality(String),\n        Attributes {MAP}\n    ) {Z}",
+        f"Links Nested (\n        TraceId String,\n        SpanId String,\n        TraceState String,\n        Attributes {MAP}\n    ) {Z}",
+        "INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1",
+        "INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+        "INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+        "INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+        "INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+        "INDEX idx_duration Duration TYPE minmax GRANULARITY 1",
+    ),
+    partition_by="toDate(Timestamp)",
+    primary_key="(ServiceName, SpanName, toDateTime(Timestamp))",
+    order_by="(ServiceName, SpanName, toDateTime(Timestamp), Timestamp)",
+    ttl_field="toDateTime(Timestamp)",
+)
+
+TRACE_ID_TS = TableSpec(
+    columns=(
+        f"TraceId String {Z}",
+        f"Start SimpleAggregateFunction(min, DateTime) {Z}",
+        f"End SimpleAggregateFunction(max, DateTime) {Z}",
+    ),
+    partition_by="toStartOfWeek(Start)",
+    order_by="(TraceId)",
+    ttl_field="Start",
+)
+
+
+def trace_id_ts_view(database: str, table: str, cluster: str = "") -> str:
+    on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
+    return (
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS `{database}`.`{table}_trace_id_ts_mv`{on_cluster}\n"
+        f"TO `{database}`.`{table}_trace_id_ts`\n"
+        f"AS SELECT TraceId, min(Timestamp) AS Start, max(Timestamp) AS End\n"
+        f"FROM `{database}`.`{table}{'_local' if cluster else ''}`\nWHERE TraceId != ''\nGROUP BY TraceId"
+    )
+
+
+LOGS = TableSpec(
+    columns=(
+        "Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1))",
+        "TimestampTime DateTime DEFAULT toDateTime(Timestamp)",
+        f"TraceId String {Z}",
+        f"SpanId String {Z}",
+        "TraceFlags UInt8",
+        f"SeverityText LowCardinality(String) {Z}",
+        "SeverityNumber UInt8",
+        f"ServiceName LowCardinality(String) {Z}",
+        f"Body String {Z}",
+        f"ResourceSchemaUrl LowCardinality(String) {Z}",
+        f"ResourceAttributes {MAP} {Z}",
+        f"ScopeSchemaUrl LowCardinality(String) {Z}",
+        f"ScopeName String {Z}",
+        f"ScopeVersion LowCardinality(String) {Z}",
+        f"ScopeAttributes {MAP} {Z}",
+        f"LogAttributes {MAP} {Z}",
+        f"EventName String {Z}",
+        "INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1",
+        "INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+        "INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+        "INDEX idx_scope_attr_key mapKeys(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+        "INDEX idx_scope_attr_value mapValues(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+        "INDEX idx_log_attr_key mapKeys(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+        "INDEX idx_log_attr_value mapValues(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1",
+        "INDEX idx_body Body TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8",
+    ),
+    partition_by="toDate(TimestampTime)",
+    primary_key="(ServiceName, TimestampTime)",
+    order_by="(ServiceName, TimestampTime, Timestamp)",
+    ttl_field="TimestampTime",
+)
+
+METRICS = {
+    "gauge": _metric(f"Value Float64 {Z}"),
+    "sum": _metric(f"Value Float64 {Z}", f"AggregationTemporality Int32 {Z}", f"IsMonotonic Boolean {Z}"),
+    "histogram": _metric(
+        "Count UInt64 CODEC(Delta, ZSTD(1))",
+        f"Sum Float64 {Z}",
+        f"BucketCounts Array(UInt64) {Z}",
+        f"ExplicitBounds Array(Float64) {Z}",
+        f"Min Float64 {Z}",
+        f"Max Float64 {Z}",
+        f"AggregationTemporality Int32 {Z}",
+    ),
+    "exponential_histogram": _metric(
+        "Count UInt64 CODEC(Delta, ZSTD(1))",
+        f"Sum Float64 {Z}",
+        f"Scale Int32 {Z}",
+        f"ZeroCount UInt64 {Z}",
+        f"PositiveOffset Int32 {Z}",
+        f"PositiveBucketCounts Array(UInt64) {Z}",
+        f"NegativeOffset Int32 {Z}",
+        f"NegativeBucketCounts Array(UInt64) {Z}",
+        f"Min Float64 {Z}",
+        f"Max Float64 {Z}",
+        f"AggregationTemporality Int32 {Z}",
+    ),
+    "summary": _metric(
+        "Count UInt64 CODEC(Delta, ZSTD(1))",
+        f"Sum Float64 {Z}",
+        f"ValueAtQuantiles Nested(\n        Quantile Float64,\n        Value Float64\n    ) {Z}",
+    ),
+}
