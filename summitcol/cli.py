@@ -41,6 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check a config without starting anything")
     _config_arguments(validate)
     commands.add_parser("components", help="list every component type and the signals it supports")
+    query = commands.add_parser("query", help="run SQL against the embedded ClickHouse store")
+    query.add_argument("sql", help='e.g. "SELECT ServiceName, count() FROM otel.otel_traces GROUP BY 1"')
+    _config_arguments(query)
+    query.add_argument("--endpoint", help="host:port of a chdb http endpoint (default: from --config, else localhost:8123)")
+    query.add_argument("--path", help="data path to open when no collector answers (default: from --config, else ./data/clickhouse)")
+    query.add_argument("--user", default="", help="user for the HTTP endpoint")
+    query.add_argument("--password", default="", help="password for the HTTP endpoint")
+    query.add_argument("--format", choices=["table", "csv", "json", "arrow"], default="table", help="output format")
     return parser
 
 
@@ -72,6 +80,25 @@ def _components(registry: Registry) -> int:
             aliases = f" (alias: {', '.join(factory.aliases)})" if factory.aliases else ""
             print(f"  {factory.type}{aliases}\n    stability: {factory.stability}; signals: {signals}\n    {factory.description}")
     return 0
+
+
+def _query(args: argparse.Namespace) -> int:
+    from summitcol import query
+
+    try:
+        target = query.target_from_config(args.config, args.set) if args.config else query.Target(
+            query.DEFAULT_HTTP_ENDPOINT, query.DEFAULT_PATH
+        )
+    except query.QueryFailed as exc:
+        print(f"summitcol query: {exc}", file=sys.stderr)
+        return 1
+    target = query.Target(
+        args.endpoint if args.endpoint is not None else target.endpoint,
+        args.path or target.path,
+        args.user or target.user,
+        args.password or target.password,
+    )
+    return query.main(args.sql, target, args.format)
 
 
 def _setup_logging(level: str) -> None:
@@ -110,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     registry = default_registry()
     if args.command == "components":
         return _components(registry)
+    if args.command == "query":
+        return _query(args)
     config = _load(args, registry)
     if config is None:
         return 1

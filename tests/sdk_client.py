@@ -18,6 +18,7 @@ from opentelemetry.sdk._logs.export import (
 )
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.view import ExponentialBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
@@ -108,14 +109,17 @@ def send_with_sdk(
     meter_provider = MeterProvider(
         resource=RESOURCE,
         metric_readers=[PeriodicExportingMetricReader(metric_exporter, export_interval_millis=600_000), metrics_seen],
+        views=[View(instrument_name="latency.exp", aggregation=ExponentialBucketHistogramAggregation())],
     )
     meter = meter_provider.get_meter("e2e.meter", "0.1")
     counter = meter.create_counter("requests", unit="1", description="requests served")
     histogram = meter.create_histogram("latency", unit="ms")
     gauge = meter.create_gauge("temperature", unit="Cel")
+    exponential = meter.create_histogram("latency.exp", unit="ms")
     for value in range(1, 101):
         counter.add(value, {"route": "/a"})
         histogram.record(value, {"route": "/a"})
+        exponential.record(value, {"route": "/a"})
     gauge.set(42.5, {"room": "lab"})
     sent_metrics = encode_metrics(metrics_seen.get_metrics_data())
     meter_provider.shutdown()

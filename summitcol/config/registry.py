@@ -29,7 +29,7 @@ class Registry:
 
 
 def default_registry() -> Registry:
-    from summitcol.exporters import debug, file, otlp_grpc, otlp_http
+    from summitcol.exporters import debug, file, otlp_grpc, otlp_http, parquet
     from summitcol.exporters.clickhouse import exporter as clickhouse
     from summitcol.extensions import health_check
     from summitcol.extensions.chdb import extension as chdb_extension
@@ -45,6 +45,7 @@ def default_registry() -> Registry:
             otlp_grpc.FACTORY,
             otlp_http.FACTORY,
             clickhouse.FACTORY,
+            parquet.FACTORY,
             health_check.FACTORY,
             chdb_extension.FACTORY,
         ]
