@@ -44,13 +44,17 @@ _SETTINGS_PARAMS_IGNORED = {"query", "database", "default_format", "user", "pass
                             "session_timeout", "session_check", "compress", "decompress", "enable_http_compression",
                             "wait_end_of_query", "buffer_size", "quota_key"}
 
-# ClickHouse's HTTP status for an error code (src/Server/HTTPHandler.cpp, exceptionCodeToHTTPStatus).
+# ClickHouse's HTTP status for an error code (src/Server/HTTP/exceptionCodeToHTTPStatus.cpp);
+# anything else, READONLY included, is 500.
 _HTTP_STATUS = {
-    516: 401, 192: 401, 193: 401, 194: 401,  # AUTHENTICATION_FAILED, UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD
-    164: 403, 497: 403,  # READONLY, ACCESS_DENIED
-    62: 400, 27: 400, 26: 400, 36: 400, 43: 400, 44: 400, 47: 400, 53: 400, 70: 400, 73: 400,  # syntax / bad args
-    60: 404, 81: 404, 83: 404, 85: 404,  # UNKNOWN_TABLE, UNKNOWN_DATABASE, …
-    159: 504, 209: 504, 210: 503,  # TIMEOUT_EXCEEDED, SOCKET_TIMEOUT, NETWORK_ERROR
+    194: 401,  # REQUIRED_PASSWORD
+    192: 403, 193: 403, 516: 403, 497: 403,  # UNKNOWN_USER, WRONG_PASSWORD, AUTHENTICATION_FAILED, ACCESS_DENIED
+    6: 400, 8: 400, 15: 400, 25: 400, 26: 400, 27: 400, 36: 400, 38: 400, 41: 400, 44: 400, 53: 400, 62: 400,
+    72: 400, 117: 400,  # CANNOT_PARSE_*, THERE_IS_NO_COLUMN, BAD_ARGUMENTS, SYNTAX_ERROR, TYPE_MISMATCH, …
+    46: 404, 47: 404, 50: 404, 56: 404, 60: 404, 63: 404, 73: 404, 78: 404, 81: 404, 115: 404, 336: 404,  # UNKNOWN_*
+    48: 501,  # NOT_IMPLEMENTED
+    209: 503,  # SOCKET_TIMEOUT
+    159: 408,  # TIMEOUT_EXCEEDED
 }
 
 
@@ -133,6 +137,8 @@ class ClickHouseHTTP:
         if not self.users:
             return user
         expected = self.users.get(user)
+        if expected and not password:
+            raise QueryError(f"Code: 194. DB::Exception: {user}: Password required for user {user}. (REQUIRED_PASSWORD)", 194)
         if expected is None or not secrets.compare_digest(expected.encode(), password.encode()):
             raise QueryError(
                 f"Code: 516. DB::Exception: {user}: Authentication failed: password is incorrect, "
