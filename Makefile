@@ -32,6 +32,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python perf/decode_bench.py
+	$(BIN)/python perf/storage_bench.py
 
 clean:
 	rm -rf $(VENV) data
