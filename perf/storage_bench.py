@@ -25,8 +25,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from corpus import logs_request, trace_request  # noqa: E402
 
 from summitcol.component import ComponentID, CreateSettings, Signal  # noqa: E402
-from summitcol.exporters.clickhouse.exporter import ClickHouseExporter  # noqa: E402
 from summitcol.exporters.clickhouse.config import Config as ExporterConfig  # noqa: E402
+from summitcol.exporters.clickhouse.exporter import ClickHouseExporter  # noqa: E402
 from summitcol.exporters.clickhouse.projection import project  # noqa: E402
 from summitcol.extensions.chdb.config import Config as ChdbConfig  # noqa: E402
 from summitcol.extensions.chdb.config import HTTPConfig  # noqa: E402
