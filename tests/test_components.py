@@ -19,16 +19,21 @@ REGISTRY = default_registry()
 # Settings a test run needs: free ports, and what has no default in otelcol either (REQUIRED).
 OVERRIDES = {
     "file": lambda tmp: {"path": str(tmp / "out.jsonl")},
+    "parquet": lambda tmp: {"path": str(tmp / "parquet")},
+    "clickhouse": lambda tmp: {"storage": "chdb"},
     "otlp_grpc": lambda tmp: {"endpoint": f"127.0.0.1:{free_port()}"},
     "otlp_http": lambda tmp: {"endpoint": f"http://127.0.0.1:{free_port()}"},
     "health_check": lambda tmp: {"endpoint": f"127.0.0.1:{free_port()}"},
 }
-REQUIRED = {"file", "otlp_grpc", "otlp_http"}
+REQUIRED = {"file", "otlp_grpc", "otlp_http", "parquet", "clickhouse"}
 
 
 class Host:
+    def __init__(self, extensions: dict | None = None) -> None:  # type: ignore[type-arg]
+        self.extensions = extensions or {}
+
     def extension(self, id_):  # type: ignore[no-untyped-def]
-        raise KeyError(id_)
+        return self.extensions[id_]
 
     def pipelines_ready(self) -> bool:
         return True
@@ -40,8 +45,10 @@ class Sink:
 
 
 @pytest.mark.parametrize("factory", REGISTRY.factories, ids=lambda f: f"{f.kind}/{f.type}")
-def test_lifecycle(factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_lifecycle(factory, tmp_path, chdb_path) -> None:  # type: ignore[no-untyped-def]
     config = factory.config_type()
+    if factory.type == "chdb":
+        config = dataclasses.replace(config, path=chdb_path)
     if factory.type == "otlp" and factory.kind is Kind.RECEIVER:
         from summitcol.receiver.otlp.config import GRPCServerConfig, HTTPServerConfig, ProtocolsConfig
 
@@ -68,8 +75,16 @@ def test_lifecycle(factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
     component = factory.create(settings, config, **extra)
 
     async def run() -> None:
-        await component.start(Host())
+        extensions = {}
+        if factory.type == "clickhouse":
+            chdb = REGISTRY.get(Kind.EXTENSION, "chdb")
+            storage = chdb.create(CreateSettings(id=ComponentID("chdb"), telemetry=Telemetry()), chdb.config_type(path=chdb_path))
+            await storage.start(Host())
+            extensions[ComponentID("chdb")] = storage
+        await component.start(Host(extensions))
         await component.shutdown()
+        for extension in extensions.values():
+            await extension.shutdown()
 
     asyncio.run(run())
 
