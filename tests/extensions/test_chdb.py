@@ -154,3 +154,23 @@ def test_query_says_what_to_do_when_nothing_answers(tmp_path: Path) -> None:
     )
     assert out.returncode == 1
     assert "there is no data at" in out.stderr and "start the collector" in out.stderr
+
+
+def test_queries_do_not_block_ingestion(tmp_path: Path) -> None:
+    """Every query handle busy with a 3-second query; an OTLP request is still stored and
+    acknowledged before any of those queries finishes (ingestion has its own handle)."""
+    import threading
+
+    ch, grpc_port = free_port(), free_port()
+    with Collector(tmp_path, chdb_config(tmp_path, ch, grpc_port)):
+        results: list[int] = []
+        queries = [threading.Thread(target=lambda: results.append(http(ch, "SELECT sleep(3)")[0])) for _ in range(4)]
+        for query in queries:
+            query.start()
+        send_spans(grpc_port, "during-queries", 3)
+        acknowledged_while_querying = all(q.is_alive() for q in queries)
+        for query in queries:
+            query.join(30)
+        assert results == [200, 200, 200, 200]
+        assert acknowledged_while_querying
+        assert http(ch, "SELECT count() FROM otel.otel_traces")[2] == b"3\n"
