@@ -70,6 +70,8 @@ def test_chain_delivers_exactly_what_was_sent(tmp_path: Path, exporter: str) -> 
 
 
 def test_agent_refuses_retryably_while_the_gateway_is_down(tmp_path: Path) -> None:
+    """Without a sending queue the refusal reaches the client at once (with a queue, see
+    tests/exporters/helper: the agent keeps the data and retries)."""
     agent_grpc, agent_http, dead = free_port(), free_port(), free_port()
     config = f"""
 receivers:
@@ -80,6 +82,10 @@ exporters:
     tls:
       insecure: true
     timeout: 2s
+    sending_queue:
+      enabled: false
+    retry_on_failure:
+      enabled: false
 {pipelines_yaml("otlp", "", "otlp")}
 """
     with Collector(tmp_path, config, "agent"):
@@ -118,6 +124,10 @@ exporters:
     tls:
       insecure: true
     timeout: 1s
+    sending_queue:
+      enabled: false
+    retry_on_failure:
+      enabled: false
 {pipelines_yaml("otlp", "", "file, otlp")}
 """
     with Collector(tmp_path, config, "fanout"):

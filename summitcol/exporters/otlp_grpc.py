@@ -12,6 +12,7 @@ from grpc import aio
 
 from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
 from summitcol.errors import ConfigError, RetryableError
+from summitcol.exporters.helper.config import HelperConfig
 from summitcol.exporters.otlp_common import grpc_error, log_partial_success
 from summitcol.pdata.codec import CODECS, to_message
 from summitcol.pdata.signal import SignalData
@@ -21,7 +22,7 @@ DEFAULT_TIMEOUT = timedelta(seconds=5)  # otelcol exporterhelper
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Config:
+class Config(HelperConfig):
     endpoint: str = ""
     tls: TLSClientConfig = field(default_factory=TLSClientConfig)
     headers: dict[str, str] = field(default_factory=dict)

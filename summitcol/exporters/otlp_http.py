@@ -12,6 +12,7 @@ import aiohttp
 
 from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
 from summitcol.errors import ConfigError, RetryableError
+from summitcol.exporters.helper.config import HelperConfig
 from summitcol.exporters.otlp_common import http_error, log_partial_success
 from summitcol.pdata import otlp_json
 from summitcol.pdata.codec import CODECS, encode_request
@@ -23,7 +24,7 @@ CONTENT_TYPES = {"proto": "application/x-protobuf", "json": "application/json"}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Config:
+class Config(HelperConfig):
     endpoint: str = ""
     traces_endpoint: str = ""
     metrics_endpoint: str = ""

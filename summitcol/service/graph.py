@@ -14,14 +14,13 @@ from summitcol.component import (
     ComponentID,
     Consumer,
     CreateSettings,
-    Exporter,
     Kind,
     Processor,
     Receiver,
     Signal,
 )
 from summitcol.config.model import CollectorConfig
-from summitcol.errors import ConsumerError
+from summitcol.exporters.helper.sender import ExporterHelper
 from summitcol.pdata.signal import SignalData
 from summitcol.service.telemetry import Telemetry
 
@@ -42,28 +41,10 @@ class FanOut:
             raise errors[0]
 
 
-class ObservedExporter:
-    """Counts `otelcol_exporter_sent_*` / `send_failed_*` around an exporter."""
-
-    def __init__(self, exporter: Exporter, id_: ComponentID, telemetry: Telemetry) -> None:
-        self.exporter = exporter
-        self.label = str(id_)
-        self.telemetry = telemetry
-
-    async def consume(self, data: SignalData) -> None:
-        items = data.item_count()
-        try:
-            await self.exporter.consume(data)
-        except ConsumerError:
-            self.telemetry.count("exporter_send_failed", data.signal, items, exporter=self.label)
-            raise
-        self.telemetry.count("exporter_sent", data.signal, items, exporter=self.label)
-
-
 @dataclass
 class Graph:
     extensions: dict[ComponentID, Component] = field(default_factory=dict)
-    exporters: dict[ComponentID, Exporter] = field(default_factory=dict)
+    exporters: dict[ComponentID, ExporterHelper] = field(default_factory=dict)
     processors: list[tuple[str, ComponentID, Processor]] = field(default_factory=list)
     receivers: dict[ComponentID, Receiver] = field(default_factory=dict)
 
@@ -83,10 +64,9 @@ def build_graph(config: CollectorConfig, telemetry: Telemetry) -> Graph:
             exporter_signals.setdefault(cid, set()).add(pipeline.signal)
     for cid, signals in exporter_signals.items():
         spec = comps[Kind.EXPORTER][cid]
-        graph.exporters[cid] = spec.factory.create(
-            CreateSettings(id=cid, telemetry=telemetry, signals=frozenset(signals)), spec.config
-        )
-    observed = {cid: ObservedExporter(exp, cid, telemetry) for cid, exp in graph.exporters.items()}
+        exporter = spec.factory.create(CreateSettings(id=cid, telemetry=telemetry, signals=frozenset(signals)), spec.config)
+        graph.exporters[cid] = ExporterHelper(exporter, cid, telemetry, spec.config)
+    observed = graph.exporters
 
     for pipeline in config.pipelines:
         consumer: Consumer = FanOut([observed[cid] for cid in pipeline.exporters])

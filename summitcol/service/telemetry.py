@@ -40,6 +40,8 @@ class Telemetry:
         self.registry = CollectorRegistry()
         self.started = time.time()
         self._counters: dict[str, Counter] = {}
+        self._queue_size: Gauge | None = None
+        self._queue_capacity: Gauge | None = None
         for item in ITEM_NAMES.values():
             for what, labels in (
                 ("receiver_accepted", ["receiver", "transport"]),
@@ -47,6 +49,7 @@ class Telemetry:
                 ("receiver_failed", ["receiver", "transport"]),
                 ("exporter_sent", ["exporter"]),
                 ("exporter_send_failed", ["exporter"]),
+                ("exporter_enqueue_failed", ["exporter"]),
             ):
                 name = f"otelcol_{what}_{item}"
                 self._counters[name] = Counter(name, _HELP[what].format(item=item.replace("_", " ")), labels, registry=self.registry)
@@ -71,6 +74,22 @@ class Telemetry:
         if amount:
             self._processor_items[direction].labels(processor=processor, otel_signal=str(signal)).inc(amount)
 
+    def count_plain(self, name: str, amount: int, **labels: str) -> None:
+        """A Summit counter (`summitcol_…`), created on first use."""
+        counter = self._counters.get(name)
+        if counter is None:
+            counter = self._counters[name] = Counter(name, _SUMMIT_HELP.get(name, name), sorted(labels), registry=self.registry)
+        if amount:
+            counter.labels(**labels).inc(amount)
+
+    def queue_gauges(self, exporter: str, queue: object) -> None:
+        """`otelcol_exporter_queue_size` / `_capacity` read from a sending queue when scraped."""
+        if self._queue_size is None:
+            self._queue_size = Gauge("otelcol_exporter_queue_size", "Current size of the retry queue (in batches).", ["exporter"], registry=self.registry)
+            self._queue_capacity = Gauge("otelcol_exporter_queue_capacity", "Fixed capacity of the retry queue (in batches).", ["exporter"], registry=self.registry)
+        self._queue_size.labels(exporter=exporter).set_function(queue.size)  # type: ignore[attr-defined]
+        self._queue_capacity.labels(exporter=exporter).set_function(lambda: queue.capacity)  # type: ignore[attr-defined,union-attr]
+
     def value(self, name: str, **labels: str) -> float:
         """Current value of a sample (for tests and the debug exporter); 0 when never set."""
         return self.registry.get_sample_value(name, labels) or 0.0
@@ -85,6 +104,18 @@ _HELP = {
     "receiver_failed": "Number of {item} that failed to be processed by the receiver due to internal errors.",
     "exporter_sent": "Number of {item} successfully sent to destination.",
     "exporter_send_failed": "Number of {item} in failed attempts to send to destination.",
+    "exporter_enqueue_failed": "Number of {item} failed to be added to the sending queue.",
+}
+
+
+_SUMMIT_HELP = {
+    "summitcol_exporter_dead_letter_spans": "Spans written to the dead-letter file.",
+    "summitcol_exporter_dead_letter_metric_points": "Metric points written to the dead-letter file.",
+    "summitcol_exporter_dead_letter_log_records": "Log records written to the dead-letter file.",
+    "summitcol_wal_replayed_requests": "Requests replayed from a persistent queue's write-ahead log at start.",
+    "otelcol_processor_memory_limiter_refused_spans": "Spans refused by the memory limiter.",
+    "otelcol_processor_memory_limiter_refused_metric_points": "Metric points refused by the memory limiter.",
+    "otelcol_processor_memory_limiter_refused_log_records": "Log records refused by the memory limiter.",
 }
 
 

@@ -13,6 +13,7 @@ from typing import Literal
 
 from summitcol.component import ComponentID
 from summitcol.errors import ConfigError
+from summitcol.exporters.helper.config import HelperConfig
 
 DEFAULT_DATABASE = "otel"
 DEFAULT_TIMEOUT = timedelta(seconds=5)
@@ -54,7 +55,7 @@ class MetricsTables:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Config:
+class Config(HelperConfig):
     endpoint: str = ""
     storage: str = ""
     username: str = "default"

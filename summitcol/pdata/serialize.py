@@ -1,0 +1,41 @@
+"""SignalData ⇄ bytes, for persistent queues: Arrow IPC streams, one per table, lossless and fast.
+
+Layout: a JSON header line `{"signal": "traces", "tables": [["spans", <bytes>], …]}` then the
+IPC streams back to back, in header order.
+"""
+
+from __future__ import annotations
+
+import orjson
+import pyarrow as pa
+
+from summitcol.component import Signal
+from summitcol.pdata.signal import SignalData
+
+
+def dumps(data: SignalData) -> bytes:
+    parts: list[bytes] = []
+    index: list[tuple[str, int]] = []
+    for name, batch in data.tables.items():
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, batch.schema) as writer:
+            writer.write_batch(batch)
+        payload = sink.getvalue().to_pybytes()
+        parts.append(payload)
+        index.append((name, len(payload)))
+    header = orjson.dumps({"signal": data.signal.value, "tables": index}) + b"\n"
+    return header + b"".join(parts)
+
+
+def loads(blob: bytes) -> SignalData:
+    end = blob.index(b"\n")
+    header = orjson.loads(blob[:end])
+    view = memoryview(blob)
+    position = end + 1
+    tables: dict[str, pa.RecordBatch] = {}
+    for name, size in header["tables"]:
+        reader = pa.ipc.open_stream(pa.py_buffer(view[position : position + size]))
+        table = reader.read_all()
+        tables[name] = table.combine_chunks().to_batches()[0] if table.num_rows else pa.RecordBatch.from_pylist([], schema=table.schema)
+        position += size
+    return SignalData(Signal(header["signal"]), tables)
