@@ -113,7 +113,9 @@ def read_file_export(path: Path) -> dict[type[Message], list[Message]]:
     out: dict[type[Message], list[Message]] = {t: [] for t in _REQUEST_TYPES.values()}
     if not path.exists():
         return out
-    for line in path.read_bytes().splitlines():
+    data = path.read_bytes()
+    complete = data[: data.rfind(b"\n") + 1]  # a line still being written is not read yet
+    for line in complete.splitlines():
         if not line.strip():
             continue
         key = next(k for k in _REQUEST_TYPES if line.startswith(b'{"' + k.encode()))

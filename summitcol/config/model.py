@@ -78,7 +78,7 @@ class ServiceConfig:
 @dataclass(slots=True)
 class ComponentConfig:
     id: ComponentID
-    factory: Factory
+    factory: Factory | None  # None: an unknown type (already reported; kept so references don't cascade)
     config: Any
 
 
@@ -135,8 +135,8 @@ def _build(source: Source, registry: Registry) -> CollectorConfig:
         used.update((Kind.PROCESSOR, p) for p in pipeline.processors)
         used.update((Kind.EXPORTER, e) for e in pipeline.exporters)
     for kind, by_id in components.items():
-        for cid in by_id:
-            if (kind, cid) not in used:
+        for cid, spec in by_id.items():
+            if spec.factory is not None and (kind, cid) not in used:
                 decoder.problem(
                     (kind.section, str(cid)),
                     f"{kind} '{cid}' is defined but not used by any pipeline"
@@ -168,6 +168,7 @@ def _components(
         if factory is None:
             known = ", ".join(registry.names(kind)) or "none"
             decoder.problem(path, f"unknown {kind} type '{cid.type}' (available: {known}; see `summitcol components`)")
+            out[cid] = ComponentConfig(cid, None, None)
             continue
         # Kept even when its settings are wrong (config None), so that pipelines referencing it
         # report no second, misleading "not configured" error; the load fails anyway.
@@ -214,7 +215,7 @@ def _pipelines(
             refs[kind] = _references(decoder, components, kind, names, (*path, kind.section))
             for cid in refs[kind]:
                 factory = components[kind][cid].factory
-                if signal not in factory.signals:
+                if factory is not None and signal not in factory.signals:
                     decoder.problem((*path, kind.section), f"{kind} '{cid}' does not support {signal} (it supports: {', '.join(sorted(factory.signals))})")
         if not spec.receivers:
             decoder.problem(path, "must have at least one receiver")

@@ -33,6 +33,7 @@ def default_registry() -> Registry:
     from summitcol.exporters.clickhouse import exporter as clickhouse
     from summitcol.extensions import health_check
     from summitcol.extensions.chdb import extension as chdb_extension
+    from summitcol.extensions.file_storage import extension as file_storage
     from summitcol.processors import batch
     from summitcol.receiver.otlp import factory as otlp_receiver
 
@@ -48,5 +49,6 @@ def default_registry() -> Registry:
             parquet.FACTORY,
             health_check.FACTORY,
             chdb_extension.FACTORY,
+            file_storage.FACTORY,
         ]
     )
