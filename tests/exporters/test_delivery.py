@@ -174,7 +174,7 @@ def test_gateway_outage_is_bridged_by_the_persistent_queue(tmp_path: Path) -> No
 
 
 def test_poison_batch_goes_to_dead_letter_without_blocking_the_rest(tmp_path: Path) -> None:
-    gw_port, gw_http, agent_port = free_port(), free_port(), free_port()
+    gw_http, agent_port = free_port(), free_port()
     out = tmp_path / "gateway.jsonl"
     gw = Collector(
         tmp_path,
