@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from datetime import timedelta
 
 import pytest
 
@@ -21,11 +22,13 @@ OVERRIDES = {
     "file": lambda tmp: {"path": str(tmp / "out.jsonl")},
     "parquet": lambda tmp: {"path": str(tmp / "parquet")},
     "clickhouse": lambda tmp: {"storage": "chdb"},
+    "memory_limiter": lambda tmp: {"check_interval": timedelta(seconds=1), "limit_mib": 4000},
+    "file_storage": lambda tmp: {"directory": str(tmp / "storage")},
     "otlp_grpc": lambda tmp: {"endpoint": f"127.0.0.1:{free_port()}"},
     "otlp_http": lambda tmp: {"endpoint": f"http://127.0.0.1:{free_port()}"},
     "health_check": lambda tmp: {"endpoint": f"127.0.0.1:{free_port()}"},
 }
-REQUIRED = {"file", "otlp_grpc", "otlp_http", "parquet", "clickhouse"}
+REQUIRED = {"file", "otlp_grpc", "otlp_http", "parquet", "clickhouse", "memory_limiter"}
 
 
 class Host:

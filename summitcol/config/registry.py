@@ -34,13 +34,14 @@ def default_registry() -> Registry:
     from summitcol.extensions import health_check
     from summitcol.extensions.chdb import extension as chdb_extension
     from summitcol.extensions.file_storage import extension as file_storage
-    from summitcol.processors import batch
+    from summitcol.processors import batch, memory_limiter
     from summitcol.receiver.otlp import factory as otlp_receiver
 
     return Registry(
         [
             otlp_receiver.FACTORY,
             batch.FACTORY,
+            memory_limiter.FACTORY,
             debug.FACTORY,
             file.FACTORY,
             otlp_grpc.FACTORY,

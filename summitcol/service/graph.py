@@ -68,8 +68,10 @@ def build_graph(config: CollectorConfig, telemetry: Telemetry) -> Graph:
         graph.exporters[cid] = ExporterHelper(exporter, cid, telemetry, spec.config)
     observed = graph.exporters
 
+    limiters: dict[ComponentID, list[Processor]] = {}
     for pipeline in config.pipelines:
         consumer: Consumer = FanOut([observed[cid] for cid in pipeline.exporters])
+        pipeline_limiters: list[Processor] = []
         for cid in reversed(pipeline.processors):
             spec = comps[Kind.PROCESSOR][cid]
             processor = spec.factory.create(
@@ -78,14 +80,21 @@ def build_graph(config: CollectorConfig, telemetry: Telemetry) -> Graph:
                 next_consumer=consumer,
             )
             graph.processors.append((pipeline.id, cid, processor))
+            if hasattr(processor, "admit"):
+                pipeline_limiters.append(processor)
             consumer = processor
         for cid in pipeline.receivers:
             receiver_entries.setdefault(cid, {}).setdefault(pipeline.signal, []).append(consumer)
+            limiters.setdefault(cid, []).extend(pipeline_limiters)
 
     for cid, entries in receiver_entries.items():
         spec = comps[Kind.RECEIVER][cid]
         consumers = {signal: FanOut(list(consumers)) for signal, consumers in entries.items()}
-        graph.receivers[cid] = spec.factory.create(
+        receiver = spec.factory.create(
             CreateSettings(id=cid, telemetry=telemetry, signals=frozenset(consumers)), spec.config, consumers=consumers
         )
+        if hasattr(receiver, "admission"):
+            # memory limiters see requests before they are decoded (each limiter once)
+            receiver.admission = list({id(p): p for p in limiters.get(cid, [])}.values())
+        graph.receivers[cid] = receiver
     return graph

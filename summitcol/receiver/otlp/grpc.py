@@ -67,8 +67,7 @@ class GrpcServer:
 
         async def export(body: bytes, context: aio.ServicerContext) -> bytes:
             try:
-                decoded = await receiver.decode(signal, body, "proto")
-                response = await receiver.consume(decoded, "grpc")
+                response = await receiver.export(signal, body, "proto", "grpc")
             except Exception as exc:
                 failure = failure_for(exc)
                 await context.abort(

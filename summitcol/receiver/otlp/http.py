@@ -93,8 +93,7 @@ class HttpServer:
             return self._failure(encoding, _too_large(limit), close=True)
         content_encoding = request.headers.get("Content-Encoding", "")
         try:
-            decoded = await self.receiver.decode(signal, body, encoding, content_encoding, limit)
-            result = await self.receiver.consume(decoded, "http")
+            result = await self.receiver.export(signal, body, encoding, "http", content_encoding, limit)
         except BodyTooLargeError:
             return self._failure(encoding, _too_large(limit))
         except UnsupportedEncodingError as exc:

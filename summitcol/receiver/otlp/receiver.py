@@ -10,12 +10,13 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf.message import Message
 
 from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal
 from summitcol.compression import decompress
-from summitcol.errors import ConsumerError
+from summitcol.errors import ConsumerError, RetryableError
 from summitcol.pdata.codec import Encoding, decode_request, response_message
 from summitcol.pdata.decoded import DecodeLimits, Rejections
 from summitcol.pdata.signal import SignalData
@@ -41,6 +42,8 @@ class OtlpReceiver(Receiver):
         self.limits = DecodeLimits(max_attributes=config.max_attributes_per_record)
         self._executor: ThreadPoolExecutor | None = None
         self._servers: list = []
+        # memory_limiter processors of the pipelines this receiver feeds (set by the graph builder)
+        self.admission: list[Any] = []
 
     async def start(self, host: Host) -> None:
         from summitcol.receiver.otlp.grpc import GrpcServer
@@ -75,6 +78,25 @@ class OtlpReceiver(Receiver):
         """Decompress, parse and convert off the event loop. Raises InvalidDataError and friends."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._decode, signal, body, encoding, content_encoding, limit)
+
+    async def export(
+        self, signal: Signal, body: bytes, encoding: Encoding, transport: str, content_encoding: str = "", limit: int = 0
+    ) -> Message:
+        """Admit (memory), decode off the loop, push into the pipeline; the OTLP response."""
+        reservations = []
+        try:
+            for limiter in self.admission:
+                reservations.append((limiter, limiter.admit(len(body), bool(content_encoding))))  # noqa: PERF401 - release what was taken if one refuses
+        except RetryableError:
+            for limiter, reserved in reservations:
+                limiter.release(reserved)
+            raise
+        try:
+            decoded = await self.decode(signal, body, encoding, content_encoding, limit)
+            return await self.consume(decoded, transport)
+        finally:
+            for limiter, reserved in reservations:
+                limiter.release(reserved)
 
     async def consume(self, decoded: Decoded, transport: str) -> Message:
         """Push decoded data into the pipeline; the pipeline's refusal propagates to the caller."""

@@ -1,0 +1,156 @@
+"""The `memory_limiter` processor: keeps the collector under a memory limit, and says so retryably.
+
+Two checks, both refusing with a retryable error (gRPC UNAVAILABLE + RetryInfo, HTTP 503 +
+Retry-After — never RESOURCE_EXHAUSTED without RetryInfo, which SDKs treat as final):
+
+* **admission, before decoding**: receivers ask `admit(bytes)` with the size a request will take
+  once decoded (its wire size times an expansion factor) before they decode it; the bytes stay
+  reserved until the request is done. A request that would take the process over the soft limit
+  (`limit - spike_limit`) is refused without being decoded at all.
+* **in the pipeline**: data arriving while the measured RSS is over the soft limit is refused
+  (otelcol's behaviour); over the hard limit a garbage collection is forced.
+
+RSS is measured every `check_interval`; keys and defaults are otelcol's (`spike_limit_mib`
+defaults to 20% of the limit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+from summitcol.component import Consumer, CreateSettings, Factory, Host, Kind, Processor, Signal, Stability
+from summitcol.errors import ConfigError, RetryableError
+from summitcol.pdata.signal import SignalData
+from summitcol.service.telemetry import ITEM_NAMES, process_rss_bytes
+
+log = logging.getLogger("summitcol.processor.memory_limiter")
+MIB = 1024 * 1024
+EXPANSION = 6  # decoded Arrow + transient Python objects, per byte of uncompressed OTLP
+COMPRESSED_EXPANSION = 30  # per byte of a gzip body (gzip shrinks OTLP about 5x)
+
+
+def total_memory_bytes() -> int:
+    """The cgroup's memory limit when there is one, else physical memory."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path, encoding="ascii") as fh:
+                text = fh.read().strip()
+            if text.isdigit() and int(text) < 1 << 60:
+                return int(text)
+        except OSError:
+            continue
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Config:
+    check_interval: timedelta = timedelta(0)
+    limit_mib: int = 0
+    spike_limit_mib: int = 0
+    limit_percentage: int = 0
+    spike_limit_percentage: int = 0
+
+    def validate(self) -> None:
+        if self.check_interval <= timedelta(0):
+            raise ConfigError("'check_interval' must be greater than zero; 1s is a good start")
+        if self.limit_mib <= 0 and self.limit_percentage <= 0:
+            raise ConfigError("set 'limit_mib' (or 'limit_percentage') to the memory the collector may use")
+        if self.limit_mib > 0 and self.spike_limit_mib >= self.limit_mib:
+            raise ConfigError("'spike_limit_mib' must be smaller than 'limit_mib'")
+        if not 0 <= self.limit_percentage <= 100 or not 0 <= self.spike_limit_percentage <= 100:
+            raise ConfigError("'limit_percentage' and 'spike_limit_percentage' must be between 0 and 100")
+        if self.limit_percentage and self.spike_limit_percentage >= self.limit_percentage:
+            raise ConfigError("'spike_limit_percentage' must be smaller than 'limit_percentage'")
+
+    def limits(self) -> tuple[int, int]:
+        """(hard, soft) limits in bytes."""
+        if self.limit_mib > 0:
+            hard = self.limit_mib * MIB
+            spike = self.spike_limit_mib * MIB if self.spike_limit_mib else hard // 5
+        else:
+            total = total_memory_bytes()
+            hard = total * self.limit_percentage // 100
+            spike = total * self.spike_limit_percentage // 100 if self.spike_limit_percentage else hard // 5
+        return hard, hard - spike
+
+
+class MemoryLimiter(Processor):
+    def __init__(self, settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> None:
+        self.settings = settings
+        self.config = config
+        self.next_consumer = next_consumer
+        self.label = str(settings.id)
+        self.hard, self.soft = config.limits()
+        self.rss = process_rss_bytes()
+        self.reserved = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, host: Host) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        interval = self.config.check_interval.total_seconds()
+        while True:
+            self.rss = process_rss_bytes()
+            if self.rss > self.hard:
+                log.warning("memory usage %d MiB is above the hard limit %d MiB; forcing a GC", self.rss // MIB, self.hard // MIB)
+                await asyncio.to_thread(gc.collect)
+                self.rss = process_rss_bytes()
+            await asyncio.sleep(interval)
+
+    def _refusal(self) -> RetryableError:
+        return RetryableError(
+            f"data refused due to high memory usage ({self.rss // MIB} MiB in use, {self.reserved // MIB} MiB "
+            f"reserved, soft limit {self.soft // MIB} MiB); retry later",
+            retry_after=max(1.0, self.config.check_interval.total_seconds()),
+        )
+
+    def admit(self, wire_bytes: int, compressed: bool) -> int:
+        """Reserve the memory a request will need; raises the refusal when there is none.
+
+        Returns the reservation to pass to `release` when the request is done.
+        """
+        need = wire_bytes * (COMPRESSED_EXPANSION if compressed else EXPANSION)
+        self.rss = process_rss_bytes()
+        if self.reserved and self.rss + self.reserved + need > self.soft:
+            raise self._refusal()
+        if not self.reserved and self.rss > self.soft:
+            raise self._refusal()
+        self.reserved += need
+        return need
+
+    def release(self, reservation: int) -> None:
+        self.reserved -= reservation
+
+    async def consume(self, data: SignalData) -> None:
+        if self.rss > self.soft:
+            self.settings.telemetry.count_plain(
+                f"otelcol_processor_memory_limiter_refused_{ITEM_NAMES[data.signal]}", data.item_count(), processor=self.label
+            )
+            raise self._refusal()
+        await self.next_consumer.consume(data)
+
+    async def shutdown(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+
+def _create(settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> MemoryLimiter:
+    return MemoryLimiter(settings, config, next_consumer=next_consumer)
+
+
+FACTORY = Factory(
+    type="memory_limiter",
+    kind=Kind.PROCESSOR,
+    config_type=Config,
+    create=_create,
+    signals=frozenset(Signal),
+    stability=Stability.BETA,
+    description="refuses data retryably before memory runs out: admission before decoding, RSS checks after",
+)
