@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= config/default.yaml
 
-.PHONY: run test lint install bench clean
+.PHONY: run test lint install bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ test: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check summitcol tests perf
+
+fuzz: $(VENV)/.installed-test
+	SUMMIT_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -q tests/receiver/otlp/test_fuzz.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python perf/decode_bench.py

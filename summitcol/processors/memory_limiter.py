@@ -134,6 +134,10 @@ class MemoryLimiter(Processor):
             retry_after=max(1.0, self.config.check_interval.total_seconds()),
         )
 
+    def _refused_request(self) -> RetryableError:
+        self.settings.telemetry.count_plain("summitcol_memory_limiter_refused_requests", 1, processor=self.label)
+        return self._refusal()
+
     def admit(self, wire_bytes: int, compressed: bool) -> int:
         """Reserve the memory a request will need; raises the refusal when there is none.
 
@@ -142,12 +146,12 @@ class MemoryLimiter(Processor):
         need = wire_bytes * (COMPRESSED_EXPANSION if compressed else EXPANSION)
         self.rss = process_rss_bytes()
         if self.rss > self.hard:
-            raise self._refusal()
+            raise self._refused_request()
         # Memory in use ≈ the idle baseline plus what admitted requests reserved; RSS itself also
         # holds memory freed but not yet reused, so it would refuse long after the load is gone.
         # With nothing in flight one request is always admitted, so a large one cannot starve.
         if self.reserved and self.baseline + self.reserved + need > self.soft:
-            raise self._refusal()
+            raise self._refused_request()
         self.reserved += need
         return need
 

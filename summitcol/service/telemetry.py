@@ -112,6 +112,7 @@ _SUMMIT_HELP = {
     "summitcol_exporter_dead_letter_spans": "Spans written to the dead-letter file.",
     "summitcol_exporter_dead_letter_metric_points": "Metric points written to the dead-letter file.",
     "summitcol_exporter_dead_letter_log_records": "Log records written to the dead-letter file.",
+    "summitcol_memory_limiter_refused_requests": "Requests refused before decoding because they would exceed the memory limit.",
     "summitcol_wal_replayed_requests": "Requests replayed from a persistent queue's write-ahead log at start.",
     "otelcol_processor_memory_limiter_refused_spans": "Spans refused by the memory limiter.",
     "otelcol_processor_memory_limiter_refused_metric_points": "Metric points refused by the memory limiter.",
