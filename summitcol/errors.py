@@ -3,6 +3,7 @@
     SummitError
      ├── ConfigError (ValueError)         a configuration problem; the loader adds file:line
      └── ConsumerError                    a pipeline stage refused data
+          ├── PartialRejectionError       some records rejected as invalid, the rest accepted (partial success)
           ├── RetryableError              try again later (gRPC UNAVAILABLE + RetryInfo, HTTP 503 + Retry-After)
           └── PermanentError              retrying cannot help (gRPC INVALID_ARGUMENT/INTERNAL, HTTP 400/500)
                └── InvalidDataError       the data itself is bad (INVALID_ARGUMENT, HTTP 400)
@@ -26,6 +27,17 @@ class ConfigError(ValueError, SummitError):
 
 class ConsumerError(SummitError):
     """A pipeline stage refused the data it was given."""
+
+
+class PartialRejectionError(ConsumerError):
+    """`rejected` records were rejected as invalid and will not be retried; the rest were accepted.
+
+    The receiver answers with an OTLP partial success (`rejected_*`, `error_message`).
+    """
+
+    def __init__(self, message: str, *, rejected: int) -> None:
+        super().__init__(message)
+        self.rejected = rejected
 
 
 class RetryableError(ConsumerError):

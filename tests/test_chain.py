@@ -137,3 +137,57 @@ exporters:
         assert error.value.code() == grpc.StatusCode.UNAVAILABLE
         channel.close()
     assert len(read_file_export(out)[ExportTraceServiceRequest]) == 1
+
+
+def test_partial_success_travels_back_through_the_chain(tmp_path: Path) -> None:
+    """The gateway rejects one span as invalid; the agent (no queue) tells the client exactly that."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+    gw_grpc, agent_grpc, gw_out = free_port(), free_port(), tmp_path / "gw.jsonl"
+    gateway = Collector(
+        tmp_path,
+        f"""
+receivers:
+{receiver_yaml(gw_grpc, None, "    max_attributes_per_record: 5")}
+exporters:
+  file:
+    path: {gw_out}
+{pipelines_yaml("otlp", "", "file")}
+""",
+        "gateway",
+    ).start()
+    agent = Collector(
+        tmp_path,
+        f"""
+receivers:
+{receiver_yaml(agent_grpc, None)}
+processors:
+  batch:
+    timeout: 10ms
+exporters:
+  otlp_grpc:
+    endpoint: 127.0.0.1:{gw_grpc}
+    tls:
+      insecure: true
+    sending_queue:
+      enabled: false
+{pipelines_yaml("otlp", "batch", "otlp_grpc")}
+""",
+        "agent",
+    ).start()
+    try:
+        request = good_request("partial", 3)
+        wide = request.resource_spans[0].scope_spans[0].spans[1]
+        for i in range(10):
+            wide.attributes.add(key=f"k{i}", value=AnyValue(int_value=i))
+        channel = grpc.insecure_channel(f"127.0.0.1:{agent_grpc}")
+        reply = ExportTraceServiceResponse.FromString(channel.unary_unary(TRACE_METHOD)(request.SerializeToString(), timeout=30))
+        channel.close()
+    finally:
+        agent.stop()
+        gateway.stop()
+    assert reply.partial_success.rejected_spans == 1
+    assert "10 attributes, more than the limit of 5" in reply.partial_success.error_message
+    stored = [s.name for r in read_file_export(gw_out)[ExportTraceServiceRequest] for rs in r.resource_spans for ss in rs.scope_spans for s in ss.spans]
+    assert sorted(stored) == ["partial-0", "partial-2"]

@@ -18,6 +18,7 @@ from summitcol.errors import (
     DEFAULT_RETRY_AFTER_S,
     ConsumerError,
     InvalidDataError,
+    PartialRejectionError,
     PermanentError,
     RetryableError,
 )
@@ -80,11 +81,14 @@ def http_error(url: str, status: int, retry_after: str | None, body: bytes) -> C
     return PermanentError(text)
 
 
-def log_partial_success(endpoint: str, response: Message) -> None:
-    """A partial success is logged and counted as sent, as otelcol does (the peer keeps the rest)."""
+def check_partial_success(endpoint: str, response: Message) -> None:
+    """A peer's partial success: a warning is logged; rejected records raise PartialRejectionError,
+    so that the client learns of them too (otelcol only logs it, #9243)."""
     if not response.HasField("partial_success"):
         return
     partial = response.partial_success
     rejected = next((getattr(partial, f) for f in ("rejected_spans", "rejected_data_points", "rejected_log_records") if hasattr(partial, f)), 0)
     if rejected or partial.error_message:
         log.warning("%s rejected %d items: %s", endpoint, rejected, partial.error_message)
+    if rejected:
+        raise PartialRejectionError(f"{endpoint} rejected {rejected}: {partial.error_message}", rejected=rejected)

@@ -13,7 +13,7 @@ from grpc import aio
 from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
 from summitcol.errors import ConfigError, RetryableError
 from summitcol.exporters.helper.config import HelperConfig
-from summitcol.exporters.otlp_common import grpc_error, log_partial_success
+from summitcol.exporters.otlp_common import check_partial_success, grpc_error
 from summitcol.pdata.codec import CODECS, to_message
 from summitcol.pdata.signal import SignalData
 from summitcol.tlsconfig import TLSClientConfig
@@ -91,7 +91,7 @@ class OtlpGrpcExporter(Exporter):
         except aio.AioRpcError as exc:
             trailing = dict(exc.trailing_metadata() or ())
             raise grpc_error(self.config.endpoint, exc.code(), exc.details() or "", trailing) from None
-        log_partial_success(self.config.endpoint, CODECS[data.signal].response_type.FromString(reply))
+        check_partial_success(self.config.endpoint, CODECS[data.signal].response_type.FromString(reply))
 
     async def shutdown(self) -> None:
         if self._channel is not None:

@@ -13,7 +13,7 @@ import aiohttp
 from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
 from summitcol.errors import ConfigError, RetryableError
 from summitcol.exporters.helper.config import HelperConfig
-from summitcol.exporters.otlp_common import http_error, log_partial_success
+from summitcol.exporters.otlp_common import check_partial_success, http_error
 from summitcol.pdata import otlp_json
 from summitcol.pdata.codec import CODECS, encode_request
 from summitcol.pdata.signal import SignalData
@@ -90,7 +90,7 @@ class OtlpHttpExporter(Exporter):
                     reply = codec.response_type.FromString(payload)
             except Exception:  # an unreadable success body does not undo the success
                 return
-            log_partial_success(url, reply)
+            check_partial_success(url, reply)
 
     async def shutdown(self) -> None:
         if self._session is not None:

@@ -10,12 +10,15 @@ split). On shutdown, whatever is pending is flushed before the exporters stop.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from summitcol.component import Consumer, CreateSettings, Factory, Kind, Processor, Signal, Stability
-from summitcol.errors import ConfigError
+from summitcol.errors import ConfigError, PartialRejectionError
 from summitcol.pdata.signal import SignalData, concat
+
+log = logging.getLogger("summitcol.processor.batch")
 
 DEFAULT_SEND_BATCH_SIZE = 8192  # otelcol processor/batchprocessor
 DEFAULT_TIMEOUT = timedelta(milliseconds=200)
@@ -102,6 +105,19 @@ class BatchProcessor(Processor):
         try:
             batch = concat(pending)
             await self.next_consumer.consume(batch)
+        except PartialRejectionError as exc:
+            if len(waiters) > 1:
+                # A count over a concatenation says nothing about which request held the records.
+                log.warning("%s: downstream rejected %d of %d items of a batch of %d requests: %s",
+                            self.label, exc.rejected, batch.item_count(), len(waiters), exc)
+                exc = None  # type: ignore[assignment]
+            for waiter in waiters:
+                if not waiter.done():
+                    if exc is None:
+                        waiter.set_result(None)
+                    else:
+                        waiter.set_exception(exc)
+            return
         except BaseException as exc:
             for waiter in waiters:
                 if not waiter.done():

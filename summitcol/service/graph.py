@@ -20,6 +20,7 @@ from summitcol.component import (
     Signal,
 )
 from summitcol.config.model import CollectorConfig
+from summitcol.errors import PartialRejectionError
 from summitcol.exporters.helper.sender import ExporterHelper
 from summitcol.pdata.signal import SignalData
 from summitcol.service.telemetry import Telemetry
@@ -37,8 +38,11 @@ class FanOut:
             return
         results = await asyncio.gather(*(c.consume(data) for c in self.consumers), return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
-        if errors:
-            raise errors[0]
+        failures = [e for e in errors if not isinstance(e, PartialRejectionError)]
+        if failures:
+            raise failures[0]
+        if errors:  # the same records went to every branch: the largest rejection stands for all
+            raise max(errors, key=lambda e: e.rejected)  # type: ignore[attr-defined]
 
 
 @dataclass

@@ -95,6 +95,7 @@ class PersistentQueue:
         self.capacity = capacity
         self._ready: deque[int] = deque(wal.pending())
         self.replayed = len(self._ready)
+        self.last_replayed = self._ready[-1] if self._ready else 0
         self._outstanding = len(self._ready)
         self._changed = asyncio.Condition()
 

@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from summitcol.component import ComponentID, Exporter, Host
-from summitcol.errors import ConsumerError, PermanentError, RetryableError
+from summitcol.errors import ConsumerError, PartialRejectionError, PermanentError, RetryableError
 from summitcol.exporters.helper.config import HelperConfig
 from summitcol.exporters.helper.queue import MemoryQueue, PersistentQueue, QueueFull, SendingQueue
 from summitcol.pdata import otlp_json
@@ -110,6 +110,10 @@ class ExporterHelper(Exporter):
         items = data.item_count()
         try:
             await self.exporter.consume(data)
+        except PartialRejectionError as exc:
+            self.telemetry.count("exporter_sent", data.signal, items - exc.rejected, exporter=self.label)
+            self.telemetry.count("exporter_send_failed", data.signal, exc.rejected, exporter=self.label)
+            raise
         except ConsumerError:
             self.telemetry.count("exporter_send_failed", data.signal, items, exporter=self.label)
             raise
@@ -130,7 +134,7 @@ class ExporterHelper(Exporter):
             try:
                 await self._send_once(data)
                 return None
-            except PermanentError as exc:
+            except (PermanentError, PartialRejectionError) as exc:
                 return exc
             except ConsumerError as exc:
                 error = exc
@@ -156,9 +160,13 @@ class ExporterHelper(Exporter):
         assert self.queue is not None
         while True:
             token, data = await self.queue.get()
+            if isinstance(self.queue, PersistentQueue) and token <= self.queue.last_replayed:
+                self.telemetry.count_plain(f"summitcol_wal_replayed_{ITEM_NAMES[data.signal]}", data.item_count(), exporter=self.label)
             self._in_flight += 1
             try:
                 error = await self._deliver(data)
+                if isinstance(error, PartialRejectionError):
+                    error = None  # the destination took the rest; it rejected the others for good (logged, counted)
                 if error is not None:
                     if self._stopping.is_set() and isinstance(self.queue, PersistentQueue) and not isinstance(error, PermanentError):
                         continue  # left unacknowledged in the WAL: the next start sends it

@@ -9,6 +9,7 @@ partial success) otherwise. Errors and responses use the request's encoding.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -88,7 +89,11 @@ class HttpServer:
         declared = request.content_length
         if declared is not None and declared > limit:
             return self._failure(encoding, _too_large(limit), close=True)
-        body = await self._read_body(request, limit)
+        read_timeout = self.config.read_timeout.total_seconds()
+        try:
+            body = await asyncio.wait_for(self._read_body(request, limit), read_timeout or None)
+        except TimeoutError:
+            return self._plain(408, f"the request body did not arrive within read_timeout ({read_timeout:g}s)")
         if body is None:
             return self._failure(encoding, _too_large(limit), close=True)
         content_encoding = request.headers.get("Content-Encoding", "")

@@ -16,7 +16,7 @@ from google.protobuf.message import Message
 
 from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal
 from summitcol.compression import decompress
-from summitcol.errors import ConsumerError, RetryableError
+from summitcol.errors import ConsumerError, PartialRejectionError, RetryableError
 from summitcol.pdata.codec import Encoding, decode_request, response_message
 from summitcol.pdata.decoded import DecodeLimits, Rejections
 from summitcol.pdata.signal import SignalData
@@ -109,6 +109,13 @@ class OtlpReceiver(Receiver):
         if items:
             try:
                 await self.consumers[data.signal].consume(data)
+            except PartialRejectionError as exc:
+                rejected = min(exc.rejected, items)
+                decoded.rejections.count += rejected
+                decoded.rejections.reasons.append(str(exc))
+                self.settings.telemetry.count("receiver_refused", data.signal, rejected, receiver=self.label, transport=transport)
+                self.settings.telemetry.count("receiver_accepted", data.signal, items - rejected, receiver=self.label, transport=transport)
+                return response_message(data.signal, decoded.rejections)
             except ConsumerError:
                 self.settings.telemetry.count("receiver_refused", data.signal, items, receiver=self.label, transport=transport)
                 raise
