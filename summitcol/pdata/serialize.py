@@ -1,6 +1,6 @@
 """SignalData ⇄ bytes, for persistent queues: Arrow IPC streams, one per table, lossless and fast.
 
-Layout: a JSON header line `{"signal": "traces", "tables": [["spans", <bytes>], …]}` then the
+Buffers are LZ4-compressed (Arrow IPC body compression). Layout: a JSON header line `{"signal": "traces", "tables": [["spans", <bytes>], …]}` then the
 IPC streams back to back, in header order.
 """
 
@@ -12,13 +12,15 @@ import pyarrow as pa
 from summitcol.component import Signal
 from summitcol.pdata.signal import SignalData
 
+_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")  # ~3x smaller records for a few ms
+
 
 def dumps(data: SignalData) -> bytes:
     parts: list[bytes] = []
     index: list[tuple[str, int]] = []
     for name, batch in data.tables.items():
         sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, batch.schema) as writer:
+        with pa.ipc.new_stream(sink, batch.schema, options=_OPTIONS) as writer:
             writer.write_batch(batch)
         payload = sink.getvalue().to_pybytes()
         parts.append(payload)
