@@ -8,6 +8,7 @@ encoder can rebuild exactly the containers that arrived (two equal resources sta
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -115,6 +116,19 @@ class ContextEncoder:
         self.scope_attributes = AttributesReader(batch.column("ScopeAttributes"))
         self.scope_dropped = batch.column("ScopeDroppedAttributesCount").to_pylist()
         self.scope_schema_urls = batch.column("ScopeSchemaUrl").to_pylist()
+
+    def containers(self, records_field: str) -> Iterator[tuple[list[int], Any]]:
+        """Per scope: its rows and the repeated field (e.g. `spans`) to add their records to.
+
+        Resource and scope containers are created and filled on the way, in arrival order.
+        """
+        for scopes in self.group().values():
+            resource_container = getattr(self.request, self.resource_field).add()
+            self.fill_resource(next(iter(scopes.values()))[0], resource_container)
+            for rows in scopes.values():
+                scope_container = getattr(resource_container, self.scope_field).add()
+                self.fill_scope(rows[0], scope_container)
+                yield rows, getattr(scope_container, records_field)
 
     def group(self) -> dict[int, dict[int, list[int]]]:
         """Row numbers grouped by resource index, then scope index, in arrival order."""

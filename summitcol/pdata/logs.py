@@ -159,27 +159,21 @@ def logs_to_otlp(batch: pa.RecordBatch) -> ExportLogsServiceRequest:
     attributes = AttributesReader(col("LogAttributes"))
     dropped = col("DroppedAttributesCount").to_pylist()
 
-    for scopes in context.group().values():
-        resource_logs = request.resource_logs.add()
-        context.fill_resource(next(iter(scopes.values()))[0], resource_logs)
-        for rows in scopes.values():
-            scope_logs = resource_logs.scope_logs.add()
-            context.fill_scope(rows[0], scope_logs)
-            records = scope_logs.log_records
-            for i in rows:
-                record = records.add()
-                record.time_unix_nano = times[i]
-                record.observed_time_unix_nano = observed[i]
-                record.severity_number = severity_numbers[i]
-                record.severity_text = severity_texts[i]
-                if body_types[i] is not None:
-                    decode_value(body_types[i], bodies[i], record.body)
-                attributes.fill(i, record.attributes)
-                record.dropped_attributes_count = dropped[i]
-                record.flags = flags[i]
-                if trace_ids[i]:
-                    record.trace_id = bytes.fromhex(trace_ids[i])
-                if span_ids[i]:
-                    record.span_id = bytes.fromhex(span_ids[i])
-                record.event_name = event_names[i]
+    for rows, records in context.containers("log_records"):
+        for i in rows:
+            record = records.add()
+            record.time_unix_nano = times[i]
+            record.observed_time_unix_nano = observed[i]
+            record.severity_number = severity_numbers[i]
+            record.severity_text = severity_texts[i]
+            if body_types[i] is not None:
+                decode_value(body_types[i], bodies[i], record.body)
+            attributes.fill(i, record.attributes)
+            record.dropped_attributes_count = dropped[i]
+            record.flags = flags[i]
+            if trace_ids[i]:
+                record.trace_id = bytes.fromhex(trace_ids[i])
+            if span_ids[i]:
+                record.span_id = bytes.fromhex(span_ids[i])
+            record.event_name = event_names[i]
     return request

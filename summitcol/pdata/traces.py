@@ -267,47 +267,40 @@ def traces_to_otlp(batch: pa.RecordBatch) -> ExportTraceServiceRequest:
     link_dropped = ListReader(col("Links.DroppedAttributesCount")).child.to_pylist()
     mask = (1 << 64) - 1
 
-    for scopes in context.group().values():
-        resource_spans = request.resource_spans.add()
-        first = next(iter(scopes.values()))[0]
-        context.fill_resource(first, resource_spans)
-        for rows in scopes.values():
-            scope_spans = resource_spans.scope_spans.add()
-            context.fill_scope(rows[0], scope_spans)
-            spans = scope_spans.spans
-            for i in rows:
-                span = spans.add()
-                span.trace_id = bytes.fromhex(trace_ids[i])
-                span.span_id = bytes.fromhex(span_ids[i])
-                if parent_ids[i]:
-                    span.parent_span_id = bytes.fromhex(parent_ids[i])
-                span.trace_state = trace_states[i]
-                span.flags = flags[i]
-                span.name = names[i]
-                kind = kinds[i]
-                span.kind = _KIND_NUMBERS[kind] if kind in _KIND_NUMBERS else int(kind)
-                span.start_time_unix_nano = starts[i]
-                span.end_time_unix_nano = (starts[i] + durations[i]) & mask
-                attributes.fill(i, span.attributes)
-                span.dropped_attributes_count = dropped_attributes[i]
-                span.dropped_events_count = dropped_events[i]
-                span.dropped_links_count = dropped_links[i]
-                for e in events.rows(i):
-                    event = span.events.add()
-                    event.time_unix_nano = event_times[e]
-                    event.name = event_names[e]
-                    event_attributes.fill(e, event.attributes)
-                    event.dropped_attributes_count = event_dropped[e]
-                for k in links.rows(i):
-                    link = span.links.add()
-                    link.trace_id = bytes.fromhex(link_trace_ids[k])
-                    link.span_id = bytes.fromhex(link_span_ids[k])
-                    link.trace_state = link_states[k]
-                    link_attributes.fill(k, link.attributes)
-                    link.flags = link_flags[k]
-                    link.dropped_attributes_count = link_dropped[k]
-                code = status_codes[i]
-                # SDKs always send a status, Unset included; so does the encoder.
-                span.status.code = _STATUS_NUMBERS[code] if code in _STATUS_NUMBERS else int(code)
-                span.status.message = status_messages[i]
+    for rows, spans in context.containers("spans"):
+        for i in rows:
+            span = spans.add()
+            span.trace_id = bytes.fromhex(trace_ids[i])
+            span.span_id = bytes.fromhex(span_ids[i])
+            if parent_ids[i]:
+                span.parent_span_id = bytes.fromhex(parent_ids[i])
+            span.trace_state = trace_states[i]
+            span.flags = flags[i]
+            span.name = names[i]
+            kind = kinds[i]
+            span.kind = _KIND_NUMBERS[kind] if kind in _KIND_NUMBERS else int(kind)
+            span.start_time_unix_nano = starts[i]
+            span.end_time_unix_nano = (starts[i] + durations[i]) & mask
+            attributes.fill(i, span.attributes)
+            span.dropped_attributes_count = dropped_attributes[i]
+            span.dropped_events_count = dropped_events[i]
+            span.dropped_links_count = dropped_links[i]
+            for e in events.rows(i):
+                event = span.events.add()
+                event.time_unix_nano = event_times[e]
+                event.name = event_names[e]
+                event_attributes.fill(e, event.attributes)
+                event.dropped_attributes_count = event_dropped[e]
+            for k in links.rows(i):
+                link = span.links.add()
+                link.trace_id = bytes.fromhex(link_trace_ids[k])
+                link.span_id = bytes.fromhex(link_span_ids[k])
+                link.trace_state = link_states[k]
+                link_attributes.fill(k, link.attributes)
+                link.flags = link_flags[k]
+                link.dropped_attributes_count = link_dropped[k]
+            code = status_codes[i]
+            # SDKs always send a status, Unset included; so does the encoder.
+            span.status.code = _STATUS_NUMBERS[code] if code in _STATUS_NUMBERS else int(code)
+            span.status.message = status_messages[i]
     return request
