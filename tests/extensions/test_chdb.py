@@ -27,6 +27,8 @@ receivers:
 exporters:
   clickhouse:
     storage: chdb
+    sending_queue:
+      enabled: false  # acknowledged = inserted, so tests can count right after sending
 extensions:
   chdb:
     path: {tmp / "clickhouse"}

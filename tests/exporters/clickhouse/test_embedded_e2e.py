@@ -63,6 +63,13 @@ extensions:
         channel.unary_unary(METRICS_METHOD)(summary_request().SerializeToString(), timeout=30)
         channel.close()
         client = clickhouse_connect.get_client(host="127.0.0.1", port=ch_port)
+        # The exporter's sending queue acknowledges before it inserts: wait for the inserts.
+        assert wait_for(
+            lambda: client.command("SELECT count() FROM otel.otel_traces") == N
+            and client.command("SELECT count() FROM otel.otel_logs") == N
+            and client.command("SELECT count() FROM otel.otel_metrics_summary") == 1,
+            timeout=60,
+        )
         yield client, spans, logs, metrics, tmp
         client.close()
     finally:
