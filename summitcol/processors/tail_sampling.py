@@ -1,0 +1,340 @@
+"""The `tail_sampling` processor: keeps or drops whole traces once they are complete.
+
+Spans are held per trace for `decision_wait` after the trace's first span arrives, then every
+policy is evaluated on the whole trace at once — column-wise: each policy is a per-span condition
+aggregated per trace (`any`, `min`, `max`, `count`) with Arrow's group-by, never a per-span loop.
+contrib's rule decides: any `drop` policy that matches drops the trace; otherwise any policy that
+samples keeps it. Spans arriving after the decision follow it (decision caches). Memory is bounded
+by `num_traces`: past it the oldest traces are decided early (counted in
+`summitcol_tail_sampling_early_decisions_total`), never an OOM.
+
+Tail sampling holds data after acknowledging it (it must, to wait for the rest of the trace); at
+a clean stop every pending trace is decided and flushed. Run it in one place per trace: with
+several Summit instances, put a `loadbalancing` exporter keyed by traceID in front.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from summitcol.component import Consumer, CreateSettings, Factory, Host, Kind, Processor, Signal, Stability
+from summitcol.errors import ConfigError
+from summitcol.pdata.signal import SPANS, SignalData, concat
+from summitcol.sampling.vectorized import fnv1a32_seeded, id_bytes
+
+log = logging.getLogger("summitcol.processor.tail_sampling")
+
+_STATUS = {"UNSET": "Unset", "OK": "Ok", "ERROR": "Error"}
+
+
+# Each policy type's settings (contrib's keys); checked by `validate`, read as plain values.
+POLICY_KEYS: dict[str, set[str]] = {
+    "always_sample": set(),
+    "latency": {"threshold_ms", "upper_threshold_ms"},
+    "status_code": {"status_codes"},
+    "string_attribute": {"key", "values", "enabled_regex_matching", "cache_max_size", "invert_match"},
+    "numeric_attribute": {"key", "min_value", "max_value", "invert_match"},
+    "boolean_attribute": {"key", "value", "invert_match"},
+    "probabilistic": {"hash_salt", "sampling_percentage"},
+    "rate_limiting": {"spans_per_second"},
+    "span_count": {"min_spans", "max_spans"},
+    "trace_state": {"key", "values"},
+    "and": {"and_sub_policy"},
+    "drop": {"drop_sub_policy"},
+}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DecisionCacheConfig:
+    sampled_cache_size: int = 0
+    non_sampled_cache_size: int = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Config:
+    decision_wait: timedelta = timedelta(seconds=30)
+    num_traces: int = 50_000
+    expected_new_traces_per_sec: int = 0
+    decision_cache: DecisionCacheConfig = field(default_factory=DecisionCacheConfig)
+    sample_on_first_match: bool = False
+    policies: list[dict[str, Any]] = field(default_factory=list)
+
+    def validate(self) -> None:
+        if self.decision_wait <= timedelta(0):
+            raise ConfigError("decision_wait must be greater than 0")
+        if self.num_traces <= 0:
+            raise ConfigError("num_traces must be greater than 0")
+        if not self.policies:
+            raise ConfigError("policies: at least one policy is needed, e.g. [{name: all, type: always_sample}]")
+        for policy in self.policies:
+            _check_policy(policy)
+
+
+def _check_policy(policy: Any) -> None:
+    if not isinstance(policy, dict):
+        raise ConfigError(f"policies: each policy is a mapping with name and type, got {policy!r}")
+    name, kind = policy.get("name", "?"), policy.get("type")
+    if kind == "composite":
+        raise ConfigError(f"policy {name!r}: type 'composite' is not supported yet; use 'and', 'drop' and 'rate_limiting'")
+    if kind not in POLICY_KEYS:
+        raise ConfigError(f"policy {name!r}: unknown type {kind!r} (known: {', '.join(POLICY_KEYS)})")
+    extra = set(policy) - {"name", "type", kind}
+    if extra:
+        raise ConfigError(f"policy {name!r}: unknown key(s) {', '.join(sorted(extra))}")
+    settings = policy.get(kind) or {}
+    unknown = set(settings) - POLICY_KEYS[kind]
+    if unknown:
+        raise ConfigError(f"policy {name!r}: unknown {kind} key(s) {', '.join(sorted(unknown))} (valid: {', '.join(sorted(POLICY_KEYS[kind]))})")
+    for sub in settings.get(f"{kind}_sub_policy", []) if kind in ("and", "drop") else []:
+        _check_policy(sub)
+
+
+# -- policies: each returns one boolean per trace (traces in `groups` order) -----------------------
+
+
+@dataclass
+class Traces:
+    """The spans being decided, and their per-trace grouping."""
+
+    spans: pa.Table
+    trace_ids: pa.Array  # one per trace
+    index: pa.Array  # per span: its trace's position in trace_ids
+
+    def any(self, per_span: pa.Array) -> np.ndarray:
+        table = pa.table({"t": self.index, "v": pc.fill_null(per_span, False)})
+        grouped = table.group_by("t").aggregate([("v", "any")])
+        out = np.zeros(len(self.trace_ids), dtype=bool)
+        out[grouped.column("t").to_numpy()] = grouped.column("v_any").to_numpy(zero_copy_only=False)
+        return out
+
+    def aggregate(self, values: pa.Array, how: str) -> np.ndarray:
+        table = pa.table({"t": self.index, "v": values})
+        grouped = table.group_by("t").aggregate([("v", how)])
+        out = np.zeros(len(self.trace_ids), dtype=np.float64)
+        out[grouped.column("t").to_numpy()] = grouped.column(f"v_{how}").to_numpy(zero_copy_only=False)
+        return out
+
+
+def _attribute(traces: Traces, key: str) -> tuple[pa.Array, pa.Array]:
+    """(type, text) of `key` per span: the span's attribute, else its resource's."""
+    found = []
+    for column in ("SpanAttributes", "ResourceAttributes"):
+        hit = pc.map_lookup(traces.spans.column(column), pa.scalar(key), "first")
+        found.append(hit)
+    span_hit, resource_hit = found
+    merged = pc.if_else(pc.is_valid(span_hit), span_hit, resource_hit)
+    return pc.struct_field(merged, "type"), pc.struct_field(merged, "value")
+
+
+def evaluate(policy: dict[str, Any], traces: Traces, state: dict[str, Any]) -> np.ndarray:
+    kind = policy["type"]
+    spec = policy.get(kind) or {}
+    if kind == "always_sample":
+        return np.ones(len(traces.trace_ids), dtype=bool)
+    if kind == "latency":
+        start = pc.cast(traces.spans.column("Timestamp"), pa.int64())
+        end = pc.add(start, pc.cast(traces.spans.column("Duration"), pa.int64()))
+        duration_ms = (traces.aggregate(end, "max") - traces.aggregate(start, "min")) / 1e6
+        upper = spec.get("upper_threshold_ms", 0)
+        keep = duration_ms >= spec.get("threshold_ms", 0)
+        return keep & (duration_ms <= upper) if upper else keep
+    if kind == "status_code":
+        codes = [_STATUS.get(str(c).upper(), str(c)) for c in spec.get("status_codes", [])]
+        return traces.any(pc.is_in(traces.spans.column("StatusCode"), pa.array(codes, pa.string())))
+    if kind == "string_attribute":
+        _, text = _attribute(traces, spec["key"])
+        values = spec.get("values", [])
+        if spec.get("enabled_regex_matching"):
+            hit = pc.match_substring_regex(text, "|".join(f"(?:{v})" for v in values)) if values else pc.is_valid(text)
+        else:
+            hit = pc.is_in(text, pa.array(values, pa.string()))
+        matched = traces.any(hit)
+        return ~matched if spec.get("invert_match") else matched
+    if kind == "numeric_attribute":
+        types, text = _attribute(traces, spec["key"])
+        is_number = pc.fill_null(pc.is_in(types, pa.array([2, 3], pa.uint8())), False)
+        number = pc.cast(pc.if_else(is_number, text, "nan"), pa.float64())
+        low, high = spec.get("min_value", float("-inf")), spec.get("max_value", float("inf"))
+        matched = traces.any(pc.and_(pc.greater_equal(number, low), pc.less_equal(number, high)))
+        return ~matched if spec.get("invert_match") else matched
+    if kind == "boolean_attribute":
+        types, text = _attribute(traces, spec["key"])
+        wanted = "true" if spec.get("value", True) else "false"
+        matched = traces.any(pc.and_(pc.equal(types, 4), pc.equal(text, wanted)))
+        return ~matched if spec.get("invert_match") else matched
+    if kind == "probabilistic":
+        ids, _ = id_bytes(traces.trace_ids, 16)
+        salt = sum(spec.get("hash_salt", "").encode()) if spec.get("hash_salt") else 0
+        hashed = fnv1a32_seeded(ids, salt) & np.uint32(0x3FFF)
+        return hashed < np.uint32(float(spec.get("sampling_percentage", 0)) * 163.84)
+    if kind == "span_count":
+        counts = traces.aggregate(pa.array(np.ones(len(traces.index), dtype=np.int64)), "sum")
+        keep = counts >= spec.get("min_spans", 0)
+        return keep & (counts <= spec["max_spans"]) if spec.get("max_spans") else keep
+    if kind == "trace_state":
+        values = spec.get("values", [])
+        pattern = "|".join(f"(?:^|,)\\s*{spec.get('key', '')}={v}\\s*(?:,|$)" for v in values)
+        return traces.any(pc.match_substring_regex(traces.spans.column("TraceState"), pattern)) if values else np.zeros(len(traces.trace_ids), bool)
+    if kind == "rate_limiting":
+        return _rate_limit(traces, spec.get("spans_per_second", 0), state)
+    if kind == "and":
+        keep = np.ones(len(traces.trace_ids), dtype=bool)
+        for sub in spec.get("and_sub_policy", []):
+            keep &= evaluate(sub, traces, state)
+        return keep
+    if kind == "drop":
+        matched = np.ones(len(traces.trace_ids), dtype=bool)
+        for sub in spec.get("drop_sub_policy", []):
+            matched &= evaluate(sub, traces, state)
+        return matched
+    raise ConfigError(f"unknown policy type {kind!r}")
+
+
+def _rate_limit(traces: Traces, per_second: int, state: dict[str, Any]) -> np.ndarray:
+    """Whole traces while this second's span budget lasts (a loop over traces, not spans)."""
+    counts = traces.aggregate(pa.array(np.ones(len(traces.index), dtype=np.int64)), "sum").astype(np.int64)
+    now = int(time.monotonic())
+    if state.get("second") != now:
+        state["second"], state["spent"] = now, 0
+    keep = np.zeros(len(counts), dtype=bool)
+    for i, count in enumerate(counts):
+        if state["spent"] + count <= per_second:
+            state["spent"] += int(count)
+            keep[i] = True
+    return keep
+
+
+class TailSampler(Processor):
+    def __init__(self, settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> None:
+        self.settings = settings
+        self.config = config
+        self.next_consumer = next_consumer
+        self.label = str(settings.id)
+        self._pending: list[SignalData] = []
+        self._first_seen: OrderedDict[str, float] = OrderedDict()
+        self._sampled: OrderedDict[str, None] = OrderedDict()
+        self._dropped: OrderedDict[str, None] = OrderedDict()
+        self._policy_state: dict[str, dict[str, Any]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self, host: Host) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._tick())
+
+    def _remember(self, cache: OrderedDict[str, None], ids: list[str], size: int) -> None:
+        limit = size or self.config.num_traces  # Summit: decided ids are remembered by default
+        for trace_id in ids:
+            cache[trace_id] = None
+            cache.move_to_end(trace_id)
+        while len(cache) > limit:
+            cache.popitem(last=False)
+
+    async def consume(self, data: SignalData) -> None:
+        batch = data.tables.get(SPANS)
+        if batch is None or batch.num_rows == 0:
+            return
+        self.settings.telemetry.processor_items("incoming", self.label, data.signal, batch.num_rows)
+        ids = batch.column("TraceId")
+        late_kept = pc.is_in(ids, pa.array(list(self._sampled), pa.string())) if self._sampled else None
+        late_dropped = pc.is_in(ids, pa.array(list(self._dropped), pa.string())) if self._dropped else None
+        if late_kept is not None and pc.any(late_kept).as_py():
+            await self._emit(batch.filter(late_kept))
+        undecided = pc.invert(pc.or_(late_kept or pa.array([False] * batch.num_rows), late_dropped or pa.array([False] * batch.num_rows)))
+        rest = batch.filter(undecided)
+        if rest.num_rows == 0:
+            return
+        now = time.monotonic()
+        async with self._lock:
+            self._pending.append(SignalData(Signal.TRACES, {SPANS: rest}))
+            for trace_id in pc.unique(rest.column("TraceId")).to_pylist():
+                self._first_seen.setdefault(trace_id, now)
+            overflow = len(self._first_seen) - self.config.num_traces
+        if overflow > 0:
+            oldest = list(self._first_seen)[:overflow]
+            self.settings.telemetry.count_plain("summitcol_tail_sampling_early_decisions", len(oldest), processor=self.label)
+            await self._decide(oldest)
+
+    async def _tick(self) -> None:
+        wait = self.config.decision_wait.total_seconds()
+        while True:
+            await asyncio.sleep(min(1.0, wait / 4))
+            now = time.monotonic()
+            ready = [t for t, seen in self._first_seen.items() if now - seen >= wait]
+            if ready:
+                await self._decide(ready)
+
+    async def _decide(self, trace_ids: list[str]) -> None:
+        async with self._lock:
+            if not self._pending:
+                return
+            ready = pa.array(trace_ids, pa.string())
+            table = pa.Table.from_batches([concat(self._pending).tables[SPANS]])
+            is_ready = pc.is_in(table.column("TraceId"), ready)
+            spans = table.filter(is_ready)
+            remaining = table.filter(pc.invert(is_ready))
+            self._pending = [SignalData(Signal.TRACES, {SPANS: b}) for b in remaining.to_batches() if b.num_rows]
+            for trace_id in trace_ids:
+                self._first_seen.pop(trace_id, None)
+        if spans.num_rows == 0:
+            return
+        unique = pc.unique(spans.column("TraceId"))
+        traces = Traces(spans, unique, pc.index_in(spans.column("TraceId"), unique))
+        keep = self.decide(traces)
+        kept_ids = pc.filter(unique, pa.array(keep)).to_pylist()
+        dropped_ids = pc.filter(unique, pa.array(~keep)).to_pylist()
+        self._remember(self._sampled, kept_ids, self.config.decision_cache.sampled_cache_size)
+        self._remember(self._dropped, dropped_ids, self.config.decision_cache.non_sampled_cache_size)
+        kept = spans.filter(pc.is_in(spans.column("TraceId"), pa.array(kept_ids, pa.string())))
+        if kept.num_rows:
+            await self._emit(kept.combine_chunks().to_batches()[0])
+
+    def decide(self, traces: Traces) -> np.ndarray:
+        """contrib's rule: a matching drop policy drops; else any sampling policy keeps."""
+        sampled = np.zeros(len(traces.trace_ids), dtype=bool)
+        dropped = np.zeros(len(traces.trace_ids), dtype=bool)
+        for policy in self.config.policies:
+            state = self._policy_state.setdefault(policy.get("name", policy["type"]), {})
+            result = evaluate(policy, traces, state)
+            if policy["type"] == "drop":
+                dropped |= result
+            else:
+                sampled |= result
+        return sampled & ~dropped
+
+    async def _emit(self, batch: pa.RecordBatch) -> None:
+        self.settings.telemetry.processor_items("outgoing", self.label, Signal.TRACES, batch.num_rows)
+        try:
+            await self.next_consumer.consume(SignalData(Signal.TRACES, {SPANS: batch}))
+        except Exception:
+            log.exception("%s: the next stage refused %d sampled spans", self.label, batch.num_rows)
+
+    async def shutdown(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        await self._decide(list(self._first_seen))
+
+
+def _create(settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> TailSampler:
+    return TailSampler(settings, config, next_consumer=next_consumer)
+
+
+FACTORY = Factory(
+    type="tail_sampling",
+    kind=Kind.PROCESSOR,
+    config_type=Config,
+    create=_create,
+    signals=frozenset({Signal.TRACES}),
+    stability=Stability.ALPHA,
+    description="keeps or drops whole traces after decision_wait, by policies evaluated column-wise",
+)

@@ -1,0 +1,159 @@
+"""tail_sampling: whole traces kept or dropped by policies, late spans follow the decision,
+memory bounded by num_traces, pending traces flushed at stop."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+from summitcol.component import ComponentID, CreateSettings, Signal
+from summitcol.errors import ConfigError
+from summitcol.pdata.signal import SignalData
+from summitcol.pdata.traces import traces_from_otlp
+from summitcol.processors.tail_sampling import Config, TailSampler
+from summitcol.service.telemetry import Telemetry
+
+MS = 1_000_000
+
+
+def spans(*specs: tuple) -> SignalData:  # type: ignore[type-arg]
+    """Each spec: (trace number, span number, duration_ms, status code, attributes dict, tracestate)."""
+    request = ExportTraceServiceRequest()
+    scope = request.resource_spans.add().scope_spans.add()
+    for trace, number, duration_ms, status, attributes, tracestate in specs:
+        span = scope.spans.add(
+            name=f"t{trace}-s{number}", trace_id=trace.to_bytes(16, "big"), span_id=(trace * 100 + number).to_bytes(8, "big"),
+            start_time_unix_nano=10**18 + number * MS, end_time_unix_nano=10**18 + number * MS + duration_ms * MS,
+            trace_state=tracestate,
+        )
+        span.status.code = status
+        for key, value in attributes.items():
+            if isinstance(value, bool):
+                span.attributes.add(key=key, value=AnyValue(bool_value=value))
+            elif isinstance(value, int):
+                span.attributes.add(key=key, value=AnyValue(int_value=value))
+            else:
+                span.attributes.add(key=key, value=AnyValue(string_value=value))
+    return SignalData(Signal.TRACES, {"spans": traces_from_otlp(request)[0]})
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    async def consume(self, data: SignalData) -> None:
+        self.names.extend(data.tables["spans"].column("SpanName").to_pylist())
+
+
+def run(policies: list[dict], *batches: SignalData, num_traces: int = 1000, wait_ms: int = 50) -> tuple[list[str], Telemetry]:  # type: ignore[type-arg]
+    sink = Sink()
+    telemetry = Telemetry()
+    config = Config(decision_wait=timedelta(milliseconds=wait_ms), num_traces=num_traces, policies=policies)
+    config.validate()
+    processor = TailSampler(CreateSettings(id=ComponentID("tail_sampling"), telemetry=telemetry), config, next_consumer=sink)
+
+    async def scenario() -> None:
+        await processor.start(None)  # type: ignore[arg-type]
+        for batch in batches:
+            await processor.consume(batch)
+        if wait_ms < 1000:
+            await asyncio.sleep(wait_ms / 1000 * 4 + 0.3)  # decided by the timer; long waits are decided at stop
+        await processor.shutdown()
+
+    asyncio.run(scenario())
+    return sorted(sink.names), telemetry
+
+
+TRACES = spans(
+    (1, 1, 5, 0, {}, ""), (1, 2, 5, 2, {}, ""),  # trace 1: one span in error
+    (2, 1, 900, 0, {"http.route": "/slow"}, ""), (2, 2, 5, 0, {}, ""),  # trace 2: 900 ms
+    (3, 1, 5, 0, {"tenant": "acme", "retries": 7, "cached": True}, "ot=th:8,vendor=x"),  # trace 3
+    (4, 1, 5, 0, {}, ""), (4, 2, 5, 0, {}, ""), (4, 3, 5, 0, {}, ""),  # trace 4: three quiet spans
+)
+
+
+@pytest.mark.parametrize(
+    ("policy", "kept_traces"),
+    [
+        ({"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}}, {1}),
+        ({"name": "slow", "type": "latency", "latency": {"threshold_ms": 500}}, {2}),
+        ({"name": "acme", "type": "string_attribute", "string_attribute": {"key": "tenant", "values": ["ac.*"], "enabled_regex_matching": True}}, {3}),
+        ({"name": "not acme", "type": "string_attribute", "string_attribute": {"key": "tenant", "values": ["acme"], "invert_match": True}}, {1, 2, 4}),
+        ({"name": "retries", "type": "numeric_attribute", "numeric_attribute": {"key": "retries", "min_value": 5, "max_value": 10}}, {3}),
+        ({"name": "cached", "type": "boolean_attribute", "boolean_attribute": {"key": "cached", "value": True}}, {3}),
+        ({"name": "big", "type": "span_count", "span_count": {"min_spans": 3}}, {4}),
+        ({"name": "vendor", "type": "trace_state", "trace_state": {"key": "vendor", "values": ["x"]}}, {3}),
+        ({"name": "all", "type": "always_sample"}, {1, 2, 3, 4}),
+        ({"name": "slow errors", "type": "and", "and": {"and_sub_policy": [
+            {"name": "e", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
+            {"name": "s", "type": "latency", "latency": {"threshold_ms": 1}},
+        ]}}, {1}),
+    ],
+)
+def test_policies_keep_whole_traces(policy: dict, kept_traces: set[int]) -> None:  # type: ignore[type-arg]
+    names, _ = run([policy], TRACES)
+    expected = sorted(n for n in TRACES.tables["spans"].column("SpanName").to_pylist() if int(n.split("-")[0][1:]) in kept_traces)
+    assert names == expected
+
+
+def test_drop_policy_wins_over_sampling_policies() -> None:
+    names, _ = run(
+        [
+            {"name": "all", "type": "always_sample"},
+            {"name": "no acme", "type": "drop", "drop": {"drop_sub_policy": [
+                {"name": "acme", "type": "string_attribute", "string_attribute": {"key": "tenant", "values": ["acme"]}}]}},
+        ],
+        TRACES,
+    )
+    assert not any(n.startswith("t3-") for n in names) and len(names) == 7
+
+
+def test_spans_arriving_after_the_decision_follow_it() -> None:
+    first = spans((1, 1, 5, 2, {}, ""), (4, 1, 5, 0, {}, ""))
+    late = spans((1, 9, 5, 0, {}, ""), (4, 9, 5, 0, {}, ""))
+    sink = Sink()
+    config = Config(decision_wait=timedelta(milliseconds=50), policies=[{"name": "e", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}}])
+    processor = TailSampler(CreateSettings(id=ComponentID("tail_sampling"), telemetry=Telemetry()), config, next_consumer=sink)
+
+    async def scenario() -> None:
+        await processor.start(None)  # type: ignore[arg-type]
+        await processor.consume(first)
+        await asyncio.sleep(0.5)
+        await processor.consume(late)  # trace 1 was sampled, trace 4 was not
+        await processor.shutdown()
+
+    asyncio.run(scenario())
+    assert sorted(sink.names) == ["t1-s1", "t1-s9"]
+
+
+def test_memory_is_bounded_by_num_traces() -> None:
+    many = spans(*[(t, 1, 5, 0, {}, "") for t in range(1, 51)])
+    names, telemetry = run([{"name": "all", "type": "always_sample"}], many, num_traces=10, wait_ms=60_000)
+    assert len(names) == 50  # decided early (and at stop), never held beyond the bound
+    assert telemetry.value("summitcol_tail_sampling_early_decisions_total", processor="tail_sampling") == 40
+
+
+def test_rate_limiting_keeps_whole_traces_within_budget() -> None:
+    names, _ = run([{"name": "rl", "type": "rate_limiting", "rate_limiting": {"spans_per_second": 4}}], TRACES)
+    kept = {n.split("-")[0] for n in names}
+    spans_of = {"t1": 2, "t2": 2, "t3": 1, "t4": 3}
+    assert sum(spans_of[t] for t in kept) <= 4
+    assert all(sum(1 for n in names if n.startswith(t + "-")) == spans_of[t] for t in kept)
+
+
+@pytest.mark.parametrize(
+    ("policies", "message"),
+    [
+        ([], "at least one policy"),
+        ([{"name": "x", "type": "nope"}], "unknown type 'nope'"),
+        ([{"name": "x", "type": "latency", "latency": {"threshold": 5}}], "unknown latency key(s) threshold"),
+        ([{"name": "x", "type": "composite"}], "'composite' is not supported yet"),
+    ],
+)
+def test_config_errors(policies: list, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        Config(policies=policies).validate()
