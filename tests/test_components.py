@@ -25,11 +25,18 @@ OVERRIDES = {
     "memory_limiter": lambda tmp: {"check_interval": timedelta(seconds=1), "limit_mib": 4000},
     "file_storage": lambda tmp: {"directory": str(tmp / "storage")},
     "tail_sampling": lambda tmp: {"policies": [{"name": "all", "type": "always_sample"}]},
+    "loadbalancing": lambda tmp: {"resolver": _static_resolver()},
     "otlp_grpc": lambda tmp: {"endpoint": f"127.0.0.1:{free_port()}"},
     "otlp_http": lambda tmp: {"endpoint": f"http://127.0.0.1:{free_port()}"},
     "health_check": lambda tmp: {"endpoint": f"127.0.0.1:{free_port()}"},
 }
-REQUIRED = {"file", "otlp_grpc", "otlp_http", "parquet", "clickhouse", "memory_limiter", "tail_sampling"}
+REQUIRED = {"file", "otlp_grpc", "otlp_http", "parquet", "clickhouse", "memory_limiter", "tail_sampling", "loadbalancing"}
+
+
+def _static_resolver():  # type: ignore[no-untyped-def]
+    from summitcol.exporters.loadbalancing import ResolverConfig, StaticResolver
+
+    return ResolverConfig(static=StaticResolver(hostnames=[f"127.0.0.1:{free_port()}"]))
 
 
 class Host:

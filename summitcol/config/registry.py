@@ -29,7 +29,7 @@ class Registry:
 
 
 def default_registry() -> Registry:
-    from summitcol.exporters import debug, file, otlp_grpc, otlp_http, parquet
+    from summitcol.exporters import debug, file, loadbalancing, otlp_grpc, otlp_http, parquet
     from summitcol.exporters.clickhouse import exporter as clickhouse
     from summitcol.extensions import health_check
     from summitcol.extensions.chdb import extension as chdb_extension
@@ -50,6 +50,7 @@ def default_registry() -> Registry:
             otlp_http.FACTORY,
             clickhouse.FACTORY,
             parquet.FACTORY,
+            loadbalancing.FACTORY,
             health_check.FACTORY,
             chdb_extension.FACTORY,
             file_storage.FACTORY,
