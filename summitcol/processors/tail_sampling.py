@@ -35,6 +35,7 @@ from summitcol.sampling.vectorized import fnv1a32_seeded, id_bytes
 log = logging.getLogger("summitcol.processor.tail_sampling")
 
 _STATUS = {"UNSET": "Unset", "OK": "Ok", "ERROR": "Error"}
+DEFAULT_DECISION_CACHE = 100_000
 
 
 # Each policy type's settings (contrib's keys); checked by `validate`, read as plain values.
@@ -232,7 +233,9 @@ class TailSampler(Processor):
         self._task = asyncio.get_running_loop().create_task(self._tick())
 
     def _remember(self, cache: OrderedDict[str, None], ids: list[str], size: int) -> None:
-        limit = size or self.config.num_traces  # Summit: decided ids are remembered by default
+        # Summit: decided ids are remembered by default (ids only, ~100 bytes each), so that late
+        # spans follow their trace's decision even when traces were decided early.
+        limit = size or max(self.config.num_traces, DEFAULT_DECISION_CACHE)
         for trace_id in ids:
             cache[trace_id] = None
             cache.move_to_end(trace_id)

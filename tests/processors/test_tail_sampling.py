@@ -157,3 +157,52 @@ def test_rate_limiting_keeps_whole_traces_within_budget() -> None:
 def test_config_errors(policies: list, message: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         Config(policies=policies).validate()
+
+
+def test_ten_thousand_traces_errors_or_slow_or_five_percent() -> None:
+    """10,000 traces of 4 spans, 1% with an error span, 5% slower than 500 ms, each trace's spans
+    split over several requests arriving out of order, num_traces below the traces in flight for
+    part of the run: every error and slow trace is kept whole, ~5% of the rest, no partial trace."""
+    import random
+
+    rng = random.Random(7)
+    kinds = {}
+    specs = []
+    for trace in range(1, 10_001):
+        roll = rng.random()
+        kind = "error" if roll < 0.01 else "slow" if roll < 0.06 else "plain"
+        kinds[trace] = kind
+        for number in range(4):
+            duration = 700 if (kind == "slow" and number == 0) else 3
+            status = 2 if (kind == "error" and number == 3) else 0
+            specs.append((trace, number, duration, status, {}, ""))
+    rng.shuffle(specs)
+    requests = [spans(*specs[i : i + 1000]) for i in range(0, len(specs), 1000)]
+    policies = [
+        {"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
+        {"name": "slow", "type": "latency", "latency": {"threshold_ms": 500}},
+        {"name": "some", "type": "probabilistic", "probabilistic": {"sampling_percentage": 5}},
+    ]
+    names, telemetry = run(policies, *requests, num_traces=20_000, wait_ms=300)
+    kept: dict[int, int] = {}
+    for name in names:
+        trace = int(name.split("-")[0][1:])
+        kept[trace] = kept.get(trace, 0) + 1
+    assert all(count == 4 for count in kept.values())  # no partial traces
+    assert {t for t, k in kinds.items() if k != "plain"} <= set(kept)  # every error and slow trace
+    plain = [t for t, k in kinds.items() if k == "plain"]
+    share = sum(1 for t in plain if t in kept) / len(plain)
+    assert 0.04 <= share <= 0.06
+
+
+def test_bounded_memory_still_decides_whole_traces_when_they_are_complete() -> None:
+    """num_traces (100) far below the traces in flight (2,000): early decisions keep memory bounded;
+    spans of an early-decided trace that arrive later follow the cached decision."""
+    first = spans(*[(t, 0, 3, 2 if t % 10 == 0 else 0, {}, "") for t in range(1, 2001)])
+    rest = spans(*[(t, 1, 3, 0, {}, "") for t in range(1, 2001)])
+    policies = [{"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}}]
+    names, telemetry = run(policies, first, rest, num_traces=100, wait_ms=60_000)
+    kept_traces = {int(n.split("-")[0][1:]) for n in names}
+    assert kept_traces == {t for t in range(1, 2001) if t % 10 == 0}
+    assert len(names) == 2 * len(kept_traces)  # the late span of every kept trace followed it
+    assert telemetry.value("summitcol_tail_sampling_early_decisions_total", processor="tail_sampling") >= 1900
