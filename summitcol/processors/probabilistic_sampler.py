@@ -29,7 +29,8 @@ import pyarrow.compute as pc
 
 from summitcol.component import Consumer, CreateSettings, Factory, Kind, Processor, Signal, Stability
 from summitcol.errors import ConfigError
-from summitcol.pdata.signal import SPANS, SignalData
+from summitcol.pdata.signal import LOGS, SPANS, SignalData
+from summitcol.pdata.values import ATTRIBUTES, STRING, VALUE_TYPE
 from summitcol.sampling import threshold as th
 from summitcol.sampling.tracestate import parse_element
 from summitcol.sampling.vectorized import fnv1a32_seeded, hex14, id_bytes, w3c_randomness
@@ -75,8 +76,8 @@ class Config:
             raise ConfigError("hash_seed must fit in 32 bits")
         if not self.fail_closed:
             raise ConfigError("fail_closed: false is not supported yet; spans whose tracestate cannot be used are dropped")
-        if self.attribute_source != "traceID" or self.from_attribute or self.sampling_priority:
-            raise ConfigError("attribute_source, from_attribute and sampling_priority apply to logs, which this processor does not sample yet")
+        if self.attribute_source == "record" and not self.from_attribute:
+            raise ConfigError("attribute_source: record needs from_attribute, the log attribute to hash")
         for override in self.overrides:
             if not override.match.resource:
                 raise ConfigError("overrides: each entry needs match: {resource: {<key>: <regex>}}")
@@ -85,6 +86,40 @@ class Config:
         if self.mode:
             return self.mode
         return "hash_seed" if self.hash_seed else "proportional"
+
+
+def _fnv1a_element(data: bytes) -> int:
+    """FNV-1a 32 of one distinct attribute value (values are hashed once per batch, not per row)."""
+    h = 0x811C9DC5
+    for byte in data:
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def _tvalues(thresholds: np.ndarray) -> pa.Array:
+    unique, inverse = np.unique(thresholds, return_inverse=True)
+    return pc.take(pa.array([th.tvalue(int(t)) for t in unique], pa.string()), pa.array(inverse))
+
+
+def append_attribute(column: pa.Array | pa.ChunkedArray, key: str, values: pa.Array) -> pa.Array:
+    """Each row's attribute map with one more string entry `key` = values[row], column-wise."""
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    n = len(column)
+    offsets = column.offsets.to_numpy()
+    start, end = int(offsets[0]), int(offsets[-1])
+    keys = pa.concat_arrays([column.keys.slice(start, end - start), pa.array([key] * n, pa.string())])
+    items = column.items.slice(start, end - start)
+    new_items = pa.StructArray.from_arrays([pa.array(np.full(n, STRING, dtype=np.uint8)), values], fields=list(VALUE_TYPE))
+    items = pa.concat_arrays([items, new_items])
+    new_offsets = (offsets - start) + np.arange(n + 1)
+    order = np.empty(end - start + n, dtype=np.int64)
+    appended = new_offsets[1:] - 1
+    is_new = np.zeros(len(order), dtype=bool)
+    is_new[appended] = True
+    order[~is_new] = np.arange(end - start)
+    order[appended] = (end - start) + np.arange(n)
+    take = pa.array(order)
+    return pa.MapArray.from_arrays(pa.array(new_offsets.astype(np.int32)), pc.take(keys, take), pc.take(items, take), type=ATTRIBUTES)
 
 
 def _lookup(column: pa.Array, key: str) -> tuple[pa.Array, pa.Array]:
@@ -183,6 +218,52 @@ class ProbabilisticSampler(Processor):
         )
         return kept.set_column(kept.schema.get_field_index("TraceState"), kept.schema.field("TraceState"), new_states)
 
+    def sample_logs(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Logs: randomness from the trace id (`attribute_source: traceID`) or from hashing the
+        `from_attribute` value (`record`); the decision is written as `sampling.threshold`."""
+        n = batch.num_rows
+        pct = self._percentages(batch)
+        if self.config.sampling_priority:  # a numeric attribute overriding the percentage per record
+            types, text = _lookup(batch.column("LogAttributes"), self.config.sampling_priority)
+            numeric = pc.fill_null(pc.and_(pc.is_in(types, pa.array([1, 2, 3], pa.uint8())), pc.match_substring_regex(text, _NUMBER)), False)
+            values = pc.cast(pc.if_else(numeric, text, "nan"), pa.float64()).to_numpy(zero_copy_only=False)
+            chosen = ~np.isnan(values)
+            pct[chosen] = np.clip(values[chosen], 0, 100)
+        if self.config.attribute_source == "record":
+            _, text = _lookup(batch.column("LogAttributes"), self.config.from_attribute)
+            present = pc.is_valid(text).to_numpy(zero_copy_only=False)
+            filled = pc.fill_null(text, "")
+            unique = pc.unique(filled)
+            seed = self.config.hash_seed.to_bytes(4, "little")
+            table = np.array([_fnv1a_element(seed + v.encode()) for v in unique.to_pylist()], dtype=np.uint32)
+            hashes = table[pc.index_in(filled, unique).to_numpy(zero_copy_only=False)]
+        else:
+            ids, present = id_bytes(batch.column("TraceId"), 16)
+            hashes = fnv1a32_seeded(ids, self.config.hash_seed)
+            if self.mode != "hash_seed":
+                present = present & ids.any(axis=1)
+        if self.mode == "hash_seed" or self.config.attribute_source == "record":
+            hashed = (hashes & np.uint32(NUM_HASH_BUCKETS - 1)).astype(np.uint64)
+            scaled = (pct.astype(np.float32) * PERCENTAGE_SCALE).astype(np.uint32).astype(np.uint64)
+            keep = present & (hashed < scaled)
+            thresholds = np.where(scaled > 0, (np.uint64(NUM_HASH_BUCKETS) - scaled) << np.uint64(42), np.uint64(th.NEVER_SAMPLE))
+        else:
+            rnd = w3c_randomness(ids)
+            ratio = np.maximum(pct / 100.0, th.MIN_PROBABILITY)
+            thresholds = np.zeros(n, dtype=np.uint64)
+            for value in np.unique(ratio):
+                thresholds[ratio == value] = self._threshold(float(value), -1)
+            keep = present & (rnd >= thresholds) & (pct > 0)
+        if not keep.any():
+            return batch.slice(0, 0)
+        kept = batch.filter(pa.array(keep))
+        tvalues = _tvalues(thresholds[keep])
+        return kept.set_column(
+            kept.schema.get_field_index("LogAttributes"),
+            kept.schema.field("LogAttributes"),
+            append_attribute(kept.column("LogAttributes"), "sampling.threshold", tvalues),
+        )
+
     def _threshold(self, ratio: float, incoming: int) -> int:
         if self.mode == "equalizing":
             value = th.probability_to_threshold(ratio, self.config.sampling_precision)
@@ -217,6 +298,14 @@ class ProbabilisticSampler(Processor):
         return pa.array(merged, pa.string())
 
     async def consume(self, data: SignalData) -> None:
+        if data.signal is Signal.LOGS and data.tables.get(LOGS) is not None:
+            batch = data.tables[LOGS]
+            self.settings.telemetry.processor_items("incoming", self.label, data.signal, batch.num_rows)
+            kept = self.sample_logs(batch)
+            self.settings.telemetry.processor_items("outgoing", self.label, data.signal, kept.num_rows)
+            if kept.num_rows:
+                await self.next_consumer.consume(SignalData(data.signal, {LOGS: kept}))
+            return
         batch = data.tables.get(SPANS)
         if data.signal is not Signal.TRACES or batch is None or batch.num_rows == 0:
             await self.next_consumer.consume(data)
@@ -237,7 +326,7 @@ FACTORY = Factory(
     kind=Kind.PROCESSOR,
     config_type=Config,
     create=_create,
-    signals=frozenset({Signal.TRACES}),
+    signals=frozenset({Signal.TRACES, Signal.LOGS}),
     stability=Stability.ALPHA,
-    description="consistent probability sampling of traces (hash_seed, proportional, equalizing) with per-resource overrides",
+    description="consistent probability sampling of traces and logs (hash_seed, proportional, equalizing) with per-resource overrides",
 )

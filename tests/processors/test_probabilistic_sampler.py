@@ -109,3 +109,44 @@ def test_overrides_first_match_wins(trace_ids) -> None:  # type: ignore[no-untyp
     internal = sum(1 for n in names if int(n[1:]) % 2)
     assert internal == N // 2
     assert abs((len(names) - internal) / (N // 2) - 0.5) <= 0.02
+
+
+def logs_of(trace_ids: list[bytes], users: list[str] | None = None, priorities: dict[int, AnyValue] | None = None):  # type: ignore[no-untyped-def]
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    from summitcol.pdata.logs import logs_from_otlp
+
+    request = ExportLogsServiceRequest()
+    scope = request.resource_logs.add().scope_logs.add()
+    for i, trace_id in enumerate(trace_ids):
+        record = scope.log_records.add(trace_id=trace_id)
+        record.body.string_value = f"log {i}"
+        if users:
+            record.attributes.add(key="user.id", value=AnyValue(string_value=users[i]))
+        if priorities and i in priorities:
+            record.attributes.add(key="prio", value=priorities[i])
+    return logs_from_otlp(request)[0]
+
+
+@pytest.mark.parametrize("mode", ["hash_seed", "proportional"])
+def test_logs_keep_rate_and_threshold_attribute(trace_ids, mode: str) -> None:  # type: ignore[no-untyped-def]
+    kept = sampler(sampling_percentage=25, hash_seed=3, mode=mode).sample_logs(logs_of(trace_ids))
+    assert abs(kept.num_rows / N - 0.25) <= 0.01
+    thresholds = {dict(m)["sampling.threshold"]["value"] for m in kept.column("LogAttributes").to_pylist()}
+    assert thresholds == {"c"}
+
+
+def test_logs_by_record_attribute_hash_like_contrib() -> None:
+    users = [f"user-{i}" for i in range(N)]
+    kept = sampler(sampling_percentage=10, hash_seed=5, attribute_source="record", from_attribute="user.id").sample_logs(
+        logs_of([b""] * N, users=users)
+    )
+    expected = {u for u in users if contrib_hash_seed_keeps(u.encode(), 5, 10.0)}
+    assert {dict(m)["user.id"]["value"] for m in kept.column("LogAttributes").to_pylist()} == expected
+
+
+def test_logs_sampling_priority_attribute() -> None:
+    ids = [bytes(15) + b"\x01"] * 3
+    priorities = {0: AnyValue(int_value=100), 1: AnyValue(int_value=0)}
+    kept = sampler(sampling_percentage=0.01, hash_seed=1, mode="hash_seed", sampling_priority="prio").sample_logs(logs_of(ids, priorities=priorities))
+    assert kept.column("Body").to_pylist() == ["log 0"]
