@@ -52,6 +52,7 @@ POLICY_KEYS: dict[str, set[str]] = {
     "trace_state": {"key", "values"},
     "and": {"and_sub_policy"},
     "drop": {"drop_sub_policy"},
+    "composite": {"max_total_spans_per_second", "policy_order", "composite_sub_policy", "rate_allocation"},
 }
 
 
@@ -85,8 +86,6 @@ def _check_policy(policy: Any) -> None:
     if not isinstance(policy, dict):
         raise ConfigError(f"policies: each policy is a mapping with name and type, got {policy!r}")
     name, kind = policy.get("name", "?"), policy.get("type")
-    if kind == "composite":
-        raise ConfigError(f"policy {name!r}: type 'composite' is not supported yet; use 'and', 'drop' and 'rate_limiting'")
     if kind not in POLICY_KEYS:
         raise ConfigError(f"policy {name!r}: unknown type {kind!r} (known: {', '.join(POLICY_KEYS)})")
     extra = set(policy) - {"name", "type", kind}
@@ -96,8 +95,13 @@ def _check_policy(policy: Any) -> None:
     unknown = set(settings) - POLICY_KEYS[kind]
     if unknown:
         raise ConfigError(f"policy {name!r}: unknown {kind} key(s) {', '.join(sorted(unknown))} (valid: {', '.join(sorted(POLICY_KEYS[kind]))})")
-    for sub in settings.get(f"{kind}_sub_policy", []) if kind in ("and", "drop") else []:
+    for sub in settings.get(f"{kind}_sub_policy", []) if kind in ("and", "drop", "composite") else []:
         _check_policy(sub)
+    if kind == "composite":
+        names = {sub.get("name") for sub in settings.get("composite_sub_policy", [])}
+        missing = [n for n in settings.get("policy_order", []) if n not in names]
+        if missing:
+            raise ConfigError(f"policy {name!r}: policy_order names unknown sub-policies {', '.join(map(str, missing))}")
 
 
 # -- policies: each returns one boolean per trace (traces in `groups` order) -----------------------
@@ -198,7 +202,36 @@ def evaluate(policy: dict[str, Any], traces: Traces, state: dict[str, Any]) -> n
         for sub in spec.get("drop_sub_policy", []):
             matched &= evaluate(sub, traces, state)
         return matched
+    if kind == "composite":
+        return _composite(traces, spec, state)
     raise ConfigError(f"unknown policy type {kind!r}")
+
+
+def _composite(traces: Traces, spec: dict[str, Any], state: dict[str, Any]) -> np.ndarray:
+    """contrib's composite: sub-policies in `policy_order`, each with a share of
+    `max_total_spans_per_second` (`rate_allocation` percent; unlisted ones share what is left);
+    a trace goes to the first sub-policy that samples it and still has budget this second."""
+    subs = {sub["name"]: sub for sub in spec.get("composite_sub_policy", [])}
+    order = spec.get("policy_order") or list(subs)
+    total = int(spec.get("max_total_spans_per_second", 0))
+    allocated = {a["policy"]: total * int(a.get("percent", 0)) // 100 for a in spec.get("rate_allocation", [])}
+    unlisted = [n for n in order if n not in allocated]
+    leftover = max(0, total - sum(allocated.values()))
+    for name in unlisted:
+        allocated[name] = leftover // len(unlisted)
+    now = int(time.monotonic())
+    if state.get("second") != now:
+        state["second"], state["spent"] = now, dict.fromkeys(order, 0)
+    counts = traces.aggregate(pa.array(np.ones(len(traces.index), dtype=np.int64)), "sum").astype(np.int64)
+    decisions = {name: evaluate(subs[name], traces, state.setdefault(f"sub:{name}", {})) for name in order}
+    keep = np.zeros(len(counts), dtype=bool)
+    for trace, count in enumerate(counts):  # budget accounting: a loop over traces, not spans
+        for name in order:
+            if decisions[name][trace] and state["spent"][name] + count <= allocated[name]:
+                state["spent"][name] += int(count)
+                keep[trace] = True
+                break
+    return keep
 
 
 def _rate_limit(traces: Traces, per_second: int, state: dict[str, Any]) -> np.ndarray:

@@ -150,3 +150,14 @@ def test_logs_sampling_priority_attribute() -> None:
     priorities = {0: AnyValue(int_value=100), 1: AnyValue(int_value=0)}
     kept = sampler(sampling_percentage=0.01, hash_seed=1, mode="hash_seed", sampling_priority="prio").sample_logs(logs_of(ids, priorities=priorities))
     assert kept.column("Body").to_pylist() == ["log 0"]
+
+
+def test_internal_tenants_at_100_others_at_10(trace_ids) -> None:  # type: ignore[no-untyped-def]
+    tenants = ["internal" if i % 4 == 0 else f"customer-{i % 7}" for i in range(N)]
+    config = dict(sampling_percentage=10, overrides=[Override(match=OverrideMatch(resource={"tenant": "internal"}), sampling_percentage=100)])
+    kept = sampler(**config).sample(batch_of(trace_ids, resources=tenants))
+    rows = [int(n[1:]) for n in kept.column("SpanName").to_pylist()]
+    assert sum(1 for r in rows if r % 4 == 0) == N // 4
+    others = sum(1 for r in rows if r % 4)
+    assert abs(others / (N - N // 4) - 0.10) <= 0.01
+    assert set(kept.column("TraceState").to_pylist()) == {"ot=th:0", "ot=th:e666"}  # 100% and 10% recorded

@@ -151,7 +151,7 @@ def test_rate_limiting_keeps_whole_traces_within_budget() -> None:
         ([], "at least one policy"),
         ([{"name": "x", "type": "nope"}], "unknown type 'nope'"),
         ([{"name": "x", "type": "latency", "latency": {"threshold": 5}}], "unknown latency key(s) threshold"),
-        ([{"name": "x", "type": "composite"}], "'composite' is not supported yet"),
+        ([{"name": "x", "type": "composite", "composite": {"policy_order": ["nope"]}}], "policy_order names unknown sub-policies nope"),
     ],
 )
 def test_config_errors(policies: list, message: str) -> None:  # type: ignore[type-arg]
@@ -206,3 +206,19 @@ def test_bounded_memory_still_decides_whole_traces_when_they_are_complete() -> N
     assert kept_traces == {t for t in range(1, 2001) if t % 10 == 0}
     assert len(names) == 2 * len(kept_traces)  # the late span of every kept trace followed it
     assert telemetry.value("summitcol_tail_sampling_early_decisions_total", processor="tail_sampling") >= 1900
+
+
+def test_composite_shares_the_span_budget_in_policy_order() -> None:
+    policy = {"name": "c", "type": "composite", "composite": {
+        "max_total_spans_per_second": 4,
+        "policy_order": ["errors", "everything"],
+        "composite_sub_policy": [
+            {"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
+            {"name": "everything", "type": "always_sample"},
+        ],
+        "rate_allocation": [{"policy": "errors", "percent": 50}, {"policy": "everything", "percent": 50}],
+    }}
+    names, _ = run([policy], TRACES)
+    kept = {n.split("-")[0] for n in names}
+    assert "t1" in kept  # the error trace fits the errors share (2 spans of 2)
+    assert sum({"t1": 2, "t2": 2, "t3": 1, "t4": 3}[t] for t in kept) <= 4
