@@ -8,8 +8,8 @@ creates each configured instance once, starts exporters before receivers and sto
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -136,7 +136,4 @@ class Factory:
     stability: Stability = Stability.BETA
     aliases: tuple[str, ...] = ()
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
-
-StartHook = Callable[[], Awaitable[None]]

@@ -44,16 +44,6 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=sign * seconds)
 
 
-def format_duration(value: timedelta) -> str:
-    """The shortest Go-style duration string for `value` (used in docs and printed configs)."""
-    micros = round(value.total_seconds() * 1_000_000)
-    if micros % 1_000_000 == 0:
-        return f"{micros // 1_000_000}s"
-    if micros % 1000 == 0:
-        return f"{micros // 1000}ms"
-    return f"{micros}us"
-
-
 def _type_name(tp: Any) -> str:
     origin = typing.get_origin(tp)
     if tp is bool:

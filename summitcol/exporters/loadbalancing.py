@@ -12,7 +12,6 @@ one `searchsorted`, and a batch is split with one filter per backend.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import logging
 import socket
 import zlib
@@ -110,9 +109,6 @@ class Ring:
         slots = np.searchsorted(self.positions, hashes.astype(np.uint64), side="left") % len(self.positions)
         return self.owners[slots]
 
-    def owner(self, key_hash: int) -> str:
-        position = bisect.bisect_left(self.positions.tolist(), key_hash) % len(self.positions)
-        return self.backends[int(self.owners[position])]
 
 
 def _resource_keys(batch: pa.RecordBatch) -> pa.Array:

@@ -62,6 +62,8 @@ class OtlpGrpcExporter(Exporter):
         options = [("grpc.lb_policy_name", self.config.balancer_name), ("grpc.max_send_message_length", -1)]
         if self.config.authority:
             options.append(("grpc.default_authority", self.config.authority))
+        if self.config.tls.server_name_override:
+            options.append(("grpc.ssl_target_name_override", self.config.tls.server_name_override))
         compression = grpc.Compression.Gzip if self.config.compression == "gzip" else grpc.Compression.NoCompression
         if insecure:
             self._channel = aio.insecure_channel(target, options=options, compression=compression)

@@ -173,11 +173,6 @@ class ListReader:
         return range(self.offsets[index], self.offsets[index + 1])
 
 
-def nested_attributes(offsets: list[int], maps: pa.MapArray) -> pa.ListArray:
-    """A list<map> column (events' or links' attributes) from per-row offsets into `maps`."""
-    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), maps)
-
-
 def attributes_projection(column: pa.Array) -> pa.Array:
     """`map<string, string>` of the same column (what ClickHouse stores), without copying data."""
     column = _combined(column)

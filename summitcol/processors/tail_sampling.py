@@ -281,12 +281,11 @@ class TailSampler(Processor):
             return
         self.settings.telemetry.processor_items("incoming", self.label, data.signal, batch.num_rows)
         ids = batch.column("TraceId")
-        late_kept = pc.is_in(ids, pa.array(list(self._sampled), pa.string())) if self._sampled else None
-        late_dropped = pc.is_in(ids, pa.array(list(self._dropped), pa.string())) if self._dropped else None
-        if late_kept is not None and pc.any(late_kept).as_py():
+        late_kept = pc.is_in(ids, pa.array(list(self._sampled), pa.string()))
+        late_dropped = pc.is_in(ids, pa.array(list(self._dropped), pa.string()))
+        if pc.any(late_kept).as_py():
             await self._emit(batch.filter(late_kept))
-        undecided = pc.invert(pc.or_(late_kept or pa.array([False] * batch.num_rows), late_dropped or pa.array([False] * batch.num_rows)))
-        rest = batch.filter(undecided)
+        rest = batch.filter(pc.invert(pc.or_(late_kept, late_dropped)))
         if rest.num_rows == 0:
             return
         now = time.monotonic()

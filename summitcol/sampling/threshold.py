@@ -7,8 +7,6 @@ the t-value is T in 14 hex digits with trailing zeros removed (`ot=th:c` is 25%)
 
 from __future__ import annotations
 
-import math
-
 MAX_ADJUSTED_COUNT = 1 << 56
 NUM_HEX_DIGITS = 14
 MIN_PROBABILITY = 1.0 / MAX_ADJUSTED_COUNT
@@ -68,7 +66,3 @@ def parse_rvalue(text: str) -> int | None:
         return int(text, 16)
     except ValueError:
         return None
-
-
-def is_finite_percentage(value: float) -> bool:
-    return math.isfinite(value)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import grpc
 from google.protobuf import duration_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.rpc import error_details_pb2, status_pb2
 
 from summitcol.errors import DEFAULT_RETRY_AFTER_S, InvalidDataError, PermanentError, RetryableError
 
@@ -58,5 +58,3 @@ def failure_for(exc: BaseException) -> Failure:
 def retry_after_header(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
 
-
-CODE_NAMES = {value: name for name, value in code_pb2.Code.items()}
