@@ -179,3 +179,21 @@ def attributes_projection(column: pa.Array) -> pa.Array:
     return pa.MapArray.from_arrays(
         column.offsets, column.keys, column.items.field("value"), type=PROJECTED_ATTRIBUTES
     )
+
+
+_NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+
+
+def lookup_attribute(column: pa.Array | pa.ChunkedArray, key: str) -> tuple[pa.Array, pa.Array]:
+    """(type, text) of `key` in each row of an attribute map column; null where it is absent."""
+    found = pc.map_lookup(column, pa.scalar(key), "first")
+    return pc.struct_field(found, "type"), pc.struct_field(found, "value")
+
+
+def numeric_attribute(column: pa.Array | pa.ChunkedArray, key: str) -> Any:
+    """`key` as a float per row (numpy): int, double, or a string holding a number; NaN otherwise."""
+    types, text = lookup_attribute(column, key)
+    numeric = pc.fill_null(
+        pc.and_(pc.is_in(types, pa.array([STRING, INT, DOUBLE], pa.uint8())), pc.match_substring_regex(text, _NUMBER)), False
+    )
+    return pc.cast(pc.if_else(numeric, text, "nan"), pa.float64()).to_numpy(zero_copy_only=False)

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from summitcol.component import Consumer, CreateSettings, Factory, Kind, Processor, Signal, Stability
 from summitcol.errors import ConfigError
 from summitcol.pdata.signal import LOGS, SPANS, SignalData
-from summitcol.pdata.values import ATTRIBUTES, STRING, VALUE_TYPE
+from summitcol.pdata.values import ATTRIBUTES, STRING, VALUE_TYPE, lookup_attribute, numeric_attribute
 from summitcol.sampling import threshold as th
 from summitcol.sampling.tracestate import parse_element
 from summitcol.sampling.vectorized import fnv1a32_seeded, hex14, id_bytes, w3c_randomness
@@ -40,7 +40,6 @@ log = logging.getLogger("summitcol.processor.probabilistic_sampler")
 NUM_HASH_BUCKETS = 0x4000
 PERCENTAGE_SCALE = np.float32(NUM_HASH_BUCKETS / 100.0)
 PRIORITY_KEY = "sampling.priority"
-_NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -122,12 +121,6 @@ def append_attribute(column: pa.Array | pa.ChunkedArray, key: str, values: pa.Ar
     return pa.MapArray.from_arrays(pa.array(new_offsets.astype(np.int32)), pc.take(keys, take), pc.take(items, take), type=ATTRIBUTES)
 
 
-def _lookup(column: pa.Array, key: str) -> tuple[pa.Array, pa.Array]:
-    """(type, text) of `key` in a typed attribute map column, null where absent."""
-    found = pc.map_lookup(column, pa.scalar(key), "first")
-    return pc.struct_field(found, "type"), pc.struct_field(found, "value")
-
-
 class ProbabilisticSampler(Processor):
     def __init__(self, settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> None:
         self.settings = settings
@@ -143,7 +136,7 @@ class ProbabilisticSampler(Processor):
         for override in self.config.overrides:
             matched = np.ones(batch.num_rows, dtype=bool)
             for key, pattern in override.match.resource.items():
-                _, text = _lookup(resources, key)
+                _, text = lookup_attribute(resources, key)
                 hit = pc.fill_null(pc.match_substring_regex(text, f"^(?:{pattern})$"), False)
                 matched &= hit.to_numpy(zero_copy_only=False)
             chosen = matched & ~decided
@@ -153,9 +146,7 @@ class ProbabilisticSampler(Processor):
 
     def _priorities(self, batch: pa.RecordBatch) -> np.ndarray:
         """+1 keep, -1 drop, 0 let the sampler decide (contrib's parseSpanSamplingPriority)."""
-        types, text = _lookup(batch.column("SpanAttributes"), PRIORITY_KEY)
-        numeric = pc.fill_null(pc.and_(pc.is_in(types, pa.array([1, 2, 3], pa.uint8())), pc.match_substring_regex(text, _NUMBER)), False)
-        values = pc.cast(pc.if_else(numeric, text, "nan"), pa.float64()).to_numpy(zero_copy_only=False)
+        values = numeric_attribute(batch.column("SpanAttributes"), PRIORITY_KEY)
         priority = np.zeros(batch.num_rows, dtype=np.int8)
         priority[values > 0] = 1
         priority[values == 0] = -1
@@ -224,13 +215,11 @@ class ProbabilisticSampler(Processor):
         n = batch.num_rows
         pct = self._percentages(batch)
         if self.config.sampling_priority:  # a numeric attribute overriding the percentage per record
-            types, text = _lookup(batch.column("LogAttributes"), self.config.sampling_priority)
-            numeric = pc.fill_null(pc.and_(pc.is_in(types, pa.array([1, 2, 3], pa.uint8())), pc.match_substring_regex(text, _NUMBER)), False)
-            values = pc.cast(pc.if_else(numeric, text, "nan"), pa.float64()).to_numpy(zero_copy_only=False)
+            values = numeric_attribute(batch.column("LogAttributes"), self.config.sampling_priority)
             chosen = ~np.isnan(values)
             pct[chosen] = np.clip(values[chosen], 0, 100)
         if self.config.attribute_source == "record":
-            _, text = _lookup(batch.column("LogAttributes"), self.config.from_attribute)
+            _, text = lookup_attribute(batch.column("LogAttributes"), self.config.from_attribute)
             present = pc.is_valid(text).to_numpy(zero_copy_only=False)
             filled = pc.fill_null(text, "")
             unique = pc.unique(filled)

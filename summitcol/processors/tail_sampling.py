@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from summitcol.component import Consumer, CreateSettings, Factory, Host, Kind, Processor, Signal, Stability
 from summitcol.errors import ConfigError
 from summitcol.pdata.signal import SPANS, SignalData, concat
+from summitcol.pdata.values import lookup_attribute
 from summitcol.sampling.vectorized import fnv1a32_seeded, id_bytes
 
 log = logging.getLogger("summitcol.processor.tail_sampling")
@@ -132,13 +133,10 @@ class Traces:
 
 def _attribute(traces: Traces, key: str) -> tuple[pa.Array, pa.Array]:
     """(type, text) of `key` per span: the span's attribute, else its resource's."""
-    found = []
-    for column in ("SpanAttributes", "ResourceAttributes"):
-        hit = pc.map_lookup(traces.spans.column(column), pa.scalar(key), "first")
-        found.append(hit)
-    span_hit, resource_hit = found
-    merged = pc.if_else(pc.is_valid(span_hit), span_hit, resource_hit)
-    return pc.struct_field(merged, "type"), pc.struct_field(merged, "value")
+    span_type, span_text = lookup_attribute(traces.spans.column("SpanAttributes"), key)
+    resource_type, resource_text = lookup_attribute(traces.spans.column("ResourceAttributes"), key)
+    on_span = pc.is_valid(span_type)
+    return pc.if_else(on_span, span_type, resource_type), pc.if_else(on_span, span_text, resource_text)
 
 
 def evaluate(policy: dict[str, Any], traces: Traces, state: dict[str, Any]) -> np.ndarray:
