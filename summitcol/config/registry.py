@@ -34,7 +34,7 @@ def default_registry() -> Registry:
     from summitcol.extensions import health_check
     from summitcol.extensions.chdb import extension as chdb_extension
     from summitcol.extensions.file_storage import extension as file_storage
-    from summitcol.processors import batch, memory_limiter, probabilistic_sampler, tail_sampling
+    from summitcol.processors import batch, memory_limiter, probabilistic_sampler, redaction, tail_sampling
     from summitcol.receiver.otlp import factory as otlp_receiver
 
     return Registry(
@@ -44,6 +44,7 @@ def default_registry() -> Registry:
             memory_limiter.FACTORY,
             probabilistic_sampler.FACTORY,
             tail_sampling.FACTORY,
+            redaction.FACTORY,
             debug.FACTORY,
             file.FACTORY,
             otlp_grpc.FACTORY,

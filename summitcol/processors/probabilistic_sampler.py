@@ -29,8 +29,9 @@ import pyarrow.compute as pc
 
 from summitcol.component import Consumer, CreateSettings, Factory, Kind, Processor, Signal, Stability
 from summitcol.errors import ConfigError
+from summitcol.pdata.attrmap import append_attribute
 from summitcol.pdata.signal import LOGS, SPANS, SignalData
-from summitcol.pdata.values import ATTRIBUTES, STRING, VALUE_TYPE, lookup_attribute, numeric_attribute
+from summitcol.pdata.values import lookup_attribute, numeric_attribute
 from summitcol.sampling import threshold as th
 from summitcol.sampling.tracestate import parse_element
 from summitcol.sampling.vectorized import fnv1a32_seeded, hex14, id_bytes, w3c_randomness
@@ -98,27 +99,6 @@ def _fnv1a_element(data: bytes) -> int:
 def _tvalues(thresholds: np.ndarray) -> pa.Array:
     unique, inverse = np.unique(thresholds, return_inverse=True)
     return pc.take(pa.array([th.tvalue(int(t)) for t in unique], pa.string()), pa.array(inverse))
-
-
-def append_attribute(column: pa.Array | pa.ChunkedArray, key: str, values: pa.Array) -> pa.Array:
-    """Each row's attribute map with one more string entry `key` = values[row], column-wise."""
-    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    n = len(column)
-    offsets = column.offsets.to_numpy()
-    start, end = int(offsets[0]), int(offsets[-1])
-    keys = pa.concat_arrays([column.keys.slice(start, end - start), pa.array([key] * n, pa.string())])
-    items = column.items.slice(start, end - start)
-    new_items = pa.StructArray.from_arrays([pa.array(np.full(n, STRING, dtype=np.uint8)), values], fields=list(VALUE_TYPE))
-    items = pa.concat_arrays([items, new_items])
-    new_offsets = (offsets - start) + np.arange(n + 1)
-    order = np.empty(end - start + n, dtype=np.int64)
-    appended = new_offsets[1:] - 1
-    is_new = np.zeros(len(order), dtype=bool)
-    is_new[appended] = True
-    order[~is_new] = np.arange(end - start)
-    order[appended] = (end - start) + np.arange(n)
-    take = pa.array(order)
-    return pa.MapArray.from_arrays(pa.array(new_offsets.astype(np.int32)), pc.take(keys, take), pc.take(items, take), type=ATTRIBUTES)
 
 
 class ProbabilisticSampler(Processor):

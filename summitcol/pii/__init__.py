@@ -1,0 +1,1 @@
+"""PII detection: built-in detectors (regex + validator) and the column-wise scrubber."""
