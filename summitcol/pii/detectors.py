@@ -108,7 +108,7 @@ def valid_phone(_text: str, match: re.Match[str]) -> bool:
     return 8 <= n <= 15 if match.group(0).startswith("+") else 10 <= n <= 11
 
 
-_VERSION_CONTEXT = re.compile(r"(?i)(?:\bv|\bversion[ :=]*|\bver[ .:=]*|[a-z0-9]/)$")
+_VERSION_CONTEXT = re.compile(r"(?i)(?:\bv|\b(?:version|build|release|firmware)[ :=]*|\bver[ .:=]*|[a-z0-9]/)$")
 
 
 def valid_ipv4(text: str, match: re.Match[str]) -> bool:
@@ -145,9 +145,9 @@ BUILTIN: tuple[Detector, ...] = (
         "private_key",
         r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|[A-Za-z0-9+/=\s\\]*)",
     ),
-    Detector("url_userinfo", r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)([^\s/?#@:\[\]]+(?::[^\s/?#@]*)?)@", group=2),
+    Detector("url_userinfo", r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)([^\s/?#@:\[\]]+(?::[^\s/?#@]*)?|:[^\s/?#@]+)@", group=2),
     Detector("basic_auth", r"(?i)\b(basic\s+)([A-Za-z0-9+/]{6,}={0,2})", group=2, validator=valid_basic_auth),
-    Detector("bearer", r"(?i)\b(bearer\s+)([A-Za-z0-9\-._~+/]+=*)", group=2),
+    Detector("bearer", r"(?i)\b(bearer\s+)([A-Za-z0-9\-._~+/]{8,}=*)", group=2),
     Detector("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
     Detector("aws_access_key", r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b"),
     Detector("gcp_api_key", r"\bAIza[0-9A-Za-z_-]{35}"),
@@ -161,8 +161,8 @@ BUILTIN: tuple[Detector, ...] = (
         "email",
         r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b",
     ),
-    Detector("creditcard", r"\b(?:\d[ -]?){12,18}\d\b", validator=valid_card),
     Detector("iban", r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b", validator=valid_iban),
+    Detector("creditcard", r"\b(?:\d[ -]?){12,18}\d\b", validator=valid_card),
     Detector("us_ssn", r"\b\d{3}-\d{2}-\d{4}\b", validator=valid_ssn),
     Detector(
         "phone",

@@ -27,6 +27,7 @@ from summitcol.pii.detectors import Detector
 
 Action = Literal["replace", "mask", "hash", "remove"]
 ACTIONS = ("replace", "mask", "hash", "remove")
+_MARKER = re.compile(r"\[[a-z0-9_]+\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +73,15 @@ class Scrubber:
             nonlocal hit
             if detector.validator is not None and not detector.validator(text, match):
                 return match.group(0)
-            hit = True
             whole = match.group(0)
+            secret = match.group(detector.group)
+            if _MARKER.fullmatch(secret):
+                return whole  # an earlier detector's `[name]` is not a secret
+            hit = True
             if not detector.group:
                 return self._replacement(rule, whole)
             start, end = match.start(detector.group) - match.start(0), match.end(detector.group) - match.start(0)
-            return whole[:start] + self._replacement(rule, whole[start:end]) + whole[end:]
+            return whole[:start] + self._replacement(rule, secret) + whole[end:]
 
         return pattern.sub(substitute, text), hit
 
