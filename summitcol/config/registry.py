@@ -34,7 +34,15 @@ def default_registry() -> Registry:
     from summitcol.extensions import health_check
     from summitcol.extensions.chdb import extension as chdb_extension
     from summitcol.extensions.file_storage import extension as file_storage
-    from summitcol.processors import batch, memory_limiter, probabilistic_sampler, redaction, tail_sampling
+    from summitcol.processors import (
+        attributes,
+        batch,
+        memory_limiter,
+        probabilistic_sampler,
+        redaction,
+        resource,
+        tail_sampling,
+    )
     from summitcol.receiver.otlp import factory as otlp_receiver
 
     return Registry(
@@ -45,6 +53,8 @@ def default_registry() -> Registry:
             probabilistic_sampler.FACTORY,
             tail_sampling.FACTORY,
             redaction.FACTORY,
+            attributes.FACTORY,
+            resource.FACTORY,
             debug.FACTORY,
             file.FACTORY,
             otlp_grpc.FACTORY,
