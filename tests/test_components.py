@@ -29,8 +29,16 @@ OVERRIDES = {
     "otlp_grpc": lambda tmp: {"endpoint": f"127.0.0.1:{free_port()}"},
     "otlp_http": lambda tmp: {"endpoint": f"http://127.0.0.1:{free_port()}"},
     "health_check": lambda tmp: {"endpoint": f"127.0.0.1:{free_port()}"},
+    "attributes": lambda tmp: {"actions": [_action()]},
+    "resource": lambda tmp: {"attributes": [_action()]},
 }
-REQUIRED = {"file", "otlp_grpc", "otlp_http", "parquet", "clickhouse", "memory_limiter", "tail_sampling", "loadbalancing"}
+REQUIRED = {"file", "otlp_grpc", "otlp_http", "parquet", "clickhouse", "memory_limiter", "tail_sampling", "loadbalancing", "attributes", "resource"}
+
+
+def _action():  # type: ignore[no-untyped-def]
+    from summitcol.processors.attraction import ActionConfig
+
+    return ActionConfig(key="k", value="v", action="insert")
 
 
 def _static_resolver():  # type: ignore[no-untyped-def]

@@ -37,6 +37,7 @@ def default_registry() -> Registry:
     from summitcol.processors import (
         attributes,
         batch,
+        filter,
         memory_limiter,
         probabilistic_sampler,
         redaction,
@@ -55,6 +56,7 @@ def default_registry() -> Registry:
             redaction.FACTORY,
             attributes.FACTORY,
             resource.FACTORY,
+            filter.FACTORY,
             debug.FACTORY,
             file.FACTORY,
             otlp_grpc.FACTORY,
