@@ -4,11 +4,11 @@ The work is sized by the PII present, not by the rows:
 
 1. The column is dictionary-encoded (C++ hashing), so repeated values — most attribute values —
    are examined once.
-2. One RE2 pass of all detectors' regexes, combined into one alternation, over the distinct
-   values (`pyarrow.compute.match_substring_regex`) finds the values that may hold PII; in
-   real telemetry that is a small fraction.
-3. For those values only, each detector in order: its own RE2 pass selects the values it may
-   touch, and Python's `re` rewrites them with its validator (Luhn, mod-97 …) and action.
+2. One RE2 pass of all detectors' loose prefilters, combined into one alternation, over the
+   distinct values (`pyarrow.compute.match_substring_regex`) finds the values that may hold PII.
+3. For those values only, each detector in order: its own RE2 pass selects the values it
+   touches; `replace` without a validator is an RE2 rewrite in C++; otherwise (validators such
+   as Luhn and mod-97, `mask`, `hash`, `remove`) Python's `re` rewrites just those values.
 4. The rewritten distinct values are put back with one `take`.
 """
 
@@ -54,7 +54,7 @@ class Scrubber:
         self.rules = list(rules)
         self.hasher = hasher
         self._compiled = [rule.detector.compiled() for rule in self.rules]
-        self._any = "|".join(_re2_flags_free(rule.detector.regex) for rule in self.rules)
+        self._any = "|".join(_re2_flags_free(rule.detector.prefilter or rule.detector.regex) for rule in self.rules)
 
     def _replacement(self, rule: Rule, secret: str) -> str:
         if rule.action == "replace":
@@ -85,6 +85,39 @@ class Scrubber:
 
         return pattern.sub(substitute, text), hit
 
+    def _apply(self, rule: Rule, pattern: re.Pattern[str], texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
+        """One detector over candidate texts: (new texts, which ones it matched)."""
+        detector = rule.detector
+        selected = _mask(pc.match_substring_regex(texts, detector.regex))
+        hits = np.zeros(len(texts), dtype=bool)
+        if not selected.any():
+            return texts, hits
+        python = selected.copy()
+        if rule.action == "replace" and detector.rewrite:
+            # C++ path: no validator, or only some values need it (`validate_only`).
+            fast = selected.copy()
+            if detector.validator is not None:
+                if not detector.validate_only:
+                    fast[:] = False
+                else:
+                    fast &= ~_mask(pc.match_substring_regex(texts, detector.validate_only))
+            if fast.any():
+                chosen = pa.array(fast)
+                replaced = pc.replace_substring_regex(texts.filter(chosen), detector.regex, detector.rewrite)
+                texts = pc.replace_with_mask(texts, chosen, replaced)
+                hits |= fast
+            python &= ~fast
+        if python.any():
+            positions = np.flatnonzero(python)
+            current = texts.take(pa.array(positions)).to_pylist()
+            rewritten = []
+            for i, text in zip(positions.tolist(), current, strict=True):
+                new_text, hit = self._rewrite(rule, pattern, text)
+                hits[i] = hit
+                rewritten.append(new_text)
+            texts = pc.replace_with_mask(texts, pa.array(python), pa.array(rewritten, pa.string()))
+        return texts, hits
+
     def scrub(self, values: pa.Array | pa.ChunkedArray) -> ScrubResult:
         n = len(values)
         nothing = np.zeros(n, dtype=bool)
@@ -94,39 +127,27 @@ class Scrubber:
         if isinstance(encoded, pa.ChunkedArray):
             encoded = encoded.combine_chunks()
         distinct, indices = encoded.dictionary, encoded.indices
-        maybe = pc.match_substring_regex(distinct, self._any).to_numpy(zero_copy_only=False)
-        candidates = np.flatnonzero(maybe)
+        candidates = np.flatnonzero(_mask(pc.match_substring_regex(distinct, self._any)))
         if len(candidates) == 0:
             return ScrubResult(values, nothing, nothing, {})
-        texts: list[str] = distinct.take(pa.array(candidates)).to_pylist()
-        changed = np.zeros(len(texts), dtype=bool)
-        removed = np.zeros(len(texts), dtype=bool)
+        original = distinct.take(pa.array(candidates))
+        texts = original
+        removed = np.zeros(len(candidates), dtype=bool)
         hit_by: dict[str, np.ndarray] = {}
-        current = pa.array(texts, pa.string())
         for rule, pattern in zip(self.rules, self._compiled, strict=True):
-            selected = np.flatnonzero(pc.match_substring_regex(current, rule.detector.regex).to_numpy(zero_copy_only=False))
-            if len(selected) == 0:
-                continue
-            hits = np.zeros(len(texts), dtype=bool)
-            for i in selected:
-                rewritten, hit = self._rewrite(rule, pattern, texts[i])
-                if hit:
-                    hits[i] = True
-                    if rewritten != texts[i]:
-                        texts[i] = rewritten
-                        changed[i] = True
+            texts, hits = self._apply(rule, pattern, texts)
             if hits.any():
                 hit_by[rule.detector.name] = hits
                 if rule.action == "remove":
                     removed |= hits
-                current = pa.array(texts, pa.string())
+        changed = _mask(pc.not_equal(texts, original))
         if not changed.any() and not removed.any():
             return ScrubResult(values, nothing, nothing, {})
         changed_distinct = np.zeros(len(distinct), dtype=bool)
         changed_distinct[candidates] = changed
         removed_distinct = np.zeros(len(distinct), dtype=bool)
         removed_distinct[candidates] = removed
-        new_distinct = pc.replace_with_mask(distinct, pa.array(changed_distinct), pa.array([t for t, c in zip(texts, changed, strict=True) if c], pa.string()))
+        new_distinct = pc.replace_with_mask(distinct, pa.array(changed_distinct), texts.filter(pa.array(changed)))
         idx = indices.to_numpy(zero_copy_only=False)
         row_hits = {}
         for name, hits in hit_by.items():
@@ -134,3 +155,7 @@ class Scrubber:
             per_distinct[candidates] = hits
             row_hits[name] = int(per_distinct[idx].sum())
         return ScrubResult(pc.take(new_distinct, indices), changed_distinct[idx], removed_distinct[idx], row_hits)
+
+
+def _mask(array: pa.Array) -> np.ndarray:
+    return pc.fill_null(array, False).to_numpy(zero_copy_only=False)
