@@ -1,11 +1,13 @@
 """A realistic OTLP corpus: spans with 10–20 semconv attributes (http, db, rpc), 5% with an
-exception event and stack trace, some span events and links; log records with 100–500 byte bodies."""
+exception event and stack trace, some span events and links; log records with 100–500 byte bodies;
+metrics of every type (gauge, sum, histogram, exponential histogram, summary)."""
 
 from __future__ import annotations
 
 import random
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
@@ -69,7 +71,10 @@ def _span_attributes(rng: random.Random, i: int) -> dict:  # type: ignore[type-a
     }
 
 
-def trace_request(n_spans: int, seed: int = 1) -> ExportTraceServiceRequest:
+BASE_NS = 1_795_000_000_000_000_000
+
+
+def trace_request(n_spans: int, seed: int = 1, base_ns: int = BASE_NS) -> ExportTraceServiceRequest:
     rng = random.Random(seed)
     request = ExportTraceServiceRequest()
     per_resource = max(1, n_spans // 4)
@@ -93,7 +98,7 @@ def trace_request(n_spans: int, seed: int = 1) -> ExportTraceServiceRequest:
             span.parent_span_id = rng.randbytes(8)
             span.name = f"op-{made % 40}"
             span.kind = 2
-            span.start_time_unix_nano = 1_795_000_000_000_000_000 + made * 1000
+            span.start_time_unix_nano = base_ns + made * 1000
             span.end_time_unix_nano = span.start_time_unix_nano + rng.randint(1000, 10**9)
             for key, value in _span_attributes(rng, made).items():
                 _kv(span.attributes, key, value)
@@ -111,7 +116,7 @@ def trace_request(n_spans: int, seed: int = 1) -> ExportTraceServiceRequest:
     return request
 
 
-def logs_request(n_logs: int, seed: int = 2) -> ExportLogsServiceRequest:
+def logs_request(n_logs: int, seed: int = 2, base_ns: int = BASE_NS) -> ExportLogsServiceRequest:
     rng = random.Random(seed)
     request = ExportLogsServiceRequest()
     rl = request.resource_logs.add()
@@ -122,11 +127,55 @@ def logs_request(n_logs: int, seed: int = 2) -> ExportLogsServiceRequest:
     words = "order payment user cart checkout failed succeeded retry timeout card shipped".split()
     for i in range(n_logs):
         record = sl.log_records.add()
-        record.time_unix_nano = 1_795_000_000_000_000_000 + i
+        record.time_unix_nano = base_ns + i
         record.severity_number = rng.choice([9, 9, 9, 13, 17])
         record.severity_text = {9: "INFO", 13: "WARN", 17: "ERROR"}[record.severity_number]
         record.body.string_value = " ".join(rng.choice(words) for _ in range(rng.randint(15, 70)))[:500]
         record.trace_id, record.span_id = rng.randbytes(16), rng.randbytes(8)
         _kv(record.attributes, "code.function", "handle")
         _kv(record.attributes, "thread.id", rng.randint(1, 64))
+    return request
+
+
+def metrics_request(n_points: int, seed: int = 3, base_ns: int = BASE_NS) -> ExportMetricsServiceRequest:
+    """`n_points` data points spread over the five metric types, 10 points per metric."""
+    rng = random.Random(seed)
+    request = ExportMetricsServiceRequest()
+    rm = request.resource_metrics.add()
+    _kv(rm.resource.attributes, "service.name", "checkout")
+    _kv(rm.resource.attributes, "host.name", "node-7")
+    sm = rm.scope_metrics.add()
+    sm.scope.name = "app.metrics"
+    made = 0
+    kinds = ["gauge", "sum", "histogram", "exponential_histogram", "summary"]
+    while made < n_points:
+        kind = kinds[(made // 10) % 5]
+        metric = sm.metrics.add(name=f"app.{kind}.{made // 50}", unit="ms", description=f"a {kind}")
+        for _ in range(min(10, n_points - made)):
+            t = base_ns + made * 1_000_000
+            if kind == "gauge":
+                point = metric.gauge.data_points.add(time_unix_nano=t, as_double=rng.random() * 100)
+            elif kind == "sum":
+                metric.sum.aggregation_temporality = 2
+                metric.sum.is_monotonic = True
+                point = metric.sum.data_points.add(time_unix_nano=t, start_time_unix_nano=base_ns, as_int=rng.randint(0, 10**6))
+            elif kind == "histogram":
+                metric.histogram.aggregation_temporality = 2
+                counts = [rng.randint(0, 100) for _ in range(8)]
+                point = metric.histogram.data_points.add(
+                    time_unix_nano=t, start_time_unix_nano=base_ns, count=sum(counts), sum=sum(counts) * 12.5,
+                    bucket_counts=counts, explicit_bounds=[5, 10, 25, 50, 100, 250, 500],
+                )
+            elif kind == "exponential_histogram":
+                metric.exponential_histogram.aggregation_temporality = 2
+                point = metric.exponential_histogram.data_points.add(time_unix_nano=t, start_time_unix_nano=base_ns, count=20, sum=210.0, scale=3, zero_count=1)
+                point.positive.offset = 2
+                point.positive.bucket_counts.extend([rng.randint(0, 5) for _ in range(6)])
+            else:
+                point = metric.summary.data_points.add(time_unix_nano=t, start_time_unix_nano=base_ns, count=10, sum=45.0)
+                point.quantile_values.add(quantile=0.5, value=4.0)
+                point.quantile_values.add(quantile=0.99, value=9.0)
+            _kv(point.attributes, "http.route", rng.choice(["/a", "/b", "/c"]))
+            _kv(point.attributes, "http.response.status_code", rng.choice([200, 404, 500]))
+            made += 1
     return request

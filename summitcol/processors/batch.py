@@ -1,10 +1,21 @@
-"""The `batch` processor: concatenates Arrow batches into larger ones without hiding backpressure.
+"""The `batch` processor: concatenates Arrow batches into larger ones.
 
-Unlike otelcol's batch processor (#4646), a caller's `consume` returns only once the batch holding
-its data has been accepted downstream, and raises what downstream raised: a refusal reaches the
-receiver, and the client retries. Batches flush when `send_batch_size` items are pending or
-`timeout` after the first pending item; `send_batch_max_size` caps a batch (larger requests are
-split). On shutdown, whatever is pending is flushed before the exporters stop.
+Batches flush when `send_batch_size` items are pending or `timeout` after the first pending item;
+`send_batch_max_size` caps a batch (larger requests are split). On shutdown, whatever is pending
+is flushed before the exporters stop.
+
+Acknowledgement, two modes:
+
+* default (as otelcol's batch processor): `consume` returns once the data is in the batcher, so
+  batching adds no latency to the client's request. Unlike otelcol's (#4646), a flush that
+  downstream refuses retryably is not dropped: the batcher keeps it and retries (honouring
+  Retry-After), and while it holds more than `max_pending_items` it refuses new data retryably,
+  so backpressure still reaches the clients. Data in the batcher is in memory, like a memory
+  sending queue: a crash (not a clean stop) loses it.
+* `wait_for_result: true` (Summit, named like `sending_queue::wait_for_result`): a caller's
+  `consume` returns only once the batch holding its data was accepted downstream, and raises what
+  downstream raised. Use it in front of a persistent queue, so everything acknowledged is on disk
+  — or drop the processor and batch in the queue (`sending_queue::batch`).
 """
 
 from __future__ import annotations
@@ -15,13 +26,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from summitcol.component import Consumer, CreateSettings, Factory, Kind, Processor, Signal, Stability
-from summitcol.errors import ConfigError, PartialRejectionError
+from summitcol.errors import ConfigError, PartialRejectionError, PermanentError, RetryableError
 from summitcol.pdata.signal import SignalData, concat
 
 log = logging.getLogger("summitcol.processor.batch")
 
 DEFAULT_SEND_BATCH_SIZE = 8192  # otelcol processor/batchprocessor
 DEFAULT_TIMEOUT = timedelta(milliseconds=200)
+SHUTDOWN_RETRY_S = 30.0  # at a stop, how long a refused batch is retried before it is given up
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -31,8 +43,15 @@ class Config:
     send_batch_max_size: int = 0  # 0 = no upper limit
     metadata_keys: list[str] | None = None
     metadata_cardinality_limit: int = 1000
+    wait_for_result: bool = False
+    max_pending_items: int = 0  # 0: ten batches (10 × send_batch_size, at least 100,000)
+
+    def pending_limit(self) -> int:
+        return self.max_pending_items or max(10 * self.send_batch_size, 100_000)
 
     def validate(self) -> None:
+        if self.max_pending_items < 0:
+            raise ConfigError("max_pending_items must be 0 (automatic) or more")
         if self.send_batch_size < 0 or self.send_batch_max_size < 0:
             raise ConfigError("send_batch_size and send_batch_max_size must be 0 or more")
         if 0 < self.send_batch_max_size < self.send_batch_size:
@@ -58,9 +77,15 @@ class BatchProcessor(Processor):
         self._timer: asyncio.TimerHandle | None = None
         self._flushes: set[asyncio.Task[None]] = set()
         self._draining = False
+        self._held = 0  # items accepted and not yet delivered downstream (ack-on-receipt mode)
 
     async def consume(self, data: SignalData) -> None:
         items = data.item_count()
+        if not self.config.wait_for_result and self._held + items > self.config.pending_limit() and self._held:
+            raise RetryableError(
+                f"batch processor {self.label} holds {self._held} items that downstream has not taken yet; retry later",
+                retry_after=1.0,
+            )
         self.settings.telemetry.processor_items("incoming", self.label, data.signal, items)
         cap = self.config.send_batch_max_size
         if cap and items > cap:
@@ -83,11 +108,13 @@ class BatchProcessor(Processor):
         self._pending.append(data)
         self._waiters.append(waiter)
         self._count += items
+        self._held += items
         if self._draining or self._count >= self.config.send_batch_size or self.config.timeout <= timedelta(0):
             self._flush()
         elif self._timer is None:
             self._timer = loop.call_later(self.config.timeout.total_seconds(), self._flush)
-        await asyncio.shield(waiter)
+        if self.config.wait_for_result:
+            await asyncio.shield(waiter)
 
     def _flush(self) -> None:
         if self._timer is not None:
@@ -102,9 +129,12 @@ class BatchProcessor(Processor):
         task.add_done_callback(self._flushes.discard)
 
     async def _send(self, pending: list[SignalData], waiters: list[asyncio.Future[None]]) -> None:
+        batch = concat(pending)
         try:
-            batch = concat(pending)
-            await self.next_consumer.consume(batch)
+            if self.config.wait_for_result:
+                await self.next_consumer.consume(batch)
+            else:
+                await self._deliver(batch)
         except PartialRejectionError as exc:
             if len(waiters) > 1:
                 # A count over a concatenation says nothing about which request held the records.
@@ -125,10 +155,47 @@ class BatchProcessor(Processor):
             if not isinstance(exc, Exception):
                 raise
             return
+        finally:
+            self._held -= batch.item_count()
         self.settings.telemetry.processor_items("outgoing", self.label, batch.signal, batch.item_count())
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
+
+    async def _deliver(self, batch: SignalData) -> None:
+        """Ack-on-receipt mode: hand `batch` downstream, retrying retryable refusals (bounded at a
+        stop); what cannot be delivered is logged and counted, as nobody is waiting for it."""
+        delay = 0.1
+        deadline: float | None = None
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await self.next_consumer.consume(batch)
+                return
+            except PartialRejectionError:
+                return  # downstream took the rest and counted what it rejected
+            except PermanentError as exc:
+                self._lost(batch, exc)
+                return
+            except RetryableError as exc:
+                if self._draining:
+                    deadline = deadline or loop.time() + SHUTDOWN_RETRY_S
+                    if loop.time() > deadline:
+                        self._lost(batch, exc)
+                        return
+                wait = max(delay, exc.retry_after or 0.0)
+                log.info("%s: downstream refused a batch of %d items (%s); retrying in %.1fs", self.label, batch.item_count(), exc, wait)
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, 5.0)
+            except Exception as exc:  # a downstream bug must not lose the batch silently
+                log.exception("%s: downstream failed", self.label)
+                self._lost(batch, exc)
+                return
+
+    def _lost(self, batch: SignalData, error: BaseException) -> None:
+        items = batch.item_count()
+        self.settings.telemetry.count_plain("summitcol_processor_batch_dropped_items", items, processor=self.label)
+        log.error("%s: %d acknowledged items could not be delivered and are dropped: %s", self.label, items, error)
 
     async def shutdown(self) -> None:
         """Flush what is pending, pass later arrivals on at once, wait for every flush in flight."""
@@ -154,5 +221,5 @@ FACTORY = Factory(
     create=_create,
     signals=frozenset(Signal),
     stability=Stability.BETA,
-    description="groups data into larger Arrow batches; refusals still reach the receiver",
+    description="groups data into larger Arrow batches; refused flushes are retried, not dropped",
 )

@@ -1,4 +1,6 @@
-"""The batch processor: size and time triggers, the max-size cap, and refusals reaching every caller."""
+"""The batch processor: size and time triggers, the max-size cap; acknowledged on receipt with
+refused flushes retried (not dropped) and a bounded hold; with `wait_for_result`, refusals reach
+every caller."""
 
 from __future__ import annotations
 
@@ -50,10 +52,10 @@ def test_flushes_when_send_batch_size_is_reached() -> None:
     assert asyncio.run(scenario()) == [["a0", "a1", "a2", "a3", "b0", "b1", "b2", "b3", "c0", "c1", "c2", "c3"]]
 
 
-def test_flushes_after_timeout() -> None:
+def test_flushes_after_timeout_and_waits_for_the_result_when_asked() -> None:
     async def scenario() -> tuple[list[list[str]], float]:
         recorder = Recorder()
-        processor = make(Config(send_batch_size=1000, timeout=timedelta(milliseconds=50)), recorder)
+        processor = make(Config(send_batch_size=1000, timeout=timedelta(milliseconds=50), wait_for_result=True), recorder)
         loop = asyncio.get_running_loop()
         start = loop.time()
         await processor.consume(spans("t", 3))
@@ -78,9 +80,71 @@ def test_max_size_caps_every_batch() -> None:
     assert [name for b in batches for name in b] == [f"x{i}" for i in range(12)] + ["y0", "y1", "y2"]
 
 
+def test_acknowledged_on_receipt_then_flushed_after_timeout() -> None:
+    async def scenario() -> tuple[list[list[str]], list[list[str]], float]:
+        recorder = Recorder()
+        processor = make(Config(send_batch_size=1000, timeout=timedelta(milliseconds=50)), recorder)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await processor.consume(spans("t", 3))
+        acked_after = loop.time() - start
+        before = list(recorder.batches)
+        await asyncio.sleep(0.2)
+        return before, recorder.batches, acked_after
+
+    before, after, acked_after = asyncio.run(scenario())
+    assert before == [] and after == [["t0", "t1", "t2"]]
+    assert acked_after < 0.04  # not held for the batch timeout
+
+
+class Flaky(Recorder):
+    """Refuses the first `refusals` flushes retryably, then records."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__()
+        self.refusals = refusals
+
+    async def consume(self, data: SignalData) -> None:
+        if self.refusals:
+            self.refusals -= 1
+            raise RetryableError("queue full", retry_after=0.05)
+        await super().consume(data)
+
+
+def test_refused_flush_is_retried_not_dropped() -> None:
+    async def scenario() -> list[list[str]]:
+        recorder = Flaky(refusals=3)
+        processor = make(Config(send_batch_size=2, timeout=timedelta(hours=1)), recorder)
+        await processor.consume(spans("r", 2))
+        await processor.shutdown()
+        return recorder.batches
+
+    assert asyncio.run(scenario()) == [["r0", "r1"]]
+
+
+def test_hold_limit_refuses_new_data_retryably() -> None:
+    async def scenario() -> tuple[BaseException | None, list[list[str]]]:
+        recorder = Flaky(refusals=10**6)
+        processor = make(Config(send_batch_size=4, timeout=timedelta(hours=1), max_pending_items=8), recorder)
+        await processor.consume(spans("a", 4))
+        await processor.consume(spans("b", 4))
+        try:
+            await processor.consume(spans("c", 4))
+            refused = None
+        except RetryableError as exc:
+            refused = exc
+        recorder.refusals = 0
+        await processor.shutdown()
+        return refused, recorder.batches
+
+    refused, batches = asyncio.run(scenario())
+    assert isinstance(refused, RetryableError) and "holds 8 items" in str(refused)
+    assert sorted(n for b in batches for n in b) == [f"a{i}" for i in range(4)] + [f"b{i}" for i in range(4)]
+
+
 def test_refusal_reaches_every_caller_of_the_batch() -> None:
     async def scenario() -> list[BaseException | None]:
-        processor = make(Config(send_batch_size=6, timeout=timedelta(hours=1)), Recorder(RetryableError("downstream full", retry_after=3)))
+        processor = make(Config(send_batch_size=6, timeout=timedelta(hours=1), wait_for_result=True), Recorder(RetryableError("downstream full", retry_after=3)))
         return await asyncio.gather(*(processor.consume(spans(p, 3)) for p in "ab"), return_exceptions=True)
 
     results = asyncio.run(scenario())
@@ -91,7 +155,7 @@ def test_refusal_reaches_every_caller_of_the_batch() -> None:
 def test_shutdown_flushes_pending_and_later_arrivals_at_once() -> None:
     async def scenario() -> list[list[str]]:
         recorder = Recorder()
-        processor = make(Config(send_batch_size=1000, timeout=timedelta(hours=1)), recorder)
+        processor = make(Config(send_batch_size=1000, timeout=timedelta(hours=1), wait_for_result=True), recorder)
         pending = asyncio.ensure_future(processor.consume(spans("p", 2)))
         await asyncio.sleep(0)
         await processor.shutdown()

@@ -35,6 +35,24 @@ class RetryConfig:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class QueueBatchConfig:
+    """contrib's `sending_queue::batch`: consumers merge queued requests into one send."""
+
+    flush_timeout: timedelta = timedelta(milliseconds=200)
+    min_size: int = 8192
+    max_size: int = 0
+    sizer: Literal["items"] = "items"
+
+    def validate(self) -> None:
+        if self.min_size < 0 or self.max_size < 0:
+            raise ConfigError("sending_queue::batch: min_size and max_size must be 0 or more")
+        if self.max_size and self.max_size < self.min_size:
+            raise ConfigError("sending_queue::batch: max_size must be 0 (no cap) or at least min_size")
+        if self.flush_timeout < timedelta(0):
+            raise ConfigError("sending_queue::batch: flush_timeout must not be negative")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class QueueConfig:
     enabled: bool = True
     num_consumers: int = 10
@@ -43,6 +61,7 @@ class QueueConfig:
     block_on_overflow: bool = False
     storage: str = ""
     wait_for_result: bool = False
+    batch: QueueBatchConfig | None = None
 
     def validate(self) -> None:
         if self.num_consumers < 1:

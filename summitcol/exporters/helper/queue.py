@@ -29,6 +29,8 @@ class SendingQueue(Protocol):
 
     async def get(self) -> tuple[int, SignalData]: ...
 
+    async def get_within(self, timeout: float) -> tuple[int, SignalData] | None: ...
+
     def ack(self, token: int) -> None: ...
 
     def pending(self) -> int: ...
@@ -72,11 +74,20 @@ class MemoryQueue:
 
     async def get(self) -> tuple[int, SignalData]:
         async with self._changed:
-            while not self._items:
-                await self._changed.wait()
-            token, data, weight = self._items.popleft()
-            self._unacked[token] = weight
-            return token, data
+            await self._changed.wait_for(lambda: bool(self._items))
+            return self._pop()
+
+    async def get_within(self, timeout: float) -> tuple[int, SignalData] | None:
+        """The next item if one is ready within `timeout` seconds, else None (nothing taken)."""
+        async with self._changed:
+            if not await _ready_within(self._changed, lambda: bool(self._items), timeout):
+                return None
+            return self._pop()
+
+    def _pop(self) -> tuple[int, SignalData]:
+        token, data, weight = self._items.popleft()
+        self._unacked[token] = weight
+        return token, data
 
     def ack(self, token: int) -> None:
         self._used -= self._unacked.pop(token, 0)
@@ -126,11 +137,20 @@ class PersistentQueue:
 
     async def get(self) -> tuple[int, SignalData]:
         async with self._changed:
-            while not self._ready:
-                await self._changed.wait()
+            await self._changed.wait_for(lambda: bool(self._ready))
             seq = self._ready.popleft()
+        return seq, await self._read(seq)
+
+    async def get_within(self, timeout: float) -> tuple[int, SignalData] | None:
+        async with self._changed:
+            if not await _ready_within(self._changed, lambda: bool(self._ready), timeout):
+                return None
+            seq = self._ready.popleft()
+        return seq, await self._read(seq)
+
+    async def _read(self, seq: int) -> SignalData:
         blob = await asyncio.to_thread(self.wal.read, seq)
-        return seq, serialize.loads(blob)
+        return serialize.loads(blob)
 
     def ack(self, token: int) -> None:
         self.wal.ack(token)
@@ -140,3 +160,16 @@ class PersistentQueue:
     async def _notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+
+
+async def _ready_within(condition: asyncio.Condition, predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+    """With `condition` held: wait up to `timeout` s for `predicate`; cancellation-safe (nothing is taken)."""
+    if predicate():
+        return True
+    if timeout <= 0:
+        return False
+    try:
+        await asyncio.wait_for(condition.wait_for(predicate), timeout)
+    except TimeoutError:
+        return predicate()
+    return True

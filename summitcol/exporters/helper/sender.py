@@ -6,6 +6,9 @@ Without helper settings (debug, file, parquet) it only counts `otelcol_exporter_
 * `sending_queue.enabled` (default): `consume` returns once the data is queued — in memory, or
   written to the WAL (fsync'd when the file_storage says so) with `storage`. A full queue refuses
   retryably, or waits with `block_on_overflow`. `num_consumers` tasks send from the queue.
+* `sending_queue.batch`: a consumer merges queued requests until `min_size` items or
+  `flush_timeout` after the first, into one send (split at `max_size`); one consumer gathers at a
+  time while the others send, and every merged request is acknowledged once the send succeeded.
 * `retry_on_failure`: retryable failures are retried with exponential backoff (randomized,
   honouring the peer's RetryInfo / Retry-After) until `max_elapsed_time`; permanent ones are not.
 * what cannot be delivered — rejected permanently, or retried past `max_elapsed_time`, or left in
@@ -30,7 +33,7 @@ from summitcol.exporters.helper.config import HelperConfig
 from summitcol.exporters.helper.queue import MemoryQueue, PersistentQueue, QueueFull, SendingQueue
 from summitcol.pdata import otlp_json
 from summitcol.pdata.codec import to_message
-from summitcol.pdata.signal import SignalData
+from summitcol.pdata.signal import SignalData, concat
 from summitcol.service.telemetry import ITEM_NAMES, Telemetry
 
 log = logging.getLogger("summitcol.exporter.helper")
@@ -51,6 +54,7 @@ class ExporterHelper(Exporter):
         self._stopping = asyncio.Event()
         self._in_flight = 0
         self._dead_letter_path = ""
+        self._gathering = asyncio.Lock()
 
     async def start(self, host: Host) -> None:
         await self.exporter.start(host)
@@ -156,22 +160,50 @@ class ExporterHelper(Exporter):
             if self.queue is not None:
                 return error  # stopping: the queue's own stop logic keeps or dead-letters it
 
+    async def _next_batch(self) -> tuple[list[int], SignalData]:
+        """The next request, or with `sending_queue.batch` several merged: (tokens, data)."""
+        assert self.queue is not None
+        batching = self.settings.sending_queue.batch  # type: ignore[union-attr]
+        if batching is None:
+            token, data = await self.queue.get()
+            return [token], data
+        async with self._gathering:
+            token, data = await self.queue.get()
+            tokens, parts, items = [token], [data], data.item_count()
+            deadline = time.monotonic() + batching.flush_timeout.total_seconds()
+            while items < batching.min_size and not self._stopping.is_set():
+                got = await self.queue.get_within(deadline - time.monotonic())
+                if got is None:
+                    break
+                tokens.append(got[0])
+                parts.append(got[1])
+                items += got[1].item_count()
+        return tokens, concat(parts)
+
     async def _consume_queue(self) -> None:
         assert self.queue is not None
+        batching = self.settings.sending_queue.batch  # type: ignore[union-attr]
         while True:
-            token, data = await self.queue.get()
-            if isinstance(self.queue, PersistentQueue) and token <= self.queue.last_replayed:
-                self.telemetry.count_plain(f"summitcol_wal_replayed_{ITEM_NAMES[data.signal]}", data.item_count(), exporter=self.label)
+            tokens, data = await self._next_batch()
+            if isinstance(self.queue, PersistentQueue):
+                replayed = [t for t in tokens if t <= self.queue.last_replayed]
+                if replayed:
+                    self.telemetry.count_plain(f"summitcol_wal_replayed_{ITEM_NAMES[data.signal]}", data.item_count(), exporter=self.label)
             self._in_flight += 1
             try:
-                error = await self._deliver(data)
-                if isinstance(error, PartialRejectionError):
-                    error = None  # the destination took the rest; it rejected the others for good (logged, counted)
-                if error is not None:
-                    if self._stopping.is_set() and isinstance(self.queue, PersistentQueue) and not isinstance(error, PermanentError):
-                        continue  # left unacknowledged in the WAL: the next start sends it
-                    await self._dead_letter(data, error)
-                self.queue.ack(token)
+                cap = batching.max_size if batching is not None else 0
+                pieces = [data.slice(start, cap) for start in range(0, data.item_count(), cap)] if cap and data.item_count() > cap else [data]
+                for piece in pieces:
+                    error = await self._deliver(piece)
+                    if isinstance(error, PartialRejectionError):
+                        error = None  # the destination took the rest; it rejected the others for good (logged, counted)
+                    if error is not None:
+                        if self._stopping.is_set() and isinstance(self.queue, PersistentQueue) and not isinstance(error, PermanentError):
+                            break  # left unacknowledged in the WAL: the next start sends it
+                        await self._dead_letter(piece, error)
+                else:
+                    for token in tokens:
+                        self.queue.ack(token)
             finally:
                 self._in_flight -= 1
 
