@@ -10,7 +10,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml summitcol/pdata/_otlp.c | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
 

@@ -17,7 +17,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from summitcol.component import Signal
 from summitcol.errors import InvalidDataError
-from summitcol.pdata import otlp_json
+from summitcol.pdata import fastdecode, otlp_json
 from summitcol.pdata.decoded import DEFAULT_LIMITS, DecodeLimits, Rejections
 from summitcol.pdata.logs import logs_from_otlp, logs_to_otlp
 from summitcol.pdata.metrics import metrics_from_otlp, metrics_to_otlp
@@ -100,6 +100,11 @@ def decode_request(
 ) -> tuple[SignalData, Rejections]:
     """Parse and convert one request; raises InvalidDataError when the body cannot be read at all."""
     codec = CODECS[signal]
+    if signal is Signal.TRACES and encoding == "proto" and fastdecode.AVAILABLE:
+        decoded = fastdecode.traces_from_wire(body, limits)
+        if decoded is not None:  # None: malformed, so the protobuf library below words the error
+            batch, rejections = decoded
+            return SignalData(signal, {SPANS: batch} if batch.num_rows else {}), rejections
     tables, rejections = codec.from_otlp(parse_request(signal, body, encoding), limits)
     return SignalData(signal, tables), rejections
 

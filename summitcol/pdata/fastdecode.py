@@ -1,0 +1,144 @@
+"""The compiled traces decoder: OTLP protobuf bytes → the `TRACES_SCHEMA` batch, via `_otlp.c`.
+
+The C extension reads the wire format into column buffers with the GIL released; this module
+wraps the buffers into Arrow arrays without copying and assembles exactly the batch
+`traces.traces_from_otlp` makes (a differential test holds them equal). Rejected spans come back
+as byte ranges and are worded by the Python checks. When the extension is not built, or the bytes
+are malformed (the protobuf library then words the error), callers use the Python path.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.trace.v1 import trace_pb2
+
+from summitcol.pdata.decoded import DecodeLimits, Rejections
+from summitcol.pdata.traces import SPAN_KINDS, STATUS_CODES, TIMESTAMP, TRACES_SCHEMA, _span_problem
+from summitcol.pdata.values import ATTRIBUTES, DOUBLE, VALUE_TYPE, encode_value, format_double
+
+try:
+    from summitcol.pdata import _otlp
+except ImportError:  # not built: the Python decoder is used
+    _otlp = None
+
+AVAILABLE = _otlp is not None
+
+
+def _fallback(kind: int, payload: bytes) -> tuple[int, str]:
+    """Values the C side does not render: 0 = an AnyValue (array/kvlist), 1 = a double's bytes."""
+    if kind == 1:
+        return DOUBLE, format_double(struct.unpack("<d", payload)[0])
+    return encode_value(AnyValue.FromString(payload))
+
+
+def _buffer(data: bytes) -> pa.Buffer:
+    return pa.py_buffer(data)
+
+
+def _strings(parts: tuple[bytes, bytes], n: int) -> pa.Array:
+    offsets, data = parts
+    return pa.Array.from_buffers(pa.string(), n, [None, _buffer(offsets), _buffer(data)])
+
+
+def _hex(data: bytes, n: int, width: int) -> pa.Array:
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), _buffer(data)])
+
+
+def _numbers(data: bytes, type_: pa.DataType, n: int) -> pa.Array:
+    return pa.Array.from_buffers(type_, n, [None, _buffer(data)])
+
+
+def _attributes(parts: tuple, rows: int) -> pa.MapArray:  # type: ignore[type-arg]
+    row_offsets, key_offsets, key_data, types, values = parts
+    entries = len(types)
+    keys = pa.Array.from_buffers(pa.string(), entries, [None, _buffer(key_offsets), _buffer(key_data)])
+    items = pa.StructArray.from_arrays(
+        [_numbers(types, pa.uint8(), entries), _strings(values, entries)], fields=list(VALUE_TYPE)
+    )
+    return pa.MapArray.from_arrays(_numbers(row_offsets, pa.int32(), rows + 1), keys, items, type=ATTRIBUTES)
+
+
+def _enum_names(codes: bytes, n: int, names: list[str]) -> pa.Array:
+    values = np.frombuffer(codes, dtype=np.int32, count=n)
+    if n == 0 or (values.min() >= 0 and values.max() < len(names)):
+        return pc.take(pa.array(names, pa.string()), pa.array(values))
+    return pa.array([names[v] if 0 <= v < len(names) else str(v) for v in values.tolist()], pa.string())
+
+
+def _timestamps(data: bytes, n: int) -> pa.Array:
+    return _numbers(data, pa.int64(), n).view(TIMESTAMP)
+
+
+def traces_from_wire(body: bytes, limits: DecodeLimits) -> tuple[pa.RecordBatch, Rejections] | None:
+    """The batch and rejections for a protobuf request body; None when the bytes are malformed."""
+    assert _otlp is not None
+    out = _otlp.decode_traces(body, limits.max_attributes, _fallback)
+    if out is None:
+        return None
+    n, resources, scopes, events, links = out["n"], out["resources"], out["scopes"], out["events"], out["links"]
+    rejections = Rejections()
+    rejected = np.frombuffer(out["rejected"], dtype=np.int64)
+    for start, end in rejected.reshape(-1, 2).tolist():
+        try:
+            span = trace_pb2.Span.FromString(body[start:end])
+        except DecodeError:
+            return None  # e.g. invalid UTF-8 inside a rejected span: the whole request is invalid
+        rejections.add(_span_problem(span, limits) or "invalid span")
+    r = _numbers(out["resource_idx"], pa.uint32(), n)
+    s = _numbers(out["scope_idx"], pa.uint32(), n)
+    start = _numbers(out["start"], pa.uint64(), n)
+    event_offsets = _numbers(out["event_offsets"], pa.int32(), n + 1)
+    link_offsets = _numbers(out["link_offsets"], pa.int32(), n + 1)
+
+    def event_list(values: pa.Array) -> pa.Array:
+        return pa.ListArray.from_arrays(event_offsets, values)
+
+    def link_list(values: pa.Array) -> pa.Array:
+        return pa.ListArray.from_arrays(link_offsets, values)
+
+    columns = {
+        "Timestamp": start.view(pa.int64()).view(TIMESTAMP),
+        "TraceId": _hex(out["trace_id"], n, 32),
+        "SpanId": _hex(out["span_id"], n, 16),
+        "ParentSpanId": _strings(out["parent_id"], n),
+        "TraceState": _strings(out["trace_state"], n),
+        "SpanName": _strings(out["name"], n),
+        "SpanKind": _enum_names(out["kind"], n, SPAN_KINDS),
+        "ResourceAttributes": _attributes(out["res_attrs"], resources).take(r),
+        "ResourceSchemaUrl": _strings(out["res_schema"], resources).take(r),
+        "ResourceDroppedAttributesCount": _numbers(out["res_dropped"], pa.uint32(), resources).take(r),
+        "ServiceName": _strings(out["service"], resources).take(r),
+        "ScopeName": _strings(out["scope_name"], scopes).take(s),
+        "ScopeVersion": _strings(out["scope_version"], scopes).take(s),
+        "ScopeAttributes": _attributes(out["scope_attrs"], scopes).take(s),
+        "ScopeDroppedAttributesCount": _numbers(out["scope_dropped"], pa.uint32(), scopes).take(s),
+        "ScopeSchemaUrl": _strings(out["scope_schema"], scopes).take(s),
+        "SpanAttributes": _attributes(out["attrs"], n),
+        "Duration": pc.subtract(_numbers(out["end"], pa.uint64(), n), start),
+        "StatusCode": _enum_names(out["status_code"], n, STATUS_CODES),
+        "StatusMessage": _strings(out["status_message"], n),
+        "Events.Timestamp": event_list(_timestamps(out["event_time"], events)),
+        "Events.Name": event_list(_strings(out["event_name"], events)),
+        "Events.Attributes": event_list(_attributes(out["event_attrs"], events)),
+        "Events.DroppedAttributesCount": event_list(_numbers(out["event_dropped"], pa.uint32(), events)),
+        "Links.TraceId": link_list(_hex(out["link_trace_id"], links, 32)),
+        "Links.SpanId": link_list(_hex(out["link_span_id"], links, 16)),
+        "Links.TraceState": link_list(_strings(out["link_state"], links)),
+        "Links.Attributes": link_list(_attributes(out["link_attrs"], links)),
+        "Links.Flags": link_list(_numbers(out["link_flags"], pa.uint32(), links)),
+        "Links.DroppedAttributesCount": link_list(_numbers(out["link_dropped"], pa.uint32(), links)),
+        "Flags": _numbers(out["flags"], pa.uint32(), n),
+        "DroppedAttributesCount": _numbers(out["dropped_attrs"], pa.uint32(), n),
+        "DroppedEventsCount": _numbers(out["dropped_events"], pa.uint32(), n),
+        "DroppedLinksCount": _numbers(out["dropped_links"], pa.uint32(), n),
+        "ResourceIndex": r,
+        "ScopeIndex": s,
+    }
+    return pa.RecordBatch.from_arrays([columns[f.name] for f in TRACES_SCHEMA], schema=TRACES_SCHEMA), rejections
