@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
+#include <float.h>
 
 /* ---------------------------------------------------------------- growable buffers */
 
@@ -266,23 +268,109 @@ static int fallback_value(Ctx *ctx, int kind, const uint8_t *p, size_t n, AttrCo
     return rc;
 }
 
-/* Go's strconv.FormatFloat(v, 'f', -1, 64): Python's repr is the same shortest digits; the
-   forms repr writes with an exponent (and inf/nan) go to the Python fallback. */
+/* Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest digits that read back as `v` (the
+   correctly rounded %.*e at the smallest precision that round-trips, which is what Python's repr
+   chooses too), laid out without an exponent. Runs without the GIL (no Python API here);
+   infinities and NaN go to the Python fallback. */
+/* digits[0..nd) × 10^(exp10 - nd + 1) as a C string strtod reads. */
+static double read_back(const char *digits, int nd, int exp10, int neg, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s%c.%.*se%d", neg ? "-" : "", digits[0], nd - 1, digits + 1, exp10);
+    return strtod(buf, NULL);
+}
+
+/* Add (+1) or subtract (-1) one unit in the last of nd digits, keeping nd digits. */
+static int step_digits(char *digits, int nd, int *exp10, int dir) {
+    int i = nd - 1;
+    if (dir > 0) {
+        while (i >= 0 && digits[i] == '9') digits[i--] = '0';
+        if (i < 0) { memmove(digits + 1, digits, (size_t)nd - 1); digits[0] = '1'; (*exp10)++; return 0; }
+        digits[i]++;
+    } else {
+        while (i >= 0 && digits[i] == '0') digits[i--] = '9';
+        if (i < 0) return -1;
+        digits[i]--;
+        if (digits[0] == '0') {
+            if (nd == 1) return -1;
+            memmove(digits, digits + 1, (size_t)nd - 1);
+            digits[nd - 1] = '9';
+            (*exp10)--;
+        }
+    }
+    return 0;
+}
+
+/* The p-digit decimal that reads back as v, if any: the correctly rounded one, or near a power
+   of two (where the interval of values reading back as v is lopsided) a neighbour of it
+   (2^-24 -> ...063). */
+static int digits_at(double v, int p, int neg, char *digits, int *nd, int *exp10) {
+    char sci[48], buf[48];
+    snprintf(sci, sizeof sci, "%.*e", p - 1, v);
+    const char *q = sci + (sci[0] == '-');
+    *nd = 0;
+    for (; *q && *q != 'e'; q++) if (*q >= '0' && *q <= '9') digits[(*nd)++] = *q;
+    *exp10 = atoi(q + 1);
+    if (read_back(digits, *nd, *exp10, neg, buf, sizeof buf) == v) return 1;
+    for (int dir = 1; dir >= -1; dir -= 2) {
+        char trial[24];
+        int e = *exp10;
+        memcpy(trial, digits, (size_t)*nd);
+        if (step_digits(trial, *nd, &e, dir) == 0 && read_back(trial, *nd, e, neg, buf, sizeof buf) == v) {
+            memcpy(digits, trial, (size_t)*nd);
+            *exp10 = e;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int format_shortest(double v, char *out, size_t cap) {
+    char digits[24] = {0};
+    int neg = v < 0 || (v == 0 && signbit(v));
+    int nd = 0, exp10 = 0, found;
+    /* Any decimal of at most 15 digits survives a trip through a double (DBL_DIG), so when the
+       15-digit rounding reads back as v, the shortest form is it without trailing zeros;
+       otherwise 16 digits may do, and 17 always do. */
+    if (v != 0 && fabs(v) < DBL_MIN) {
+        /* subnormals carry fewer bits, so the DBL_DIG shortcut does not hold: search up */
+        found = 0;
+        for (int p = 1; p <= 17 && !found; p++) found = digits_at(v, p, neg, digits, &nd, &exp10);
+    } else {
+        found = digits_at(v, 15, neg, digits, &nd, &exp10) || digits_at(v, 16, neg, digits, &nd, &exp10) ||
+                digits_at(v, 17, neg, digits, &nd, &exp10);
+    }
+    if (!found) return -1;
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    size_t o = 0;
+#define OUT(c) do { if (o + 1 >= cap) return -1; out[o++] = (c); } while (0)
+    if (neg) OUT('-');
+    if (nd == 1 && digits[0] == '0') { OUT('0'); out[o] = 0; return (int)o; }
+    if (exp10 >= 0) {
+        for (int i = 0; i <= exp10; i++) OUT(i < nd ? digits[i] : '0');
+        if (nd > exp10 + 1) {
+            OUT('.');
+            for (int i = exp10 + 1; i < nd; i++) OUT(digits[i]);
+        }
+    } else {
+        OUT('0');
+        OUT('.');
+        for (int i = 0; i < -exp10 - 1; i++) OUT('0');
+        for (int i = 0; i < nd; i++) OUT(digits[i]);
+    }
+#undef OUT
+    out[o] = 0;
+    return (int)o;
+}
+
 static int put_double(Ctx *ctx, double v, AttrCol *a) {
-    char *s = PyOS_double_to_string(v, 'r', 0, 0, NULL);
-    if (!s) { ctx->failed = 1; return -1; }
-    size_t n = strlen(s);
-    if (strchr(s, 'e') || strchr(s, 'n') || strchr(s, 'N')) {
-        PyMem_Free(s);
+    char text[400];
+    int n;
+    if (v != v || v - v != 0 || (n = format_shortest(v, text, sizeof text)) < 0) {
         uint8_t raw[8];
         memcpy(raw, &v, 8);
         return fallback_value(ctx, 1, raw, 8, a);
     }
-    if (n >= 2 && s[n - 2] == '.' && s[n - 1] == '0') n -= 2;
     uint8_t t = T_DOUBLE;
-    int rc = (buf_put(&a->types, &t, 1) || str_add(&a->values, s, n)) ? -1 : 0;
-    PyMem_Free(s);
-    return rc;
+    return (buf_put(&a->types, &t, 1) || str_add(&a->values, text, (size_t)n)) ? -1 : 0;
 }
 
 /* One AnyValue into (type, text). */

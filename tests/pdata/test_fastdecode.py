@@ -109,3 +109,28 @@ def test_invalid_utf8_anywhere_is_refused() -> None:
         assert fastdecode.traces_from_wire(broken, DEFAULT_LIMITS) is None
         with pytest.raises(InvalidDataError):
             decode_request(Signal.TRACES, broken, "proto")
+
+
+def test_double_texts_match_python_on_hard_values() -> None:
+    """Every power of two (lopsided rounding intervals), subnormals, random bit patterns."""
+    import random
+    import struct
+
+    from summitcol.pdata.values import format_double
+
+    rng = random.Random(11)
+    values = [math.ldexp(1.0, k) for k in range(-1074, 1024)] + [-math.ldexp(1.0, k) for k in range(-1074, 1024, 7)]
+    values += [struct.unpack("<d", rng.randbytes(8))[0] for _ in range(20000)]
+    values += [math.ldexp(rng.random(), -1022 - rng.randint(0, 52)) for _ in range(2000)]
+    values += [round(rng.random() * 1000, rng.randint(0, 6)) for _ in range(5000)]
+    values = [v for v in values if math.isfinite(v)]
+    for start in range(0, len(values), 5000):
+        part = values[start : start + 5000]
+        request = ExportTraceServiceRequest()
+        span = request.resource_spans.add().scope_spans.add().spans.add(trace_id=b"\x01" * 16, span_id=b"\x02" * 8)
+        for i, value in enumerate(part):
+            span.attributes.add(key=str(i), value=AnyValue(double_value=value))
+        got = fastdecode.traces_from_wire(request.SerializeToString(), DecodeLimits(max_attributes=10_000))
+        assert got is not None
+        texts = got[0].column("SpanAttributes").combine_chunks().items.field("value").to_pylist()
+        assert texts == [format_double(v) for v in part]
