@@ -132,5 +132,5 @@ def test_double_texts_match_python_on_hard_values() -> None:
             span.attributes.add(key=str(i), value=AnyValue(double_value=value))
         got = fastdecode.traces_from_wire(request.SerializeToString(), DecodeLimits(max_attributes=10_000))
         assert got is not None
-        texts = got[0].column("SpanAttributes").combine_chunks().items.field("value").to_pylist()
+        texts = got[0].column("SpanAttributes").items.field("value").to_pylist()
         assert texts == [format_double(v) for v in part]
