@@ -197,26 +197,41 @@ class MultiSampler:
         )
 
 
-def good(result: LoadResult, p99_ms: float) -> bool:
-    return not result.errors and result.p99_ms <= p99_ms and result.acked_rps >= 0.98 * result.offered_rps
+def good(result: LoadResult, p99_ms: float, backlog_s: float = 0.0) -> bool:
+    """No errors, p99 under the limit, (nearly) everything acknowledged, and storage keeping up:
+    what was acknowledged but not yet stored at the end of the step is under 5 s of load."""
+    return (
+        not result.errors
+        and result.p99_ms <= p99_ms
+        and result.acked_rps >= 0.98 * result.offered_rps
+        and backlog_s <= MAX_BACKLOG_S
+    )
 
 
-def run_steps(target: str, signal: str, rates: list[float], step: float, args: argparse.Namespace, sampler_factory, stop_when_bad: bool = True):  # type: ignore[no-untyped-def]
-    """Offer each rate for `step` s; returns [(rate, result, usage)] up to the first bad step."""
+MAX_BACKLOG_S = 5.0
+
+
+def run_steps(target: str, signal: str, rates: list[float], step: float, args: argparse.Namespace, sampler_factory, backlog=None, stop_when_bad: bool = True):  # type: ignore[no-untyped-def]
+    """Offer each rate for `step` s; returns [(rate, result, usage, backlog_s)] up to the first
+    bad step. `backlog(acked_total)` gives the records acknowledged but not stored yet."""
     steps = []
+    acked_total = 0
     for rate in rates:
         sampler = sampler_factory().start() if sampler_factory else None
         result = run_load(target, signal, rate, step, args.batch, args.processes, args.connections)
         usage = sampler.stop() if sampler else None
-        ok = good(result, args.p99_ms)
+        acked_total += result.acked_records
+        backlog_s = backlog(acked_total) / rate if backlog else 0.0
+        ok = good(result, args.p99_ms, backlog_s)
         print(
             f"  {rate:>9,.0f}/s offered → {result.acked_rps:>9,.0f}/s acked  p50 {result.p50_ms:6.1f}  p99 {result.p99_ms:7.1f}  "
             f"p99.9 {result.p999_ms:7.1f} ms  errors {result.errors or '-'}"
             + (f"  CPU {usage.cpu_percent:.0f}%  RSS {usage.rss_peak_mib:.0f} MiB" if usage else "")
+            + (f"  unstored {backlog_s:.1f}s" if backlog else "")
             + ("" if ok else "  ← limit"),
             flush=True,
         )
-        steps.append((rate, result, usage))
+        steps.append((rate, result, usage, backlog_s))
         if stop_when_bad and not ok:
             break
     return steps
@@ -238,7 +253,7 @@ def ceiling(args: argparse.Namespace, workdir: Path) -> float:
         wait_port(port)
         print(f"ceiling: no-op gRPC sink on :{port}", flush=True)
         steps = run_steps(f"grpc://127.0.0.1:{port}", "traces", ramp(args.ceiling_start, 2.0, args.ceiling_limit), args.step, args, lambda: Sampler(sink.pid))
-        best = [s for s in steps if good(s[1], args.p99_ms)]
+        best = [s for s in steps if good(s[1], args.p99_ms, s[3])]
         return best[-1][1].acked_rps if best else 0.0
     finally:
         sink.stop()
@@ -249,11 +264,18 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, workdir: Path) ->
     deployment = Deployment(scenario, workdir / scenario.name, args.workers)
     try:
         baseline = stored_count(deployment.clickhouse, scenario.signal)
+
+        def backlog(acked: int) -> int:
+            if scenario.sampled_by:
+                kept = metric(deployment.metrics_port, "otelcol_processor_outgoing_items_total", processor=scenario.sampled_by)
+                return max(0, int(kept) - (stored_count(deployment.clickhouse, scenario.signal) - baseline))
+            return max(0, acked - (stored_count(deployment.clickhouse, scenario.signal) - baseline))
+
         if args.mode == "max":
-            steps = run_steps(deployment.target, scenario.signal, ramp(args.start_rate, args.growth, args.max_rate), args.step, args, deployment.sampler)
+            steps = run_steps(deployment.target, scenario.signal, ramp(args.start_rate, args.growth, args.max_rate), args.step, args, deployment.sampler, backlog)
         else:
-            steps = run_steps(deployment.target, scenario.signal, [args.rate], args.duration, args, deployment.sampler, stop_when_bad=False)
-        acked_total = sum(r.acked_records for _, r, _ in steps)
+            steps = run_steps(deployment.target, scenario.signal, [args.rate], args.duration, args, deployment.sampler, backlog, stop_when_bad=False)
+        acked_total = sum(s[1].acked_records for s in steps)
         if scenario.sampled_by:
             # The sampler drops on purpose: what must be stored is what it passed on.
             wait_stored(deployment.clickhouse, scenario.signal, 1, timeout=5, baseline=baseline)
@@ -267,8 +289,8 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, workdir: Path) ->
         stored = wait_stored(deployment.clickhouse, scenario.signal, expected, timeout=300, baseline=baseline)
     finally:
         deployment.stop()
-    good_steps = [s for s in steps if good(s[1], args.p99_ms)] if args.mode == "max" else steps
-    rate, result, usage = (good_steps or steps)[-1]
+    good_steps = [s for s in steps if good(s[1], args.p99_ms, s[3])] if args.mode == "max" else steps
+    rate, result, usage, _ = (good_steps or steps)[-1]
     row = Row(
         scenario=scenario.name,
         description=scenario.description,
@@ -280,7 +302,7 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, workdir: Path) ->
         p999_ms=result.p999_ms,
         max_ms=result.max_ms,
         cpu_percent=usage.cpu_percent if usage else 0.0,
-        rss_peak_mib=max((u.rss_peak_mib for _, _, u in steps if u), default=0.0),
+        rss_peak_mib=max((s[2].rss_peak_mib for s in steps if s[2]), default=0.0),
         rss_start_mib=usage.rss_start_mib if usage else 0.0,
         rss_end_mib=usage.rss_end_mib if usage else 0.0,
         errors=result.errors,

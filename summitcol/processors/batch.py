@@ -129,7 +129,9 @@ class BatchProcessor(Processor):
         task.add_done_callback(self._flushes.discard)
 
     async def _send(self, pending: list[SignalData], waiters: list[asyncio.Future[None]]) -> None:
-        batch = concat(pending)
+        # Concatenating tens of thousands of rows takes milliseconds: not on the event loop.
+        batch = pending[0] if len(pending) == 1 else await asyncio.to_thread(concat, pending)
+        pending.clear()  # the pieces are copied into `batch`: free them now, not after delivery
         try:
             if self.config.wait_for_result:
                 await self.next_consumer.consume(batch)

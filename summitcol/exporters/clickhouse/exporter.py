@@ -13,9 +13,14 @@ from summitcol.exporters.clickhouse.config import Config
 from summitcol.exporters.clickhouse.projection import project
 from summitcol.exporters.clickhouse.writer import EmbeddedWriter, RemoteWriter, Writer
 from summitcol.pdata.metrics import METRIC_TYPES
-from summitcol.pdata.signal import LOGS, SPANS, SignalData
+from summitcol.pdata.signal import LOGS, SPANS, SignalData, concat
 
 log = logging.getLogger("summitcol.exporter.clickhouse")
+
+
+# Group commit: batches that arrive while an insert runs are merged into the next one (every
+# insert makes a MergeTree part, ~30 ms whatever its size), up to this many rows per insert.
+MAX_GROUP_ROWS = 100_000
 
 
 class ClickHouseExporter(Exporter):
@@ -24,6 +29,8 @@ class ClickHouseExporter(Exporter):
         self.signals = settings.signals or frozenset(Signal)
         self.label = str(settings.id)
         self.writer: Writer | None = None
+        self._waiting: list[tuple[SignalData, asyncio.Future[None]]] = []
+        self._committer: asyncio.Task[None] | None = None
 
     def table_name(self, kind: str) -> str:
         if kind == SPANS:
@@ -91,6 +98,9 @@ class ClickHouseExporter(Exporter):
         log.info("exporter %s: changing TTL of %s.%s: %r → %r", self.label, self.config.database, table, current, wanted)
         self.writer.command(f"ALTER TABLE `{self.config.database}`.`{table}`{on_cluster} {action}")
 
+    def _insert_group(self, group: list[SignalData]) -> None:
+        self._insert(group[0] if len(group) == 1 else concat(group))
+
     def _insert(self, data: SignalData) -> None:
         assert self.writer is not None
         for kind, batch in data.tables.items():
@@ -98,12 +108,36 @@ class ClickHouseExporter(Exporter):
                 self.writer.insert(self.config.database, self.table_name(kind), project(kind, batch))
 
     async def consume(self, data: SignalData) -> None:
+        """Insert `data`; returns when the insert holding it succeeded (raises if it failed).
+
+        One insert runs at a time; what arrives meanwhile waits and goes in the next insert,
+        merged (group commit), so a busy exporter makes fewer, larger parts."""
         if self.writer is None:
             raise RetryableError(f"exporter {self.label} is not running")
-        try:
-            await asyncio.to_thread(self._insert, data)
-        except Exception as exc:  # server down, too many parts, …: the client keeps the data and retries
-            raise RetryableError(f"ClickHouse insert failed: {str(exc).strip()[:500]}", retry_after=2.0) from None
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((data, done))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.get_running_loop().create_task(self._commit())
+        await done
+
+    async def _commit(self) -> None:
+        while self._waiting:
+            group, rows = [], 0
+            while self._waiting and (not group or rows + self._waiting[0][0].item_count() <= MAX_GROUP_ROWS):
+                data, done = self._waiting.pop(0)
+                group.append((data, done))
+                rows += data.item_count()
+            try:
+                await asyncio.to_thread(self._insert_group, [data for data, _ in group])
+            except Exception as exc:  # server down, too many parts, …: the client keeps the data and retries
+                error = RetryableError(f"ClickHouse insert failed: {str(exc).strip()[:500]}", retry_after=2.0)
+                for _, done in group:
+                    if not done.done():
+                        done.set_exception(error)
+                continue
+            for _, done in group:
+                if not done.done():
+                    done.set_result(None)
 
     async def shutdown(self) -> None:
         if self.writer is not None:

@@ -178,7 +178,7 @@ class ExporterHelper(Exporter):
                 tokens.append(got[0])
                 parts.append(got[1])
                 items += got[1].item_count()
-        return tokens, concat(parts)
+        return tokens, (parts[0] if len(parts) == 1 else await asyncio.to_thread(concat, parts))
 
     async def _consume_queue(self) -> None:
         assert self.queue is not None
