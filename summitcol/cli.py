@@ -113,6 +113,9 @@ def _run(config: CollectorConfig) -> int:
     from summitcol.service.service import Service
 
     _setup_logging(config.service.telemetry.logs.level)
+    # Column work runs in worker threads; a shorter GIL switch interval (5 ms by default) lets the
+    # event loop answer clients promptly while they compute.
+    sys.setswitchinterval(0.001)
     try:
         import uvloop
 

@@ -4,6 +4,7 @@ attributes, limited to the records `include` selects and `exclude` does not — 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,10 +57,13 @@ class AttributesProcessor(Processor):
         entries = apply_actions(MapEntries.of(batch.column(name)), self.config.actions, active)
         return replace_column(batch, name, entries.to_map())
 
+    def process(self, data: SignalData) -> SignalData:
+        return SignalData(data.signal, {name: self.process_batch(batch) for name, batch in data.tables.items()})
+
     async def consume(self, data: SignalData) -> None:
         items = data.item_count()
         self.settings.telemetry.processor_items("incoming", self.label, data.signal, items)
-        out = SignalData(data.signal, {name: self.process_batch(batch) for name, batch in data.tables.items()})
+        out = await asyncio.to_thread(self.process, data)
         self.settings.telemetry.processor_items("outgoing", self.label, data.signal, items)
         await self.next_consumer.consume(out)
 

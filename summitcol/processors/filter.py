@@ -19,6 +19,7 @@ are list elements: their lists are rebuilt with new offsets).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Literal
@@ -268,7 +269,7 @@ class FilterProcessor(Processor):
 
     async def consume(self, data: SignalData) -> None:
         self.settings.telemetry.processor_items("incoming", self.label, data.signal, data.item_count())
-        out = self.process(data)
+        out = await asyncio.to_thread(self.process, data)
         kept = out.item_count()
         self.settings.telemetry.processor_items("outgoing", self.label, data.signal, kept)
         if kept:

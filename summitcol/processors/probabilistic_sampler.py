@@ -19,6 +19,7 @@ tracestate are parsed one by one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Literal
@@ -270,7 +271,7 @@ class ProbabilisticSampler(Processor):
         if data.signal is Signal.LOGS and data.tables.get(LOGS) is not None:
             batch = data.tables[LOGS]
             self.settings.telemetry.processor_items("incoming", self.label, data.signal, batch.num_rows)
-            kept = self.sample_logs(batch)
+            kept = await asyncio.to_thread(self.sample_logs, batch)
             self.settings.telemetry.processor_items("outgoing", self.label, data.signal, kept.num_rows)
             if kept.num_rows:
                 await self.next_consumer.consume(SignalData(data.signal, {LOGS: kept}))
@@ -280,7 +281,7 @@ class ProbabilisticSampler(Processor):
             await self.next_consumer.consume(data)
             return
         self.settings.telemetry.processor_items("incoming", self.label, data.signal, batch.num_rows)
-        kept = self.sample(batch)
+        kept = await asyncio.to_thread(self.sample, batch)
         self.settings.telemetry.processor_items("outgoing", self.label, data.signal, kept.num_rows)
         if kept.num_rows:
             await self.next_consumer.consume(SignalData(data.signal, {**data.tables, SPANS: kept}))

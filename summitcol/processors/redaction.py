@@ -21,6 +21,7 @@ Python only touches values a regex already matched (hashing, validators).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -483,7 +484,7 @@ class RedactionProcessor(Processor):
     async def consume(self, data: SignalData) -> None:
         items = data.item_count()
         self.settings.telemetry.processor_items("incoming", self.label, data.signal, items)
-        redacted = self.redactor.apply(data)
+        redacted = await asyncio.to_thread(self.redactor.apply, data)
         self.settings.telemetry.processor_items("outgoing", self.label, data.signal, items)
         await self.next_consumer.consume(redacted)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -47,10 +48,13 @@ class ResourceProcessor(Processor):
         batch = replace_column(batch, "ResourceAttributes", attributes)
         return replace_column(batch, "ServiceName", service_names(attributes))
 
+    def process(self, data: SignalData) -> SignalData:
+        return SignalData(data.signal, {name: self.process_batch(batch) for name, batch in data.tables.items()})
+
     async def consume(self, data: SignalData) -> None:
         items = data.item_count()
         self.settings.telemetry.processor_items("incoming", self.label, data.signal, items)
-        out = SignalData(data.signal, {name: self.process_batch(batch) for name, batch in data.tables.items()})
+        out = await asyncio.to_thread(self.process, data)
         self.settings.telemetry.processor_items("outgoing", self.label, data.signal, items)
         await self.next_consumer.consume(out)
 
