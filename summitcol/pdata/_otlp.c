@@ -455,6 +455,32 @@ static int put_key_value(Ctx *ctx, Reader *kv, AttrCol *a) {
     return put_any_value(ctx, &value, a);
 }
 
+/* ---------------------------------------------------------------- resources and scopes */
+
+/* One entry per resource / scope that holds at least one valid record. */
+typedef struct {
+    AttrCol res_attrs, scope_attrs;
+    StrCol res_schema, service, scope_name, scope_version, scope_schema;
+    Buf res_dropped, scope_dropped;
+    int32_t resources, scopes;
+} Containers;
+
+static int containers_init(Containers *c) {
+    memset(c, 0, sizeof(*c));
+    if (attr_init(&c->res_attrs) || attr_init(&c->scope_attrs)) return -1;
+    if (str_init(&c->res_schema) || str_init(&c->service) || str_init(&c->scope_name) || str_init(&c->scope_version) ||
+        str_init(&c->scope_schema))
+        return -1;
+    return 0;
+}
+
+static void containers_free(Containers *c) {
+    attr_free(&c->res_attrs); attr_free(&c->scope_attrs);
+    str_free(&c->res_schema); str_free(&c->service); str_free(&c->scope_name); str_free(&c->scope_version);
+    str_free(&c->scope_schema);
+    buf_free(&c->res_dropped); buf_free(&c->scope_dropped);
+}
+
 /* ---------------------------------------------------------------- traces */
 
 typedef struct {
@@ -473,11 +499,7 @@ typedef struct {
     StrCol link_state;
     AttrCol link_attrs;
     int32_t links;
-    /* resources and scopes (one entry per container with at least one valid span) */
-    AttrCol res_attrs, scope_attrs;
-    StrCol res_schema, service, scope_name, scope_version, scope_schema;
-    Buf res_dropped, scope_dropped;
-    int32_t resources, scopes;
+    Containers c;
     /* rejected spans: (start, end) byte offsets in the request */
     Buf rejected;
 } Traces;
@@ -487,9 +509,8 @@ static int traces_init(Traces *t) {
     int32_t zero = 0;
     if (str_init(&t->parent_id) || str_init(&t->trace_state) || str_init(&t->name) || str_init(&t->status_message)) return -1;
     if (attr_init(&t->attrs) || attr_init(&t->event_attrs) || attr_init(&t->link_attrs)) return -1;
-    if (attr_init(&t->res_attrs) || attr_init(&t->scope_attrs)) return -1;
+    if (containers_init(&t->c)) return -1;
     if (str_init(&t->event_name) || str_init(&t->link_state)) return -1;
-    if (str_init(&t->res_schema) || str_init(&t->service) || str_init(&t->scope_name) || str_init(&t->scope_version) || str_init(&t->scope_schema)) return -1;
     if (buf_put(&t->event_offsets, &zero, 4) || buf_put(&t->link_offsets, &zero, 4)) return -1;
     return 0;
 }
@@ -498,13 +519,12 @@ static void traces_free(Traces *t) {
     Buf *bufs[] = {&t->start, &t->end, &t->flags, &t->dropped_attrs, &t->dropped_events, &t->dropped_links, &t->kind,
                    &t->status_code, &t->resource_idx, &t->scope_idx, &t->trace_id, &t->span_id, &t->event_offsets,
                    &t->event_time, &t->event_dropped, &t->link_offsets, &t->link_trace_id, &t->link_span_id,
-                   &t->link_flags, &t->link_dropped, &t->res_dropped, &t->scope_dropped, &t->rejected};
+                   &t->link_flags, &t->link_dropped, &t->rejected};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) buf_free(bufs[i]);
-    StrCol *strs[] = {&t->parent_id, &t->trace_state, &t->name, &t->status_message, &t->event_name, &t->link_state,
-                      &t->res_schema, &t->service, &t->scope_name, &t->scope_version, &t->scope_schema};
+    StrCol *strs[] = {&t->parent_id, &t->trace_state, &t->name, &t->status_message, &t->event_name, &t->link_state};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) str_free(strs[i]);
     attr_free(&t->attrs); attr_free(&t->event_attrs); attr_free(&t->link_attrs);
-    attr_free(&t->res_attrs); attr_free(&t->scope_attrs);
+    containers_free(&t->c);
 }
 
 /* Count KeyValues of a repeated field `field_no` in a message (for the attribute limit). */
@@ -679,7 +699,7 @@ static int decode_span(Ctx *ctx, Reader *sp, Traces *t) {
     return 0;
 }
 
-static int decode_resource(Ctx *ctx, const Reader *resource, const Reader *schema, Traces *t) {
+static int decode_resource(Ctx *ctx, const Reader *resource, const Reader *schema, Containers *t) {
     Reader r = *resource;
     uint32_t field;
     int wire, more;
@@ -713,7 +733,7 @@ static int decode_resource(Ctx *ctx, const Reader *resource, const Reader *schem
     return 0;
 }
 
-static int decode_scope(Ctx *ctx, const Reader *scope, const Reader *schema, Traces *t) {
+static int decode_scope(Ctx *ctx, const Reader *scope, const Reader *schema, Containers *t) {
     Reader r = *scope;
     uint32_t field;
     int wire, more;
@@ -775,15 +795,15 @@ static int decode_scope_spans(Ctx *ctx, const Reader *ss, Traces *t, int64_t max
                 continue;
             }
             if (!*resource_added) {
-                if (decode_resource(ctx, resource, res_schema, t)) return -1;
+                if (decode_resource(ctx, resource, res_schema, &t->c)) return -1;
                 *resource_added = 1;
             }
             if (!scope_added) {
-                if (decode_scope(ctx, &scope, &schema, t)) return -1;
+                if (decode_scope(ctx, &scope, &schema, &t->c)) return -1;
                 scope_added = 1;
             }
-            PUT(&t->resource_idx, uint32_t, (uint32_t)(t->resources - 1));
-            PUT(&t->scope_idx, uint32_t, (uint32_t)(t->scopes - 1));
+            PUT(&t->resource_idx, uint32_t, (uint32_t)(t->c.resources - 1));
+            PUT(&t->scope_idx, uint32_t, (uint32_t)(t->c.scopes - 1));
             if (decode_span(ctx, &span, t)) return -1;
         } else if (skip_field(&r, wire)) return -1;
     }
@@ -821,6 +841,171 @@ static int decode_traces_request(Ctx *ctx, Reader *req, Traces *t, int64_t max_a
             Reader rs;
             if (read_bytes(req, &rs)) return -1;
             if (decode_resource_spans(ctx, &rs, t, max_attrs)) return -1;
+        } else if (skip_field(req, wire)) return -1;
+    }
+    return more < 0 ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- logs */
+
+typedef struct {
+    int32_t n;
+    Buf time, observed, flags, severity_number, dropped, body_present, resource_idx, scope_idx, rejected;
+    StrCol trace_id, span_id, severity_text, event_name;
+    AttrCol attrs, body; /* body: only its types and values are used */
+    Containers c;
+} Logs;
+
+static int logs_init(Logs *l) {
+    memset(l, 0, sizeof(*l));
+    if (str_init(&l->trace_id) || str_init(&l->span_id) || str_init(&l->severity_text) || str_init(&l->event_name)) return -1;
+    if (attr_init(&l->attrs) || attr_init(&l->body) || containers_init(&l->c)) return -1;
+    return 0;
+}
+
+static void logs_free(Logs *l) {
+    Buf *bufs[] = {&l->time, &l->observed, &l->flags, &l->severity_number, &l->dropped, &l->body_present,
+                   &l->resource_idx, &l->scope_idx, &l->rejected};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) buf_free(bufs[i]);
+    str_free(&l->trace_id); str_free(&l->span_id); str_free(&l->severity_text); str_free(&l->event_name);
+    attr_free(&l->attrs); attr_free(&l->body);
+    containers_free(&l->c);
+}
+
+/* Valid log record (ids empty or the right size, attribute limit)? 1 yes, 0 no, -1 malformed. */
+static int log_valid(const Reader *rec, int64_t max_attrs) {
+    Reader r = *rec;
+    uint32_t field;
+    int wire, more;
+    int64_t attrs = 0;
+    size_t trace_len = 0, span_len = 0;
+    while ((more = next_tag(&r, &field, &wire)) == 1) {
+        Reader sub;
+        if (wire == 2 && (field == 6 || field == 9 || field == 10)) {
+            if (read_bytes(&r, &sub)) return -1;
+            if (field == 6) attrs++;
+            else if (field == 9) trace_len = (size_t)(sub.end - sub.p);
+            else span_len = (size_t)(sub.end - sub.p);
+        } else if (skip_field(&r, wire)) return -1;
+    }
+    if (more < 0) return -1;
+    return (trace_len == 0 || trace_len == 16) && (span_len == 0 || span_len == 8) && attrs <= max_attrs;
+}
+
+static int decode_log(Ctx *ctx, Reader *rec, Logs *l) {
+    uint32_t field;
+    int wire, more;
+    uint64_t time = 0, observed = 0, v;
+    uint32_t flags = 0, dropped = 0;
+    int32_t severity = 0;
+    Reader trace = {0}, span = {0}, severity_text = {0}, event_name = {0}, body = {0};
+    int has_body = 0;
+    while ((more = next_tag(rec, &field, &wire)) == 1) {
+        switch (field) {
+        case 1: if (wire != 1 || read_fixed64(rec, &time)) return -1; break;
+        case 2: if (wire != 0 || read_varint(rec, &v)) return -1; severity = (int32_t)v; break;
+        case 3: if (wire != 2 || read_string(rec, &severity_text)) return -1; break;
+        case 5: if (wire != 2 || read_bytes(rec, &body)) return -1; has_body = 1; break;
+        case 6: if (wire != 2 || read_attrs_into(ctx, rec, &l->attrs)) return -1; break;
+        case 7: if (wire != 0 || read_varint(rec, &v)) return -1; dropped = (uint32_t)v; break;
+        case 8: if (wire != 5 || read_fixed32(rec, &flags)) return -1; break;
+        case 9: if (wire != 2 || read_bytes(rec, &trace)) return -1; break;
+        case 10: if (wire != 2 || read_bytes(rec, &span)) return -1; break;
+        case 11: if (wire != 1 || read_fixed64(rec, &observed)) return -1; break;
+        case 12: if (wire != 2 || read_string(rec, &event_name)) return -1; break;
+        default: if (skip_field(rec, wire)) return -1;
+        }
+    }
+    if (more < 0) return -1;
+    PUT(&l->time, uint64_t, time);
+    PUT(&l->observed, uint64_t, observed);
+    PUT(&l->flags, uint32_t, flags);
+    PUT(&l->severity_number, int32_t, severity);
+    PUT(&l->dropped, uint32_t, dropped);
+    PUT(&l->body_present, uint8_t, (uint8_t)has_body);
+    if (trace.p && trace.end > trace.p) { if (str_add_hex(&l->trace_id, trace.p, 16)) return -1; }
+    else if (str_add(&l->trace_id, "", 0)) return -1;
+    if (span.p && span.end > span.p) { if (str_add_hex(&l->span_id, span.p, 8)) return -1; }
+    else if (str_add(&l->span_id, "", 0)) return -1;
+    if (ADD_STR(&l->severity_text, severity_text) || ADD_STR(&l->event_name, event_name)) return -1;
+    if (has_body) {
+        if (put_any_value(ctx, &body, &l->body)) return -1;
+    } else {
+        uint8_t t = T_EMPTY;
+        if (buf_put(&l->body.types, &t, 1) || str_add(&l->body.values, "", 0)) return -1;
+    }
+    if (attr_end_row(&l->attrs)) return -1;
+    l->n++;
+    return 0;
+}
+
+static int decode_scope_logs(Ctx *ctx, const Reader *sl, Logs *l, int64_t max_attrs, const Reader *resource,
+                             const Reader *res_schema, int *resource_added) {
+    Reader schema, scope = {0};
+    if (find_schema(sl, &schema)) return -1;
+    uint32_t field;
+    int wire, more;
+    Reader scan = *sl;
+    while ((more = next_tag(&scan, &field, &wire)) == 1) {
+        if (field == 1 && wire == 2) { if (read_bytes(&scan, &scope)) return -1; }
+        else if (skip_field(&scan, wire)) return -1;
+    }
+    if (more < 0) return -1;
+    int scope_added = 0;
+    Reader r = *sl;
+    while ((more = next_tag(&r, &field, &wire)) == 1) {
+        if (field == 2 && wire == 2) {
+            Reader rec;
+            if (read_bytes(&r, &rec)) return -1;
+            int valid = log_valid(&rec, max_attrs);
+            if (valid < 0) return -1;
+            if (!valid) {
+                PUT(&l->rejected, int64_t, (int64_t)(rec.p - ctx->base));
+                PUT(&l->rejected, int64_t, (int64_t)(rec.end - ctx->base));
+                continue;
+            }
+            if (!*resource_added) {
+                if (decode_resource(ctx, resource, res_schema, &l->c)) return -1;
+                *resource_added = 1;
+            }
+            if (!scope_added) {
+                if (decode_scope(ctx, &scope, &schema, &l->c)) return -1;
+                scope_added = 1;
+            }
+            PUT(&l->resource_idx, uint32_t, (uint32_t)(l->c.resources - 1));
+            PUT(&l->scope_idx, uint32_t, (uint32_t)(l->c.scopes - 1));
+            if (decode_log(ctx, &rec, l)) return -1;
+        } else if (skip_field(&r, wire)) return -1;
+    }
+    return more < 0 ? -1 : 0;
+}
+
+static int decode_logs_request(Ctx *ctx, Reader *req, Logs *l, int64_t max_attrs) {
+    uint32_t field;
+    int wire, more;
+    while ((more = next_tag(req, &field, &wire)) == 1) {
+        if (field == 1 && wire == 2) {
+            Reader rl, schema, resource = {0}, scan;
+            if (read_bytes(req, &rl)) return -1;
+            if (find_schema(&rl, &schema)) return -1;
+            uint32_t f2;
+            int w2, m2;
+            scan = rl;
+            while ((m2 = next_tag(&scan, &f2, &w2)) == 1) {
+                if (f2 == 1 && w2 == 2) { if (read_bytes(&scan, &resource)) return -1; }
+                else if (skip_field(&scan, w2)) return -1;
+            }
+            if (m2 < 0) return -1;
+            int resource_added = 0;
+            Reader r = rl;
+            while ((m2 = next_tag(&r, &f2, &w2)) == 1) {
+                if (f2 == 2 && w2 == 2) {
+                    Reader sl;
+                    if (read_bytes(&r, &sl)) return -1;
+                    if (decode_scope_logs(ctx, &sl, l, max_attrs, &resource, &schema, &resource_added)) return -1;
+                } else if (skip_field(&r, w2)) return -1;
+            }
+            if (m2 < 0) return -1;
         } else if (skip_field(req, wire)) return -1;
     }
     return more < 0 ? -1 : 0;
@@ -913,25 +1098,95 @@ static PyObject *py_decode_traces(PyObject *self, PyObject *args) {
     SET("link_dropped", bytes_of(&t.link_dropped));
     SET("link_state", str_tuple(&t.link_state));
     SET("link_attrs", attr_tuple(&t.link_attrs));
-    SET("resources", PyLong_FromLong(t.resources));
-    SET("res_attrs", attr_tuple(&t.res_attrs));
-    SET("res_schema", str_tuple(&t.res_schema));
-    SET("service", str_tuple(&t.service));
-    SET("res_dropped", bytes_of(&t.res_dropped));
-    SET("scopes", PyLong_FromLong(t.scopes));
-    SET("scope_name", str_tuple(&t.scope_name));
-    SET("scope_version", str_tuple(&t.scope_version));
-    SET("scope_attrs", attr_tuple(&t.scope_attrs));
-    SET("scope_dropped", bytes_of(&t.scope_dropped));
-    SET("scope_schema", str_tuple(&t.scope_schema));
+    SET("resources", PyLong_FromLong(t.c.resources));
+    SET("res_attrs", attr_tuple(&t.c.res_attrs));
+    SET("res_schema", str_tuple(&t.c.res_schema));
+    SET("service", str_tuple(&t.c.service));
+    SET("res_dropped", bytes_of(&t.c.res_dropped));
+    SET("scopes", PyLong_FromLong(t.c.scopes));
+    SET("scope_name", str_tuple(&t.c.scope_name));
+    SET("scope_version", str_tuple(&t.c.scope_version));
+    SET("scope_attrs", attr_tuple(&t.c.scope_attrs));
+    SET("scope_dropped", bytes_of(&t.c.scope_dropped));
+    SET("scope_schema", str_tuple(&t.c.scope_schema));
     SET("rejected", bytes_of(&t.rejected));
     traces_free(&t);
+    return out;
+}
+
+
+static PyObject *py_decode_logs(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer view;
+    long long max_attrs;
+    PyObject *fallback;
+    if (!PyArg_ParseTuple(args, "y*LO", &view, &max_attrs, &fallback)) return NULL;
+    Logs l;
+    Ctx ctx = {fallback, 0, (const uint8_t *)view.buf};
+    if (logs_init(&l)) {
+        logs_free(&l);
+        PyBuffer_Release(&view);
+        return PyErr_NoMemory();
+    }
+    Reader req = {(const uint8_t *)view.buf, (const uint8_t *)view.buf + view.len};
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = decode_logs_request(&ctx, &req, &l, (int64_t)max_attrs);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (ctx.failed) { logs_free(&l); return NULL; }
+    if (rc) { logs_free(&l); Py_RETURN_NONE; }
+    PyObject *out = PyDict_New();
+    if (!out) { logs_free(&l); return NULL; }
+#undef SET
+#define SET(key, value)                                              \
+    do {                                                             \
+        PyObject *_v = (value);                                      \
+        if (!_v || PyDict_SetItemString(out, key, _v)) {             \
+            Py_XDECREF(_v);                                          \
+            Py_DECREF(out);                                          \
+            logs_free(&l);                                           \
+            return NULL;                                             \
+        }                                                            \
+        Py_DECREF(_v);                                               \
+    } while (0)
+    SET("n", PyLong_FromLong(l.n));
+    SET("time", bytes_of(&l.time));
+    SET("observed", bytes_of(&l.observed));
+    SET("flags", bytes_of(&l.flags));
+    SET("severity_number", bytes_of(&l.severity_number));
+    SET("dropped", bytes_of(&l.dropped));
+    SET("body_present", bytes_of(&l.body_present));
+    SET("resource_idx", bytes_of(&l.resource_idx));
+    SET("scope_idx", bytes_of(&l.scope_idx));
+    SET("trace_id", str_tuple(&l.trace_id));
+    SET("span_id", str_tuple(&l.span_id));
+    SET("severity_text", str_tuple(&l.severity_text));
+    SET("event_name", str_tuple(&l.event_name));
+    SET("attrs", attr_tuple(&l.attrs));
+    SET("body_types", bytes_of(&l.body.types));
+    SET("body", str_tuple(&l.body.values));
+    SET("resources", PyLong_FromLong(l.c.resources));
+    SET("res_attrs", attr_tuple(&l.c.res_attrs));
+    SET("res_schema", str_tuple(&l.c.res_schema));
+    SET("service", str_tuple(&l.c.service));
+    SET("res_dropped", bytes_of(&l.c.res_dropped));
+    SET("scopes", PyLong_FromLong(l.c.scopes));
+    SET("scope_name", str_tuple(&l.c.scope_name));
+    SET("scope_version", str_tuple(&l.c.scope_version));
+    SET("scope_attrs", attr_tuple(&l.c.scope_attrs));
+    SET("scope_dropped", bytes_of(&l.c.scope_dropped));
+    SET("scope_schema", str_tuple(&l.c.scope_schema));
+    SET("rejected", bytes_of(&l.rejected));
+    logs_free(&l);
     return out;
 }
 
 static PyMethodDef METHODS[] = {
     {"decode_traces", py_decode_traces, METH_VARARGS,
      "decode_traces(data, max_attributes, fallback) -> dict of column buffers, or None if malformed"},
+    {"decode_logs", py_decode_logs, METH_VARARGS,
+     "decode_logs(data, max_attributes, fallback) -> dict of column buffers, or None if malformed"},
     {NULL, NULL, 0, NULL},
 };
 

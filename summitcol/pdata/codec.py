@@ -100,11 +100,13 @@ def decode_request(
 ) -> tuple[SignalData, Rejections]:
     """Parse and convert one request; raises InvalidDataError when the body cannot be read at all."""
     codec = CODECS[signal]
-    if signal is Signal.TRACES and encoding == "proto" and fastdecode.AVAILABLE:
-        decoded = fastdecode.traces_from_wire(body, limits)
+    if signal is not Signal.METRICS and encoding == "proto" and fastdecode.AVAILABLE:
+        fast = fastdecode.traces_from_wire if signal is Signal.TRACES else fastdecode.logs_from_wire
+        decoded = fast(body, limits)
         if decoded is not None:  # None: malformed, so the protobuf library below words the error
             batch, rejections = decoded
-            return SignalData(signal, {SPANS: batch} if batch.num_rows else {}), rejections
+            table = SPANS if signal is Signal.TRACES else LOGS
+            return SignalData(signal, {table: batch} if batch.num_rows else {}), rejections
     tables, rejections = codec.from_otlp(parse_request(signal, body, encoding), limits)
     return SignalData(signal, tables), rejections
 

@@ -1,9 +1,10 @@
-"""The compiled traces decoder: OTLP protobuf bytes → the `TRACES_SCHEMA` batch, via `_otlp.c`.
+"""The compiled decoders: OTLP protobuf bytes → the `TRACES_SCHEMA` / `LOGS_SCHEMA` batch, via
+`_otlp.c`.
 
 The C extension reads the wire format into column buffers with the GIL released; this module
 wraps the buffers into Arrow arrays without copying and assembles exactly the batch
-`traces.traces_from_otlp` makes (a differential test holds them equal). Rejected spans come back
-as byte ranges and are worded by the Python checks. When the extension is not built, or the bytes
+`traces.traces_from_otlp` / `logs.logs_from_otlp` makes (differential tests hold them equal).
+Rejected records come back as byte ranges and are worded by the Python checks. When the extension is not built, or the bytes
 are malformed (the protobuf library then words the error), callers use the Python path.
 """
 
@@ -16,9 +17,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.logs.v1 import logs_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 from summitcol.pdata.decoded import DecodeLimits, Rejections
+from summitcol.pdata.logs import LOGS_SCHEMA, _log_problem
 from summitcol.pdata.traces import SPAN_KINDS, STATUS_CODES, TIMESTAMP, TRACES_SCHEMA, _span_problem
 from summitcol.pdata.values import ATTRIBUTES, DOUBLE, VALUE_TYPE, encode_value, format_double
 
@@ -76,21 +79,74 @@ def _timestamps(data: bytes, n: int) -> pa.Array:
     return _numbers(data, pa.int64(), n).view(TIMESTAMP)
 
 
+def _containers(out: dict, r: pa.Array, s: pa.Array) -> dict[str, pa.Array]:  # type: ignore[type-arg]
+    """Resource and scope columns, replicated per record (as `ContextBuilder.columns`)."""
+    resources, scopes = out["resources"], out["scopes"]
+    return {
+        "ResourceAttributes": _attributes(out["res_attrs"], resources).take(r),
+        "ResourceSchemaUrl": _strings(out["res_schema"], resources).take(r),
+        "ResourceDroppedAttributesCount": _numbers(out["res_dropped"], pa.uint32(), resources).take(r),
+        "ServiceName": _strings(out["service"], resources).take(r),
+        "ScopeName": _strings(out["scope_name"], scopes).take(s),
+        "ScopeVersion": _strings(out["scope_version"], scopes).take(s),
+        "ScopeAttributes": _attributes(out["scope_attrs"], scopes).take(s),
+        "ScopeDroppedAttributesCount": _numbers(out["scope_dropped"], pa.uint32(), scopes).take(s),
+        "ScopeSchemaUrl": _strings(out["scope_schema"], scopes).take(s),
+        "ResourceIndex": r,
+        "ScopeIndex": s,
+    }
+
+
+def _rejections(body: bytes, ranges: bytes, message_type, problem, limits: DecodeLimits) -> Rejections | None:  # type: ignore[no-untyped-def]
+    rejections = Rejections()
+    for start, end in np.frombuffer(ranges, dtype=np.int64).reshape(-1, 2).tolist():
+        try:
+            record = message_type.FromString(body[start:end])
+        except DecodeError:
+            return None  # e.g. invalid UTF-8 inside a rejected record: the whole request is invalid
+        rejections.add(problem(record, limits) or "invalid record")
+    return rejections
+
+
+def logs_from_wire(body: bytes, limits: DecodeLimits) -> tuple[pa.RecordBatch, Rejections] | None:
+    """The batch and rejections for a protobuf logs request; None when the bytes are malformed."""
+    assert _otlp is not None
+    out = _otlp.decode_logs(body, limits.max_attributes, _fallback)
+    if out is None:
+        return None
+    rejections = _rejections(body, out["rejected"], logs_pb2.LogRecord, _log_problem, limits)
+    if rejections is None:
+        return None
+    n = out["n"]
+    present = pa.array(np.frombuffer(out["body_present"], dtype=np.uint8).astype(bool))
+    columns = {
+        "Timestamp": _timestamps(out["time"], n),
+        "ObservedTimestamp": _timestamps(out["observed"], n),
+        "TraceId": _strings(out["trace_id"], n),
+        "SpanId": _strings(out["span_id"], n),
+        "TraceFlags": _numbers(out["flags"], pa.uint32(), n),
+        "SeverityText": _strings(out["severity_text"], n),
+        "SeverityNumber": _numbers(out["severity_number"], pa.int32(), n),
+        "Body": _strings(out["body"], n),
+        "BodyType": pc.if_else(present, _numbers(out["body_types"], pa.uint8(), n), pa.scalar(None, pa.uint8())),
+        "EventName": _strings(out["event_name"], n),
+        **_containers(out, _numbers(out["resource_idx"], pa.uint32(), n), _numbers(out["scope_idx"], pa.uint32(), n)),
+        "LogAttributes": _attributes(out["attrs"], n),
+        "DroppedAttributesCount": _numbers(out["dropped"], pa.uint32(), n),
+    }
+    return pa.RecordBatch.from_arrays([columns[f.name] for f in LOGS_SCHEMA], schema=LOGS_SCHEMA), rejections
+
+
 def traces_from_wire(body: bytes, limits: DecodeLimits) -> tuple[pa.RecordBatch, Rejections] | None:
     """The batch and rejections for a protobuf request body; None when the bytes are malformed."""
     assert _otlp is not None
     out = _otlp.decode_traces(body, limits.max_attributes, _fallback)
     if out is None:
         return None
-    n, resources, scopes, events, links = out["n"], out["resources"], out["scopes"], out["events"], out["links"]
-    rejections = Rejections()
-    rejected = np.frombuffer(out["rejected"], dtype=np.int64)
-    for start, end in rejected.reshape(-1, 2).tolist():
-        try:
-            span = trace_pb2.Span.FromString(body[start:end])
-        except DecodeError:
-            return None  # e.g. invalid UTF-8 inside a rejected span: the whole request is invalid
-        rejections.add(_span_problem(span, limits) or "invalid span")
+    n, events, links = out["n"], out["events"], out["links"]
+    rejections = _rejections(body, out["rejected"], trace_pb2.Span, _span_problem, limits)
+    if rejections is None:
+        return None
     r = _numbers(out["resource_idx"], pa.uint32(), n)
     s = _numbers(out["scope_idx"], pa.uint32(), n)
     start = _numbers(out["start"], pa.uint64(), n)
@@ -111,15 +167,7 @@ def traces_from_wire(body: bytes, limits: DecodeLimits) -> tuple[pa.RecordBatch,
         "TraceState": _strings(out["trace_state"], n),
         "SpanName": _strings(out["name"], n),
         "SpanKind": _enum_names(out["kind"], n, SPAN_KINDS),
-        "ResourceAttributes": _attributes(out["res_attrs"], resources).take(r),
-        "ResourceSchemaUrl": _strings(out["res_schema"], resources).take(r),
-        "ResourceDroppedAttributesCount": _numbers(out["res_dropped"], pa.uint32(), resources).take(r),
-        "ServiceName": _strings(out["service"], resources).take(r),
-        "ScopeName": _strings(out["scope_name"], scopes).take(s),
-        "ScopeVersion": _strings(out["scope_version"], scopes).take(s),
-        "ScopeAttributes": _attributes(out["scope_attrs"], scopes).take(s),
-        "ScopeDroppedAttributesCount": _numbers(out["scope_dropped"], pa.uint32(), scopes).take(s),
-        "ScopeSchemaUrl": _strings(out["scope_schema"], scopes).take(s),
+        **_containers(out, r, s),
         "SpanAttributes": _attributes(out["attrs"], n),
         "Duration": pc.subtract(_numbers(out["end"], pa.uint64(), n), start),
         "StatusCode": _enum_names(out["status_code"], n, STATUS_CODES),
@@ -138,7 +186,5 @@ def traces_from_wire(body: bytes, limits: DecodeLimits) -> tuple[pa.RecordBatch,
         "DroppedAttributesCount": _numbers(out["dropped_attrs"], pa.uint32(), n),
         "DroppedEventsCount": _numbers(out["dropped_events"], pa.uint32(), n),
         "DroppedLinksCount": _numbers(out["dropped_links"], pa.uint32(), n),
-        "ResourceIndex": r,
-        "ScopeIndex": s,
     }
     return pa.RecordBatch.from_arrays([columns[f.name] for f in TRACES_SCHEMA], schema=TRACES_SCHEMA), rejections

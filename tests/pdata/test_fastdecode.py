@@ -1,4 +1,4 @@
-"""The compiled traces decoder gives exactly the Python decoder's batch and rejections, on
+"""The compiled traces and logs decoders give exactly the Python decoders' batch and rejections, on
 generated requests, on every value kind (including what it hands back to Python), on invalid
 spans; malformed bytes and invalid UTF-8 fall back to the protobuf library's error."""
 
@@ -9,6 +9,7 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
@@ -17,11 +18,12 @@ from summitcol.errors import InvalidDataError
 from summitcol.pdata import fastdecode
 from summitcol.pdata.codec import decode_request
 from summitcol.pdata.decoded import DEFAULT_LIMITS, DecodeLimits
+from summitcol.pdata.logs import logs_from_otlp
 from summitcol.pdata.traces import traces_from_otlp
-from tests.pdata.test_roundtrip import trace_requests
+from tests.pdata.test_roundtrip import log_requests, trace_requests
 
 pytestmark = pytest.mark.skipif(not fastdecode.AVAILABLE, reason="the C extension is not built")
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def assert_same(request: ExportTraceServiceRequest, limits: DecodeLimits = DEFAULT_LIMITS) -> None:
@@ -134,3 +136,34 @@ def test_double_texts_match_python_on_hard_values() -> None:
         assert got is not None
         texts = got[0].column("SpanAttributes").items.field("value").to_pylist()
         assert texts == [format_double(v) for v in part]
+
+
+def assert_same_logs(request: ExportLogsServiceRequest, limits: DecodeLimits = DEFAULT_LIMITS) -> None:
+    expected, expected_rejections = logs_from_otlp(request, limits)
+    got = fastdecode.logs_from_wire(request.SerializeToString(), limits)
+    assert got is not None
+    batch, rejections = got
+    for name in expected.schema.names:
+        assert batch.column(name).equals(expected.column(name)), name
+    assert (rejections.count, rejections.reasons) == (expected_rejections.count, expected_rejections.reasons)
+
+
+@SETTINGS
+@given(log_requests(), st.integers(0, 3))
+def test_logs_equal_to_the_python_decoder(request: ExportLogsServiceRequest, limit: int) -> None:
+    assert_same_logs(request)
+    assert_same_logs(request, DecodeLimits(max_attributes=limit))
+
+
+def test_logs_bodies_and_invalid_records() -> None:
+    request = ExportLogsServiceRequest()
+    records = request.resource_logs.add().scope_logs.add().log_records
+    records.add(time_unix_nano=1)  # no body at all: BodyType null
+    records.add(time_unix_nano=2, body=AnyValue())  # a present, empty body
+    records.add(time_unix_nano=3, body=AnyValue(int_value=7), trace_id=b"\x01" * 16, span_id=b"\x02" * 8)
+    kv = AnyValue()
+    kv.kvlist_value.values.add(key="k", value=AnyValue(double_value=1.5))
+    records.add(time_unix_nano=4, body=kv, event_name="e", severity_text="WARN", severity_number=13)
+    records.add(time_unix_nano=5, trace_id=b"\x01" * 3)  # rejected: short trace id
+    records.add(time_unix_nano=6, span_id=b"\x02" * 9)  # rejected: long span id
+    assert_same_logs(request)
