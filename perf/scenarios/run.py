@@ -53,6 +53,8 @@ SCENARIOS = {
     "s4": Scenario("S4", "s4_metrics.yaml", "metrics", "metrics (5 types) otlp→batch→clickhouse"),
     "s5": Scenario("S5", "s1_traces.yaml", "traces", "agent→gateway chain (gateway = S1)", agent="s5_agent.yaml"),
     "s6": Scenario("S6", "s6_traces_persistent.yaml", "traces", "S1 + persistent queue, fsync: true"),
+    # not in the default list: S1 + redaction alone, to price redaction against S1 at equal load
+    "s1r": Scenario("S1R", "s1r_traces_redaction.yaml", "traces", "S1 + redaction (full PII)"),
 }
 
 
