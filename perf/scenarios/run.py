@@ -295,7 +295,7 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, workdir: Path) ->
     rate, result, usage, _ = (good_steps or steps)[-1]
     row = Row(
         scenario=scenario.name,
-        description=scenario.description,
+        description=scenario.description + ("" if good_steps else " (already over the limit at the first step)"),
         mode=args.mode,
         offered=result.offered_rps,
         acked=result.acked_rps,
