@@ -7,7 +7,7 @@ Batches are immutable, so a fan-out hands the same object to every branch.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,6 +22,13 @@ INDEX_COLUMNS = ("ResourceIndex", "ScopeIndex", "MetricIndex")
 class SignalData:
     signal: Signal
     tables: dict[str, pa.RecordBatch]
+    # Who sent it (contrib's client.Info): `client.address`, and `metadata.<header>` when the
+    # receiver has `include_metadata`. Kept by processors; a batch of several requests has none.
+    client: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def with_tables(self, tables: dict[str, pa.RecordBatch]) -> SignalData:
+        """The same request's data with other tables (keeps `client`)."""
+        return SignalData(self.signal, tables, self.client)
 
     def item_count(self) -> int:
         """Spans, log records or metric data points."""
@@ -39,7 +46,7 @@ class SignalData:
             if end > start:
                 out[name] = batch.slice(start, end - start)
             offset -= batch.num_rows
-        return SignalData(self.signal, out)
+        return SignalData(self.signal, out, self.client)
 
 
 def _max_index(data: SignalData, column: str) -> int:
@@ -54,6 +61,8 @@ def concat(items: Sequence[SignalData]) -> SignalData:
     """Concatenate batches of one signal, renumbering container indexes so none collide."""
     if len(items) == 1:
         return items[0]
+    # contrib's batch processor keeps client metadata only when every request carried the same
+    client = items[0].client if all(item.client == items[0].client for item in items) else {}
     signal = items[0].signal
     parts: dict[str, list[pa.RecordBatch]] = {}
     offsets = dict.fromkeys(INDEX_COLUMNS, 0)
@@ -67,4 +76,4 @@ def concat(items: Sequence[SignalData]) -> SignalData:
             parts.setdefault(name, []).append(batch)
         for column in INDEX_COLUMNS:
             offsets[column] += _max_index(data, column) + 1
-    return SignalData(signal, {name: pa.concat_batches(batches) for name, batches in parts.items()})
+    return SignalData(signal, {name: pa.concat_batches(batches) for name, batches in parts.items()}, client)

@@ -5,7 +5,11 @@ once: `insert` (only where the key is absent), `update` (only where present), `u
 (`key` and/or keys matching `pattern`), `hash` (SHA-256 hex over contrib's byte encoding of the
 typed value), `extract` (named groups of `pattern` on a string value become attributes), and
 `convert` (`int`, `double`, `string`; a value that does not convert is left as it is). A value
-comes from `value`, or `from_attribute` (another key of the same map).
+comes from `value`, `from_attribute` (another key of the same map), or `from_context`: the
+request's `client.address`, or `metadata.<header>` (receiver `include_metadata: true`; several
+values joined with `;`; a bare name means `metadata.<name>`, as in contrib; `auth.*` is not
+available — no auth extensions). A batch of several requests keeps the client only when every
+request had the same, so put actions using `from_context` before `batch`, as in contrib.
 """
 
 from __future__ import annotations
@@ -41,11 +45,6 @@ class ActionConfig:
     def validate(self) -> None:
         sources = sum(x for x in (self.value is not None, bool(self.from_attribute), bool(self.from_context)))
         where = f"action '{self.action}' on key '{self.key}'"
-        if self.from_context:
-            raise ConfigError(
-                f"{where}: from_context is not supported — Summit does not carry client metadata "
-                "(metadata.*, auth.*, client.address) through pipelines; use value or from_attribute"
-            )
         if self.action in ("insert", "update", "upsert"):
             if not self.key:
                 raise ConfigError(f"action '{self.action}' needs key")
@@ -176,7 +175,18 @@ def _rewrite_each(entries: MapEntries, where: np.ndarray, fn: Any) -> MapEntries
     return MapEntries(entries.num_rows, entries.rows, entries.keys, full_types, full_values)
 
 
-def apply_actions(entries: MapEntries, actions: list[ActionConfig], active: np.ndarray | None = None) -> MapEntries:
+def context_value(client: dict[str, str] | None, key: str) -> str | None:
+    """contrib's getAttributeValueFromContext over the request's client info."""
+    if not client or key.startswith("auth."):
+        return None
+    if key == "client.address" or key.startswith("metadata."):
+        return client.get(key)
+    return client.get(f"metadata.{key}")
+
+
+def apply_actions(
+    entries: MapEntries, actions: list[ActionConfig], active: np.ndarray | None = None, client: dict[str, str] | None = None
+) -> MapEntries:
     """Run `actions` in order on the rows where `active` is true (all rows when None)."""
     for action in actions:
         row_active = np.ones(entries.num_rows, dtype=bool) if active is None else active
@@ -193,13 +203,18 @@ def apply_actions(entries: MapEntries, actions: list[ActionConfig], active: np.n
         elif action.action == "extract":
             entries = _extract(entries, action, entry_active)
         else:
-            entries = _set(entries, action, row_active)
+            entries = _set(entries, action, row_active, client)
     return entries
 
 
-def _source(entries: MapEntries, action: ActionConfig) -> tuple[np.ndarray, pa.Array, pa.Array]:
+def _source(entries: MapEntries, action: ActionConfig, client: dict[str, str] | None) -> tuple[np.ndarray, pa.Array, pa.Array]:
     """Per row: (has a source value, its type, its text)."""
     n = entries.num_rows
+    if action.from_context:
+        found = context_value(client, action.from_context)
+        if found is None:
+            return np.zeros(n, dtype=bool), pa.array(np.zeros(n, np.uint8)), pa.array([""] * n, pa.string())
+        return np.ones(n, dtype=bool), pa.array(np.full(n, STRING, np.uint8)), pa.array([found] * n, pa.string())
     if action.value is not None:
         type_, text = literal(action.value)
         return np.ones(n, dtype=bool), pa.array(np.full(n, type_, np.uint8)), pa.array([text] * n, pa.string())
@@ -210,8 +225,8 @@ def _source(entries: MapEntries, action: ActionConfig) -> tuple[np.ndarray, pa.A
     return found, pc.take(entries.types, index), pc.take(entries.values, index)
 
 
-def _set(entries: MapEntries, action: ActionConfig, row_active: np.ndarray) -> MapEntries:
-    has_source, source_types, source_values = _source(entries, action)
+def _set(entries: MapEntries, action: ActionConfig, row_active: np.ndarray, client: dict[str, str] | None) -> MapEntries:
+    has_source, source_types, source_values = _source(entries, action, client)
     exists, _, positions = lookup(entries, action.key)
     rows = row_active & has_source
     if action.action in ("update", "upsert") and len(positions):

@@ -43,7 +43,7 @@ class AttributesProcessor(Processor):
         self.label = str(settings.id)
         self.next_consumer = next_consumer
 
-    def process_batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+    def process_batch(self, batch: pa.RecordBatch, client: dict[str, str] | None = None) -> pa.RecordBatch:
         name = next((n for n in RECORD_ATTRIBUTES if n in batch.schema.names), None)
         if name is None or batch.num_rows == 0:
             return batch
@@ -54,11 +54,11 @@ class AttributesProcessor(Processor):
             active &= ~row_mask(self.config.exclude, batch, name)
         if not active.any():
             return batch
-        entries = apply_actions(MapEntries.of(batch.column(name)), self.config.actions, active)
+        entries = apply_actions(MapEntries.of(batch.column(name)), self.config.actions, active, client)
         return replace_column(batch, name, entries.to_map())
 
     def process(self, data: SignalData) -> SignalData:
-        return SignalData(data.signal, {name: self.process_batch(batch) for name, batch in data.tables.items()})
+        return data.with_tables({name: self.process_batch(batch, data.client) for name, batch in data.tables.items()})
 
     async def consume(self, data: SignalData) -> None:
         items = data.item_count()

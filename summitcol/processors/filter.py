@@ -265,7 +265,7 @@ class FilterProcessor(Processor):
                 if self.conditions["datapoint"]:
                     drop |= self._matches("datapoint", row)
                 tables[name] = batch.filter(pa.array(~drop))
-        return SignalData(data.signal, {name: batch for name, batch in tables.items() if batch.num_rows})
+        return data.with_tables({name: batch for name, batch in tables.items() if batch.num_rows})
 
     async def consume(self, data: SignalData) -> None:
         self.settings.telemetry.processor_items("incoming", self.label, data.signal, data.item_count())

@@ -274,7 +274,7 @@ class ProbabilisticSampler(Processor):
             kept = await asyncio.to_thread(self.sample_logs, batch)
             self.settings.telemetry.processor_items("outgoing", self.label, data.signal, kept.num_rows)
             if kept.num_rows:
-                await self.next_consumer.consume(SignalData(data.signal, {LOGS: kept}))
+                await self.next_consumer.consume(data.with_tables({LOGS: kept}))
             return
         batch = data.tables.get(SPANS)
         if data.signal is not Signal.TRACES or batch is None or batch.num_rows == 0:
@@ -284,7 +284,7 @@ class ProbabilisticSampler(Processor):
         kept = await asyncio.to_thread(self.sample, batch)
         self.settings.telemetry.processor_items("outgoing", self.label, data.signal, kept.num_rows)
         if kept.num_rows:
-            await self.next_consumer.consume(SignalData(data.signal, {**data.tables, SPANS: kept}))
+            await self.next_consumer.consume(data.with_tables({**data.tables, SPANS: kept}))
 
 
 def _create(settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> ProbabilisticSampler:

@@ -455,7 +455,7 @@ class Redactor:
         tables = {}
         for name, batch in data.tables.items():
             tables[name] = self.redact_batch(batch, data.signal) if batch.num_rows else batch
-        return SignalData(data.signal, tables)
+        return data.with_tables(tables)
 
 
 def _merge_key_lists(previous: str, new: str) -> str:

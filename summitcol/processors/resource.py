@@ -41,15 +41,15 @@ class ResourceProcessor(Processor):
         self.label = str(settings.id)
         self.next_consumer = next_consumer
 
-    def process_batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+    def process_batch(self, batch: pa.RecordBatch, client: dict[str, str] | None = None) -> pa.RecordBatch:
         if batch.num_rows == 0 or "ResourceAttributes" not in batch.schema.names:
             return batch
-        attributes = apply_actions(MapEntries.of(batch.column("ResourceAttributes")), self.config.attributes).to_map()
+        attributes = apply_actions(MapEntries.of(batch.column("ResourceAttributes")), self.config.attributes, None, client).to_map()
         batch = replace_column(batch, "ResourceAttributes", attributes)
         return replace_column(batch, "ServiceName", service_names(attributes))
 
     def process(self, data: SignalData) -> SignalData:
-        return SignalData(data.signal, {name: self.process_batch(batch) for name, batch in data.tables.items()})
+        return data.with_tables({name: self.process_batch(batch, data.client) for name, batch in data.tables.items()})
 
     async def consume(self, data: SignalData) -> None:
         items = data.item_count()

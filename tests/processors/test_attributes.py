@@ -133,3 +133,61 @@ def test_resource_processor_and_service_name_column() -> None:
     out, data = run(ResourceProcessor, config, request([("svc", "op", {"a": 1})]))
     assert as_dict(out.resource_spans[0].resource.attributes) == {"service.name": "renamed", "deployment.environment": "prod"}
     assert data.tables["spans"].column("ServiceName").to_pylist() == ["renamed"]
+
+
+def test_from_context_over_real_receivers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A client's address and request metadata become attributes (gRPC metadata, HTTP headers)."""
+    import urllib.request
+
+    import grpc
+
+    from tests.helpers import Collector, free_port, pipelines_yaml, read_file_export, receiver_yaml
+
+    grpc_port, http_port = free_port(), free_port()
+    out = tmp_path / "out.jsonl"
+    config = f"""
+receivers:
+{receiver_yaml(grpc_port, http_port)}
+processors:
+  attributes:
+    actions:
+      - key: tenant
+        from_context: metadata.x-tenant
+        action: upsert
+      - key: peer
+        from_context: client.address
+        action: insert
+      - key: user
+        from_context: auth.subject
+        action: insert
+exporters:
+  file:
+    path: {out}
+{pipelines_yaml("otlp", "attributes", "file")}
+"""
+    config = config.replace(f"endpoint: 127.0.0.1:{grpc_port}", f"endpoint: 127.0.0.1:{grpc_port}\n        include_metadata: true")
+    config = config.replace(f"endpoint: 127.0.0.1:{http_port}", f"endpoint: 127.0.0.1:{http_port}\n        include_metadata: true")
+    with Collector(tmp_path, config) as collector:
+        channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
+        channel.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")(
+            request([("svc", "via-grpc", {})]).SerializeToString(), metadata=(("x-tenant", "acme"),), timeout=10
+        )
+        channel.close()
+        post = urllib.request.Request(
+            f"http://127.0.0.1:{http_port}/v1/traces",
+            data=request([("svc", "via-http", {"tenant": "old"})]).SerializeToString(),
+            headers={"Content-Type": "application/x-protobuf", "X-Tenant": "globex"},
+        )
+        with urllib.request.urlopen(post, timeout=10) as response:
+            assert response.status == 200
+        assert collector.stop() == 0
+    spans = {
+        span.name: as_dict(span.attributes)
+        for req in read_file_export(out)[ExportTraceServiceRequest]
+        for rs in req.resource_spans
+        for span in rs.scope_spans[0].spans
+    }
+    assert spans == {
+        "via-grpc": {"tenant": "acme", "peer": "127.0.0.1"},
+        "via-http": {"tenant": "globex", "peer": "127.0.0.1"},
+    }

@@ -62,12 +62,26 @@ class GrpcServer:
         self.server: aio.Server | None = None
         self.port = 0
 
+    def _client(self, context: aio.ServicerContext) -> dict[str, str]:
+        """contrib's client.Info: the peer address, and with include_metadata the request metadata."""
+        peer = context.peer() or ""  # "ipv4:127.0.0.1:5000", "ipv6:[::1]:5000", "unix:…"
+        kind, _, rest = peer.partition(":")
+        address = rest.rsplit(":", 1)[0].strip("[]") if kind in ("ipv4", "ipv6") else rest
+        client = {"client.address": address}
+        if self.config.include_metadata:
+            values: dict[str, list[str]] = {}
+            for key, value in context.invocation_metadata() or ():
+                if not key.endswith("-bin"):
+                    values.setdefault(key.lower(), []).append(str(value))
+            client.update({f"metadata.{key}": ";".join(v) for key, v in values.items()})
+        return client
+
     def _handler(self, signal: Signal):  # type: ignore[no-untyped-def]
         receiver = self.receiver
 
         async def export(body: bytes, context: aio.ServicerContext) -> bytes:
             try:
-                response = await receiver.export(signal, body, "proto", "grpc")
+                response = await receiver.export(signal, body, "proto", "grpc", client=self._client(context))
             except Exception as exc:
                 failure = failure_for(exc)
                 await context.abort(

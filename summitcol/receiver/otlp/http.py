@@ -98,7 +98,7 @@ class HttpServer:
             return self._failure(encoding, _too_large(limit), close=True)
         content_encoding = request.headers.get("Content-Encoding", "")
         try:
-            result = await self.receiver.export(signal, body, encoding, "http", content_encoding, limit)
+            result = await self.receiver.export(signal, body, encoding, "http", content_encoding, limit, self._client(request))
         except BodyTooLargeError:
             return self._failure(encoding, _too_large(limit))
         except UnsupportedEncodingError as exc:
@@ -134,6 +134,16 @@ class HttpServer:
         if close:
             headers["Connection"] = "close"
         return web.Response(status=failure.http_status, body=payload, headers=headers)
+
+    def _client(self, request: web.Request) -> dict[str, str]:
+        """contrib's client.Info: the peer address, and with include_metadata the request headers."""
+        client = {"client.address": request.remote or ""}
+        if self.config.include_metadata:
+            values: dict[str, list[str]] = {}
+            for key, value in request.headers.items():
+                values.setdefault(key.lower(), []).append(value)
+            client.update({f"metadata.{key}": ";".join(v) for key, v in values.items()})
+        return client
 
     def _plain(self, status: int, message: str) -> web.Response:
         return web.Response(status=status, text=message, headers=dict(self.config.response_headers))

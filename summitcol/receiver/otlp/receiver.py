@@ -80,7 +80,14 @@ class OtlpReceiver(Receiver):
         return await loop.run_in_executor(self._executor, self._decode, signal, body, encoding, content_encoding, limit)
 
     async def export(
-        self, signal: Signal, body: bytes, encoding: Encoding, transport: str, content_encoding: str = "", limit: int = 0
+        self,
+        signal: Signal,
+        body: bytes,
+        encoding: Encoding,
+        transport: str,
+        content_encoding: str = "",
+        limit: int = 0,
+        client: dict[str, str] | None = None,
     ) -> Message:
         """Admit (memory), decode off the loop, push into the pipeline; the OTLP response."""
         reservations = []
@@ -93,6 +100,8 @@ class OtlpReceiver(Receiver):
             raise
         try:
             decoded = await self.decode(signal, body, encoding, content_encoding, limit)
+            if client:
+                decoded = Decoded(SignalData(decoded.data.signal, decoded.data.tables, client), decoded.rejections)
             return await self.consume(decoded, transport)
         finally:
             for limiter, reserved in reservations:
