@@ -20,6 +20,8 @@ from corpus import logs_request, trace_request  # noqa: E402
 from summitcol.component import Signal  # noqa: E402
 from summitcol.pdata import otlp_json  # noqa: E402
 from summitcol.pdata.codec import decode_request, encode_request  # noqa: E402
+from summitcol.pdata.logs import logs_from_otlp  # noqa: E402
+from summitcol.pdata.traces import traces_from_otlp  # noqa: E402
 
 
 def rate(label: str, items: int, fn, seconds: float) -> float:  # type: ignore[no-untyped-def]
@@ -44,14 +46,18 @@ def main() -> None:
     proto = traces.SerializeToString()
     json_body = otlp_json.dumps(traces)
     data, _ = decode_request(Signal.TRACES, proto, "proto")
-    logs = logs_request(n).SerializeToString()
+    logs_message = logs_request(n)
+    logs_type = type(logs_message)
+    logs = logs_message.SerializeToString()
     print(f"request: {n} spans, {len(proto) / n:.0f} B/span protobuf, {len(json_body) / n:.0f} B/span JSON")
     print(f"{'path':<44} {'throughput':>12}")
     rate("upb parse only (protobuf, no Arrow)", n, lambda: type(traces).FromString(proto), args.seconds)
-    rate("traces: protobuf → Arrow", n, lambda: decode_request(Signal.TRACES, proto, "proto"), args.seconds)
+    rate("traces: protobuf → Arrow (C decoder)", n, lambda: decode_request(Signal.TRACES, proto, "proto"), args.seconds)
+    rate("traces: protobuf → Arrow (Python decoder)", n, lambda: traces_from_otlp(type(traces).FromString(proto)), args.seconds)
     rate("traces: OTLP/JSON → Arrow", n, lambda: decode_request(Signal.TRACES, json_body, "json"), args.seconds)
     rate("traces: Arrow → protobuf (OTLP exporters)", n, lambda: encode_request(data, "proto"), args.seconds)
-    rate("logs: protobuf → Arrow", n, lambda: decode_request(Signal.LOGS, logs, "proto"), args.seconds)
+    rate("logs: protobuf → Arrow (C decoder)", n, lambda: decode_request(Signal.LOGS, logs, "proto"), args.seconds)
+    rate("logs: protobuf → Arrow (Python decoder)", n, lambda: logs_from_otlp(logs_type.FromString(logs)), args.seconds)
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
