@@ -55,6 +55,7 @@ class Usage:
     rss_peak_mib: float
     rss_start_mib: float
     rss_end_mib: float
+    rss_by_quarter_mib: tuple[float, ...] = ()  # the peak in each quarter of the run: flat or growing?
 
 
 class Sampler:
@@ -85,9 +86,15 @@ class Sampler:
         self._thread.join()
         self._sample()
         (t0, c0, r0), (t1, c1, r1) = self.samples[0], self.samples[-1]
+        span = max(t1 - t0, 1e-9)
+        quarters = [
+            max((s[2] for s in self.samples if q * span / 4 <= s[0] - t0 <= (q + 1) * span / 4), default=0) / 2**20
+            for q in range(4)
+        ]
         return Usage(
-            cpu_percent=100 * (c1 - c0) / max(t1 - t0, 1e-9),
+            cpu_percent=100 * (c1 - c0) / span,
             rss_peak_mib=max(s[2] for s in self.samples) / 2**20,
             rss_start_mib=r0 / 2**20,
             rss_end_mib=r1 / 2**20,
+            rss_by_quarter_mib=tuple(quarters),
         )

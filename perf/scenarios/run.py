@@ -124,6 +124,7 @@ class Row:
     rss_peak_mib: float
     rss_start_mib: float
     rss_end_mib: float
+    rss_by_quarter_mib: tuple[float, ...]
     errors: dict[str, int]
     acked_total: int
     expected_stored: int
@@ -196,6 +197,7 @@ class MultiSampler:
             rss_peak_mib=sum(u.rss_peak_mib for u in usages),
             rss_start_mib=sum(u.rss_start_mib for u in usages),
             rss_end_mib=sum(u.rss_end_mib for u in usages),
+            rss_by_quarter_mib=tuple(sum(q) for q in zip(*(u.rss_by_quarter_mib for u in usages), strict=True)),
         )
 
 
@@ -307,6 +309,7 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, workdir: Path) ->
         rss_peak_mib=max((s[2].rss_peak_mib for s in steps if s[2]), default=0.0),
         rss_start_mib=usage.rss_start_mib if usage else 0.0,
         rss_end_mib=usage.rss_end_mib if usage else 0.0,
+        rss_by_quarter_mib=usage.rss_by_quarter_mib if usage else (),
         errors=result.errors,
         acked_total=acked_total,
         expected_stored=expected,
@@ -315,6 +318,8 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, workdir: Path) ->
         workers=args.workers or 0,
     )
     print(f"  loss check: {expected:,} expected stored, {stored:,} stored, lost {row.lost:,}", flush=True)
+    if row.rss_by_quarter_mib:
+        print("  RSS peak per quarter of the last step: " + " / ".join(f"{q:.0f}" for q in row.rss_by_quarter_mib) + " MiB", flush=True)
     return row
 
 
