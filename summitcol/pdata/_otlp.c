@@ -1026,6 +1026,24 @@ static PyObject *attr_tuple(const AttrCol *a) {
                          bytes_of(&a->types), str_tuple(&a->values));
 }
 
+/* The resource and scope columns, shared by every signal's result dict. */
+static int put_containers(PyObject *out, const Containers *c) {
+    struct { const char *key; PyObject *value; } items[] = {
+        {"resources", PyLong_FromLong(c->resources)},   {"res_attrs", attr_tuple(&c->res_attrs)},
+        {"res_schema", str_tuple(&c->res_schema)},      {"service", str_tuple(&c->service)},
+        {"res_dropped", bytes_of(&c->res_dropped)},     {"scopes", PyLong_FromLong(c->scopes)},
+        {"scope_name", str_tuple(&c->scope_name)},      {"scope_version", str_tuple(&c->scope_version)},
+        {"scope_attrs", attr_tuple(&c->scope_attrs)},   {"scope_dropped", bytes_of(&c->scope_dropped)},
+        {"scope_schema", str_tuple(&c->scope_schema)},
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof items / sizeof *items; i++) {
+        if (rc == 0 && (!items[i].value || PyDict_SetItemString(out, items[i].key, items[i].value))) rc = -1;
+        Py_XDECREF(items[i].value);
+    }
+    return rc;
+}
+
 static PyObject *py_decode_traces(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer view;
@@ -1098,17 +1116,7 @@ static PyObject *py_decode_traces(PyObject *self, PyObject *args) {
     SET("link_dropped", bytes_of(&t.link_dropped));
     SET("link_state", str_tuple(&t.link_state));
     SET("link_attrs", attr_tuple(&t.link_attrs));
-    SET("resources", PyLong_FromLong(t.c.resources));
-    SET("res_attrs", attr_tuple(&t.c.res_attrs));
-    SET("res_schema", str_tuple(&t.c.res_schema));
-    SET("service", str_tuple(&t.c.service));
-    SET("res_dropped", bytes_of(&t.c.res_dropped));
-    SET("scopes", PyLong_FromLong(t.c.scopes));
-    SET("scope_name", str_tuple(&t.c.scope_name));
-    SET("scope_version", str_tuple(&t.c.scope_version));
-    SET("scope_attrs", attr_tuple(&t.c.scope_attrs));
-    SET("scope_dropped", bytes_of(&t.c.scope_dropped));
-    SET("scope_schema", str_tuple(&t.c.scope_schema));
+    if (put_containers(out, &t.c)) { Py_DECREF(out); traces_free(&t); return NULL; }
     SET("rejected", bytes_of(&t.rejected));
     traces_free(&t);
     return out;
@@ -1166,17 +1174,7 @@ static PyObject *py_decode_logs(PyObject *self, PyObject *args) {
     SET("attrs", attr_tuple(&l.attrs));
     SET("body_types", bytes_of(&l.body.types));
     SET("body", str_tuple(&l.body.values));
-    SET("resources", PyLong_FromLong(l.c.resources));
-    SET("res_attrs", attr_tuple(&l.c.res_attrs));
-    SET("res_schema", str_tuple(&l.c.res_schema));
-    SET("service", str_tuple(&l.c.service));
-    SET("res_dropped", bytes_of(&l.c.res_dropped));
-    SET("scopes", PyLong_FromLong(l.c.scopes));
-    SET("scope_name", str_tuple(&l.c.scope_name));
-    SET("scope_version", str_tuple(&l.c.scope_version));
-    SET("scope_attrs", attr_tuple(&l.c.scope_attrs));
-    SET("scope_dropped", bytes_of(&l.c.scope_dropped));
-    SET("scope_schema", str_tuple(&l.c.scope_schema));
+    if (put_containers(out, &l.c)) { Py_DECREF(out); logs_free(&l); return NULL; }
     SET("rejected", bytes_of(&l.rejected));
     logs_free(&l);
     return out;
