@@ -47,6 +47,7 @@ def test_flushes_when_send_batch_size_is_reached() -> None:
         recorder = Recorder()
         processor = make(Config(send_batch_size=10, timeout=timedelta(hours=1)), recorder)
         await asyncio.gather(*(processor.consume(spans(p, 4)) for p in "abc"))
+        await processor.shutdown()  # acknowledged on receipt: wait for the flush the size triggered
         return recorder.batches
 
     assert asyncio.run(scenario()) == [["a0", "a1", "a2", "a3", "b0", "b1", "b2", "b3", "c0", "c1", "c2", "c3"]]
