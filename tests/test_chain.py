@@ -165,6 +165,7 @@ receivers:
 processors:
   batch:
     timeout: 10ms
+    wait_for_result: true   # the peer's partial success reaches the client only if requests wait for it
 exporters:
   otlp_grpc:
     endpoint: 127.0.0.1:{gw_grpc}

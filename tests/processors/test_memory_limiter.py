@@ -41,6 +41,7 @@ processors:
     limit_mib: {LIMIT_MIB}
     spike_limit_mib: 120
   batch:
+    wait_for_result: true   # in-flight requests wait for their batch: memory builds up under overload
 exporters:
   parquet:
     path: {out}
