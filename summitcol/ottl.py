@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from summitcol.errors import ConfigError
-from summitcol.pdata.values import BOOL, DOUBLE, INT, STRING, lookup_attribute
+from summitcol.pdata.values import BOOL, DOUBLE, INT, STRING, bool_mask, lookup_attribute
 
 ENUMS = {
     **{f"SPAN_KIND_{n}": i for i, n in enumerate(["UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"])},
@@ -109,13 +109,7 @@ def _unquote(token: str) -> str:
 
 
 def _num(types: pa.Array) -> np.ndarray:
-    return _np(pc.is_in(types, pa.array([INT, DOUBLE], pa.uint8())))
-
-
-def _np(array: pa.Array) -> np.ndarray:
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return pc.fill_null(array, False).to_numpy(zero_copy_only=False)
+    return bool_mask(pc.is_in(types, pa.array([INT, DOUBLE], pa.uint8())))
 
 
 def _as_float(value: Typed) -> pa.Array:
@@ -124,19 +118,19 @@ def _as_float(value: Typed) -> pa.Array:
 
 
 def equal(a: Typed, b: Typed) -> np.ndarray:
-    a_nil, b_nil = _np(pc.is_null(a.types)), _np(pc.is_null(b.types))
-    same = _np(pc.and_(pc.equal(a.types, b.types), pc.equal(a.text, b.text)))
-    numeric = _num(a.types) & _num(b.types) & _np(pc.equal(_as_float(a), _as_float(b)))
+    a_nil, b_nil = bool_mask(pc.is_null(a.types)), bool_mask(pc.is_null(b.types))
+    same = bool_mask(pc.and_(pc.equal(a.types, b.types), pc.equal(a.text, b.text)))
+    numeric = _num(a.types) & _num(b.types) & bool_mask(pc.equal(_as_float(a), _as_float(b)))
     return (a_nil & b_nil) | (~a_nil & ~b_nil & (same | numeric))
 
 
 def order(a: Typed, b: Typed, op: str) -> np.ndarray:
     compare = {"<": pc.less, "<=": pc.less_equal, ">": pc.greater, ">=": pc.greater_equal}[op]
-    numeric = _num(a.types) & _num(b.types) & _np(compare(_as_float(a), _as_float(b)))
+    numeric = _num(a.types) & _num(b.types) & bool_mask(compare(_as_float(a), _as_float(b)))
     strings = (
-        _np(pc.equal(a.types, pa.scalar(STRING, pa.uint8())))
-        & _np(pc.equal(b.types, pa.scalar(STRING, pa.uint8())))
-        & _np(compare(a.text, b.text))
+        bool_mask(pc.equal(a.types, pa.scalar(STRING, pa.uint8())))
+        & bool_mask(pc.equal(b.types, pa.scalar(STRING, pa.uint8())))
+        & bool_mask(compare(a.text, b.text))
     )
     return numeric | strings
 
@@ -249,7 +243,7 @@ class _Parser:
         def is_match(row: Row) -> Typed:
             value = target(row)
             # OTTL's IsMatch converts ints, doubles and bools to their string form.
-            hit = _np(pc.and_(pc.is_in(value.types, pa.array([STRING, INT, DOUBLE, BOOL], pa.uint8())), pc.match_substring_regex(value.text, regex)))
+            hit = bool_mask(pc.and_(pc.is_in(value.types, pa.array([STRING, INT, DOUBLE, BOOL], pa.uint8())), pc.match_substring_regex(value.text, regex)))
             return Typed(pa.array(np.full(row.n, BOOL, np.uint8)), pa.array(np.where(hit, "true", "false")))
 
         return is_match

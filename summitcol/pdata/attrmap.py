@@ -17,11 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from summitcol.pdata.values import ATTRIBUTES, STRING, VALUE_TYPE
-
-
-def _combined(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+from summitcol.pdata.values import ATTRIBUTES, STRING, VALUE_TYPE, combined
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +32,7 @@ class MapEntries:
 
     @classmethod
     def of(cls, column: pa.Array | pa.ChunkedArray) -> MapEntries:
-        column = _combined(column)
+        column = combined(column)
         offsets = column.offsets.to_numpy()
         start, end = int(offsets[0]), int(offsets[-1])
         items = column.items.slice(start, end - start)
@@ -102,7 +98,7 @@ def append_attribute(column: pa.Array | pa.ChunkedArray, key: str, values: pa.Ar
 
 def edit_map_column(column: pa.Array | pa.ChunkedArray, edit: Callable[[MapEntries], MapEntries]) -> pa.Array:
     """Apply `edit` to a `map` or `list<map>` attribute column and rebuild it in the same shape."""
-    column = _combined(column)
+    column = combined(column)
     if pa.types.is_map(column.type):
         return edit(MapEntries.of(column)).to_map()
     offsets = column.offsets
@@ -115,5 +111,5 @@ def edit_map_column(column: pa.Array | pa.ChunkedArray, edit: Callable[[MapEntri
 
 def parent_rows(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """For a list column, the batch row each list element belongs to."""
-    column = _combined(column)
+    column = combined(column)
     return np.repeat(np.arange(len(column), dtype=np.int64), np.diff(column.offsets.to_numpy()))

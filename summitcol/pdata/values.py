@@ -128,7 +128,7 @@ class AttributesReader:
     __slots__ = ("offsets", "keys", "types", "values")
 
     def __init__(self, column: pa.Array) -> None:
-        column = _combined(column)
+        column = combined(column)
         offsets = column.offsets
         start, end = offsets[0].as_py(), offsets[-1].as_py()
         self.offsets = pc.subtract(offsets, start).to_pylist() if start else offsets.to_pylist()
@@ -150,8 +150,14 @@ class AttributesReader:
                 decode_value(type_, values[i], kv.value)
 
 
-def _combined(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+def combined(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous array (a batch's column may come chunked)."""
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def bool_mask(array: pa.Array | pa.ChunkedArray) -> Any:
+    """A boolean Arrow result as a numpy mask, nulls counting as false."""
+    return pc.fill_null(combined(array), False).to_numpy(zero_copy_only=False)
 
 
 class ListReader:
@@ -163,7 +169,7 @@ class ListReader:
     __slots__ = ("offsets", "child")
 
     def __init__(self, column: pa.Array) -> None:
-        column = _combined(column)
+        column = combined(column)
         offsets = column.offsets
         start, end = offsets[0].as_py(), offsets[-1].as_py()
         self.offsets = pc.subtract(offsets, start).to_pylist() if start else offsets.to_pylist()
@@ -175,7 +181,7 @@ class ListReader:
 
 def attributes_projection(column: pa.Array) -> pa.Array:
     """`map<string, string>` of the same column (what ClickHouse stores), without copying data."""
-    column = _combined(column)
+    column = combined(column)
     return pa.MapArray.from_arrays(
         column.offsets, column.keys, column.items.field("value"), type=PROJECTED_ATTRIBUTES
     )

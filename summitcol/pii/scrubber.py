@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from summitcol.pdata.values import bool_mask
 from summitcol.pii.detectors import Detector
 
 Action = Literal["replace", "mask", "hash", "remove"]
@@ -88,7 +89,7 @@ class Scrubber:
     def _apply(self, rule: Rule, pattern: re.Pattern[str], texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
         """One detector over candidate texts: (new texts, which ones it matched)."""
         detector = rule.detector
-        selected = _mask(pc.match_substring_regex(texts, detector.regex))
+        selected = bool_mask(pc.match_substring_regex(texts, detector.regex))
         hits = np.zeros(len(texts), dtype=bool)
         if not selected.any():
             return texts, hits
@@ -100,7 +101,7 @@ class Scrubber:
                 if not detector.validate_only:
                     fast[:] = False
                 else:
-                    fast &= ~_mask(pc.match_substring_regex(texts, detector.validate_only))
+                    fast &= ~bool_mask(pc.match_substring_regex(texts, detector.validate_only))
             if fast.any():
                 chosen = pa.array(fast)
                 replaced = pc.replace_substring_regex(texts.filter(chosen), detector.regex, detector.rewrite)
@@ -127,7 +128,7 @@ class Scrubber:
         if isinstance(encoded, pa.ChunkedArray):
             encoded = encoded.combine_chunks()
         distinct, indices = encoded.dictionary, encoded.indices
-        candidates = np.flatnonzero(_mask(pc.match_substring_regex(distinct, self._any)))
+        candidates = np.flatnonzero(bool_mask(pc.match_substring_regex(distinct, self._any)))
         if len(candidates) == 0:
             return ScrubResult(values, nothing, nothing, {})
         original = distinct.take(pa.array(candidates))
@@ -140,7 +141,7 @@ class Scrubber:
                 hit_by[rule.detector.name] = hits
                 if rule.action == "remove":
                     removed |= hits
-        changed = _mask(pc.not_equal(texts, original))
+        changed = bool_mask(pc.not_equal(texts, original))
         if not changed.any() and not removed.any():
             return ScrubResult(values, nothing, nothing, {})
         changed_distinct = np.zeros(len(distinct), dtype=bool)
@@ -155,7 +156,3 @@ class Scrubber:
             per_distinct[candidates] = hits
             row_hits[name] = int(per_distinct[idx].sum())
         return ScrubResult(pc.take(new_distinct, indices), changed_distinct[idx], removed_distinct[idx], row_hits)
-
-
-def _mask(array: pa.Array) -> np.ndarray:
-    return pc.fill_null(array, False).to_numpy(zero_copy_only=False)

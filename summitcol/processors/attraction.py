@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from summitcol.errors import ConfigError
 from summitcol.pdata.attrmap import MapEntries
-from summitcol.pdata.values import BOOL, DOUBLE, INT, STRING, format_double
+from summitcol.pdata.values import BOOL, DOUBLE, INT, STRING, bool_mask, format_double
 
 ActionName = Literal["insert", "update", "upsert", "delete", "hash", "extract", "convert"]
 
@@ -86,20 +86,16 @@ def literal(value: Any) -> tuple[int, str]:
     return STRING, str(value)
 
 
-def _mask(array: pa.Array) -> np.ndarray:
-    return pc.fill_null(array, False).to_numpy(zero_copy_only=False)
-
-
 def _key_mask(entries: MapEntries, key: str, pattern: str) -> np.ndarray:
-    mask = _mask(pc.equal(entries.keys, key)) if key else np.zeros(len(entries), dtype=bool)
+    mask = bool_mask(pc.equal(entries.keys, key)) if key else np.zeros(len(entries), dtype=bool)
     if pattern:
-        mask |= _mask(pc.match_substring_regex(entries.keys, pattern))
+        mask |= bool_mask(pc.match_substring_regex(entries.keys, pattern))
     return mask
 
 
 def lookup(entries: MapEntries, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row: (found, index of the first entry with `key`, …); the index is -1 where absent."""
-    positions = np.flatnonzero(_mask(pc.equal(entries.keys, key)))
+    positions = np.flatnonzero(bool_mask(pc.equal(entries.keys, key)))
     first = np.full(entries.num_rows, -1, dtype=np.int64)
     if len(positions):
         rows, where = np.unique(entries.rows[positions], return_index=True)
@@ -261,7 +257,7 @@ def _extract(entries: MapEntries, action: ActionConfig, entry_active: np.ndarray
     _, first = np.unique(entries.rows[positions], return_index=True)
     positions = positions[first]
     matched = pc.extract_regex(pc.take(entries.values, pa.array(positions)), action.pattern)
-    valid = ~_mask(pc.is_null(matched))
+    valid = ~bool_mask(pc.is_null(matched))
     rows = entries.rows[positions][valid]
     names = list(re.compile(action.pattern).groupindex)
     for name in names:

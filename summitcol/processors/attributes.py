@@ -4,17 +4,17 @@ attributes, limited to the records `include` selects and `exclude` does not — 
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 
-from summitcol.component import Consumer, CreateSettings, Factory, Kind, Processor, Signal, Stability
+from summitcol.component import Consumer, CreateSettings, Factory, Kind, Signal, Stability
 from summitcol.errors import ConfigError
 from summitcol.pdata.attrmap import MapEntries
 from summitcol.pdata.signal import SignalData
 from summitcol.processors.attraction import ActionConfig, apply_actions
+from summitcol.processors.columnar import ColumnarProcessor
 from summitcol.processors.matching import MatchProperties, row_mask
 
 RECORD_ATTRIBUTES = ("SpanAttributes", "LogAttributes", "Attributes")
@@ -36,12 +36,10 @@ def replace_column(batch: pa.RecordBatch, name: str, column: pa.Array) -> pa.Rec
     return batch.set_column(index, batch.schema.field(index), column)
 
 
-class AttributesProcessor(Processor):
+class AttributesProcessor(ColumnarProcessor):
     def __init__(self, settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> None:
-        self.settings = settings
+        super().__init__(settings, next_consumer=next_consumer)
         self.config = config
-        self.label = str(settings.id)
-        self.next_consumer = next_consumer
 
     def process_batch(self, batch: pa.RecordBatch, client: dict[str, str] | None = None) -> pa.RecordBatch:
         name = next((n for n in RECORD_ATTRIBUTES if n in batch.schema.names), None)
@@ -60,12 +58,6 @@ class AttributesProcessor(Processor):
     def process(self, data: SignalData) -> SignalData:
         return data.with_tables({name: self.process_batch(batch, data.client) for name, batch in data.tables.items()})
 
-    async def consume(self, data: SignalData) -> None:
-        items = data.item_count()
-        self.settings.telemetry.processor_items("incoming", self.label, data.signal, items)
-        out = await asyncio.to_thread(self.process, data)
-        self.settings.telemetry.processor_items("outgoing", self.label, data.signal, items)
-        await self.next_consumer.consume(out)
 
 
 def _create(settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> AttributesProcessor:

@@ -19,7 +19,6 @@ are list elements: their lists are rebuilt with new offsets).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Literal
@@ -28,13 +27,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from summitcol.component import Consumer, CreateSettings, Factory, Kind, Processor, Signal, Stability
+from summitcol.component import Consumer, CreateSettings, Factory, Kind, Signal, Stability
 from summitcol.errors import PermanentError
 from summitcol.ottl import Evaluator, Row, Typed, compile_condition
 from summitcol.pdata.attrmap import parent_rows
 from summitcol.pdata.signal import LOGS, SPANS, SignalData
 from summitcol.pdata.traces import SPAN_KINDS, STATUS_CODES
-from summitcol.pdata.values import DOUBLE, INT, STRING
+from summitcol.pdata.values import DOUBLE, INT, STRING, combined
+from summitcol.processors.columnar import ColumnarProcessor
 
 log = logging.getLogger("summitcol.processor.filter")
 
@@ -80,8 +80,7 @@ class Config:
 
 
 def _column(batch: pa.RecordBatch, name: str) -> pa.Array:
-    column = batch.column(name)
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    return combined(batch.column(name))
 
 
 def _typed(type_: int, column: pa.Array) -> Typed:
@@ -222,12 +221,10 @@ def drop_list_elements(batch: pa.RecordBatch, prefix: str, keep: np.ndarray) -> 
     return batch
 
 
-class FilterProcessor(Processor):
+class FilterProcessor(ColumnarProcessor):
     def __init__(self, settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> None:
-        self.settings = settings
+        super().__init__(settings, next_consumer=next_consumer)
         self.config = config
-        self.label = str(settings.id)
-        self.next_consumer = next_consumer
         self.conditions = config.compiled()
 
     def _matches(self, context: str, row: Row) -> np.ndarray:
@@ -267,13 +264,6 @@ class FilterProcessor(Processor):
                 tables[name] = batch.filter(pa.array(~drop))
         return data.with_tables({name: batch for name, batch in tables.items() if batch.num_rows})
 
-    async def consume(self, data: SignalData) -> None:
-        self.settings.telemetry.processor_items("incoming", self.label, data.signal, data.item_count())
-        out = await asyncio.to_thread(self.process, data)
-        kept = out.item_count()
-        self.settings.telemetry.processor_items("outgoing", self.label, data.signal, kept)
-        if kept:
-            await self.next_consumer.consume(out)
 
 
 def _create(settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> FilterProcessor:

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from summitcol.errors import ConfigError
-from summitcol.pdata.values import STRING, lookup_attribute
+from summitcol.pdata.values import STRING, bool_mask, combined, lookup_attribute
 from summitcol.processors.attraction import literal
 
 # contrib spells span kinds as the proto enum; our column holds contrib's SpanKindStr.
@@ -63,18 +63,12 @@ class MatchProperties:
             raise ConfigError(f"span_kinds: unknown {unknown}; use {', '.join(SPAN_KIND_NAMES)}")
 
 
-def _mask(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return pc.fill_null(array, False).to_numpy(zero_copy_only=False)
-
-
 def _any_of(column: pa.Array, patterns: list[str], regexp: bool) -> np.ndarray:
     if not regexp:
-        return _mask(pc.is_in(column, pa.array(patterns, pa.string())))
+        return bool_mask(pc.is_in(column, pa.array(patterns, pa.string())))
     hit = np.zeros(len(column), dtype=bool)
     for pattern in patterns:
-        hit |= _mask(pc.match_substring_regex(column, pattern))
+        hit |= bool_mask(pc.match_substring_regex(column, pattern))
     return hit
 
 
@@ -82,14 +76,14 @@ def _attributes(column: pa.Array, matches: list[AttributeMatch], regexp: bool) -
     hit = np.ones(len(column), dtype=bool)
     for match in matches:
         types, text = lookup_attribute(column, match.key)
-        present = ~_mask(pc.is_null(types))
+        present = ~bool_mask(pc.is_null(types))
         if match.value is None:
             hit &= present
         elif regexp:
-            hit &= present & _mask(pc.equal(types, pa.scalar(STRING, pa.uint8()))) & _mask(pc.match_substring_regex(text, str(match.value)))
+            hit &= present & bool_mask(pc.equal(types, pa.scalar(STRING, pa.uint8()))) & bool_mask(pc.match_substring_regex(text, str(match.value)))
         else:
             type_, expected = literal(match.value)
-            hit &= _mask(pc.and_(pc.equal(types, pa.scalar(type_, pa.uint8())), pc.equal(text, expected)))
+            hit &= bool_mask(pc.and_(pc.equal(types, pa.scalar(type_, pa.uint8())), pc.equal(text, expected)))
     return hit
 
 
@@ -100,8 +94,7 @@ def row_mask(props: MatchProperties, batch: pa.RecordBatch, attributes_column: s
     hit = np.ones(batch.num_rows, dtype=bool)
 
     def column(name: str) -> pa.Array:
-        col = batch.column(name)
-        return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        return combined(batch.column(name))
 
     if props.services:
         hit &= _any_of(column("ServiceName"), props.services, regexp)

@@ -21,7 +21,6 @@ Python only touches values a regex already matched (hashing, validators).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
@@ -34,13 +33,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from summitcol.component import Consumer, CreateSettings, Factory, Kind, Processor, Signal, Stability
+from summitcol.component import Consumer, CreateSettings, Factory, Kind, Signal, Stability
 from summitcol.errors import ConfigError
 from summitcol.pdata.attrmap import MapEntries, edit_map_column
 from summitcol.pdata.signal import SignalData
 from summitcol.pdata.values import BOOL, DOUBLE, INT, STRING
 from summitcol.pii.detectors import BUILTIN, BUILTIN_NAMES, SECRET_KEY_PATTERN, VALIDATORS, Detector
 from summitcol.pii.scrubber import Rule, Scrubber
+from summitcol.processors.columnar import ColumnarProcessor
 
 log = logging.getLogger("summitcol.processor.redaction")
 
@@ -470,23 +470,18 @@ def _merge_counts(previous: str, new: str) -> str:
         return new
 
 
-class RedactionProcessor(Processor):
+class RedactionProcessor(ColumnarProcessor):
     def __init__(self, settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> None:
-        self.settings = settings
-        self.label = str(settings.id)
-        self.next_consumer = next_consumer
+        super().__init__(settings, next_consumer=next_consumer)
         self.redactor = Redactor(config, on_detections=self._count)
+
+    def process(self, data: SignalData) -> SignalData:
+        return self.redactor.apply(data)
 
     def _count(self, hits: dict[str, int]) -> None:
         for detector, amount in hits.items():
             self.settings.telemetry.count_plain("summitcol_processor_redaction_pii_detections", amount, processor=self.label, detector=detector)
 
-    async def consume(self, data: SignalData) -> None:
-        items = data.item_count()
-        self.settings.telemetry.processor_items("incoming", self.label, data.signal, items)
-        redacted = await asyncio.to_thread(self.redactor.apply, data)
-        self.settings.telemetry.processor_items("outgoing", self.label, data.signal, items)
-        await self.next_consumer.consume(redacted)
 
 
 def _create(settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> RedactionProcessor:

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from summitcol.component import Consumer, CreateSettings, Factory, Kind, Processor, Signal, Stability
+from summitcol.component import Consumer, CreateSettings, Factory, Kind, Signal, Stability
 from summitcol.errors import ConfigError
 from summitcol.pdata.attrmap import MapEntries
 from summitcol.pdata.context import SERVICE_NAME_KEY
@@ -17,6 +16,7 @@ from summitcol.pdata.signal import SignalData
 from summitcol.pdata.values import STRING, lookup_attribute
 from summitcol.processors.attraction import ActionConfig, apply_actions
 from summitcol.processors.attributes import replace_column
+from summitcol.processors.columnar import ColumnarProcessor
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -34,12 +34,10 @@ def service_names(resource_attributes: pa.Array) -> pa.Array:
     return pc.if_else(is_string, text, "")
 
 
-class ResourceProcessor(Processor):
+class ResourceProcessor(ColumnarProcessor):
     def __init__(self, settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> None:
-        self.settings = settings
+        super().__init__(settings, next_consumer=next_consumer)
         self.config = config
-        self.label = str(settings.id)
-        self.next_consumer = next_consumer
 
     def process_batch(self, batch: pa.RecordBatch, client: dict[str, str] | None = None) -> pa.RecordBatch:
         if batch.num_rows == 0 or "ResourceAttributes" not in batch.schema.names:
@@ -51,12 +49,6 @@ class ResourceProcessor(Processor):
     def process(self, data: SignalData) -> SignalData:
         return data.with_tables({name: self.process_batch(batch, data.client) for name, batch in data.tables.items()})
 
-    async def consume(self, data: SignalData) -> None:
-        items = data.item_count()
-        self.settings.telemetry.processor_items("incoming", self.label, data.signal, items)
-        out = await asyncio.to_thread(self.process, data)
-        self.settings.telemetry.processor_items("outgoing", self.label, data.signal, items)
-        await self.next_consumer.consume(out)
 
 
 def _create(settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> ResourceProcessor:
