@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import shutil
 import sys
 from collections.abc import Sequence
 
 from summitcol import __version__
-from summitcol.component import Kind
+from summitcol.component import Kind, Worker
 from summitcol.config.model import CollectorConfig, load_config
 from summitcol.config.registry import Registry, default_registry
 from summitcol.config.source import Problem
@@ -101,18 +103,36 @@ def _query(args: argparse.Namespace) -> int:
     return query.main(args.sql, target, args.format)
 
 
-def _setup_logging(level: str) -> None:
+def _setup_logging(level: str, worker: Worker) -> None:
+    where = f"worker {worker.index}\t" if not worker.owner else ""
     logging.basicConfig(
         level=_LEVELS.get(level, logging.INFO),
-        format="%(asctime)s\t%(levelname)s\t%(name)s\t%(message)s",
+        format=f"%(asctime)s\t%(levelname)s\t{where}%(name)s\t%(message)s",
         stream=sys.stderr,
     )
 
 
-def _run(config: CollectorConfig) -> int:
+def _worker(config: CollectorConfig) -> tuple[Worker, str]:
+    """Which process of `service.workers` this is: a worker the owner started (from the
+    environment), or the owner, which decides how many there are (and says why only one)."""
+    from summitcol.service import workers
+
+    started = workers.from_env()
+    if started is not None:
+        worker, owner_pid = started
+        workers.die_with_owner(owner_pid)
+        return worker, ""
+    count, why = workers.resolve(config)
+    return Worker(index=0, count=count, hub=workers.hub_path() if count > 1 else ""), why
+
+
+def _run(config: CollectorConfig, argv: list[str]) -> int:
     from summitcol.service.service import Service
 
-    _setup_logging(config.service.telemetry.logs.level)
+    worker, why_one = _worker(config)
+    _setup_logging(config.service.telemetry.logs.level, worker)
+    if why_one:
+        log.info("running one worker process: %s", why_one)
     # Column work runs in worker threads; a shorter GIL switch interval (5 ms by default) lets the
     # event loop answer clients promptly while they compute.
     sys.setswitchinterval(0.001)
@@ -124,7 +144,7 @@ def _run(config: CollectorConfig) -> int:
         loop_factory = None
 
     async def main() -> None:
-        await Service(config).run()
+        await Service(config, worker, argv).run()
 
     try:
         with asyncio.Runner(loop_factory=loop_factory) as runner:
@@ -132,10 +152,17 @@ def _run(config: CollectorConfig) -> int:
     except OSError as exc:
         log.error("%s", exc)
         return 1
+    finally:
+        if worker.owner and worker.hub:
+            shutil.rmtree(os.path.dirname(worker.hub), ignore_errors=True)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Workers are started with fork+exec; gRPC's fork handlers only matter for a fork that goes
+    # on running Python with gRPC in it, and would log a warning at each start.
+    os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     registry = default_registry()
     if args.command == "components":
@@ -148,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "validate":
         print("summitcol: the configuration is valid", file=sys.stderr)
         return 0
-    return _run(config)
+    return _run(config, argv)
 
 
 if __name__ == "__main__":

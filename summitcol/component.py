@@ -69,12 +69,37 @@ class ComponentID:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Worker:
+    """Which of the collector's worker processes this is (`service.workers`).
+
+    Worker 0 owns what there is one of per collector: the embedded engine, the health check and
+    the self-metrics endpoint. Workers 1… run the same pipelines behind the same ports
+    (SO_REUSEPORT) and reach the owner through `hub`, a Unix socket.
+    """
+
+    index: int = 0
+    count: int = 1
+    hub: str = ""
+
+    @property
+    def owner(self) -> bool:
+        return self.index == 0
+
+    @property
+    def shared_ports(self) -> bool:
+        """Listeners must set SO_REUSEPORT so that every worker can bind the same port."""
+        return self.count > 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CreateSettings:
-    """What a factory gets besides the config: the component's id and the service's telemetry."""
+    """What a factory gets besides the config: the component's id, the service's telemetry and
+    which worker process it runs in."""
 
     id: ComponentID
     telemetry: Telemetry
     signals: frozenset[Signal] = frozenset()
+    worker: Worker = Worker()
 
 
 class Host(Protocol):
@@ -136,4 +161,7 @@ class Factory:
     stability: Stability = Stability.BETA
     aliases: tuple[str, ...] = ()
     description: str = ""
+    # Why this component cannot be split over several worker processes ("" when it can): the
+    # collector then runs one worker, and an explicit `service.workers` above 1 is an error.
+    single_process: str = ""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from summitcol.errors import ConfigError
 
 
@@ -16,3 +18,18 @@ def split_host_port(endpoint: str, key: str = "endpoint") -> tuple[str, int]:
 
 def validate_endpoint(endpoint: str, key: str = "endpoint") -> None:
     split_host_port(endpoint, key)
+
+
+def ensure_port_free(endpoint: str) -> None:
+    """Raise OSError when something already listens on `endpoint`.
+
+    Worker processes share their listening ports with SO_REUSEPORT, which would also let a second
+    collector started by the same user bind them quietly; the first worker checks with a plain
+    bind before it listens, so that mistake still fails loudly."""
+    host, port = split_host_port(endpoint)
+    if port == 0:
+        return
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(address)

@@ -73,6 +73,13 @@ class ServiceConfig:
     extensions: list[str] = field(default_factory=list)
     pipelines: dict[str, PipelineConfig] = field(default_factory=dict)
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
+    # Worker processes running the pipelines behind the same ports (a Summit key; otelcol is one
+    # process). 0: one per CPU available, or 1 when a component needs a single process.
+    workers: int = 0
+
+    def validate(self) -> None:
+        if self.workers < 0:
+            raise ConfigError("workers must be 0 (one per CPU) or a number of processes, e.g. workers: 2")
 
 
 @dataclass(slots=True)
@@ -109,6 +116,33 @@ def load_config(
     return (None if errors else config), source.problems
 
 
+def single_process_components(
+    components: dict[Kind, dict[ComponentID, ComponentConfig]], pipelines: list[Pipeline]
+) -> list[tuple[Kind, ComponentID, str]]:
+    """The components in use that cannot be split over several worker processes, and why."""
+    found = {}
+    for pipeline in pipelines:
+        for kind, ids in ((Kind.RECEIVER, pipeline.receivers), (Kind.PROCESSOR, pipeline.processors), (Kind.EXPORTER, pipeline.exporters)):
+            for cid in ids:
+                spec = components[kind].get(cid)
+                if spec is not None and spec.factory is not None and spec.factory.single_process:
+                    found[(kind, cid)] = spec.factory.single_process
+    return [(kind, cid, why) for (kind, cid), why in found.items()]
+
+
+def _check_workers(
+    decoder: Decoder, components: dict[Kind, dict[ComponentID, ComponentConfig]], service: ServiceConfig, pipelines: list[Pipeline]
+) -> None:
+    if service.workers <= 1:
+        return
+    for kind, cid, why in single_process_components(components, pipelines):
+        decoder.problem(
+            ("service", "workers"),
+            f"{kind} '{cid}' cannot run in {service.workers} worker processes: {why}; set service::workers: 1 "
+            "(or 0 to let the collector decide)",
+        )
+
+
 def _build(source: Source, registry: Registry) -> CollectorConfig:
     decoder = Decoder(source)
     values = source.values
@@ -130,6 +164,7 @@ def _build(source: Source, registry: Registry) -> CollectorConfig:
     pipelines = _pipelines(decoder, components, service)
 
     used = {(Kind.EXTENSION, e) for e in extensions}
+    _check_workers(decoder, components, service, pipelines)
     for pipeline in pipelines:
         used.update((Kind.RECEIVER, r) for r in pipeline.receivers)
         used.update((Kind.PROCESSOR, p) for p in pipeline.processors)

@@ -136,4 +136,5 @@ FACTORY = Factory(
     signals=frozenset(Signal),
     stability=Stability.ALPHA,
     description="writes OTLP/JSON lines or length-prefixed OTLP protobuf to a file, with rotation",
+    single_process="it appends to and rotates one file",
 )

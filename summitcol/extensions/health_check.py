@@ -47,6 +47,7 @@ class Config:
 class HealthCheck(Extension):
     def __init__(self, settings: CreateSettings, config: Config) -> None:
         self.config = config
+        self.worker = settings.worker
         self._host: Host | None = None
         self._runner: web.AppRunner | None = None
         self._since = datetime.now(UTC)
@@ -54,6 +55,8 @@ class HealthCheck(Extension):
 
     async def start(self, host: Host) -> None:
         self._host = host
+        if not self.worker.owner:  # one endpoint per collector, served by the first worker
+            return
         app = web.Application()
         app.router.add_get(self.config.path, self._status)
         self._runner = web.AppRunner(app, access_log=None)

@@ -102,7 +102,9 @@ class MemoryLimiter(Processor):
         self.config = config
         self.next_consumer = next_consumer
         self.label = str(settings.id)
-        self.hard, self.soft = config.limits()
+        # The limit is the collector's: with several worker processes each keeps to its share.
+        hard, soft = config.limits()
+        self.hard, self.soft = hard // settings.worker.count, soft // settings.worker.count
         self.rss = process_rss_bytes()
         self.baseline = self.rss  # RSS with nothing in flight, after freed memory went back to the OS
         self.reserved = 0

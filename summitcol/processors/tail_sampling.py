@@ -370,4 +370,5 @@ FACTORY = Factory(
     signals=frozenset({Signal.TRACES}),
     stability=Stability.ALPHA,
     description="keeps or drops whole traces after decision_wait, by policies evaluated column-wise",
+    single_process="every span of a trace must reach the same process (put a loadbalancing exporter in front to scale it)",
 )

@@ -18,6 +18,7 @@ from summitcol.component import (
     Processor,
     Receiver,
     Signal,
+    Worker,
 )
 from summitcol.config.model import CollectorConfig
 from summitcol.errors import PartialRejectionError
@@ -53,13 +54,13 @@ class Graph:
     receivers: dict[ComponentID, Receiver] = field(default_factory=dict)
 
 
-def build_graph(config: CollectorConfig, telemetry: Telemetry) -> Graph:
+def build_graph(config: CollectorConfig, telemetry: Telemetry, worker: Worker = Worker()) -> Graph:  # noqa: B008 - frozen
     graph = Graph()
     comps = config.components
 
     for cid in config.extensions:
         spec = comps[Kind.EXTENSION][cid]
-        graph.extensions[cid] = spec.factory.create(CreateSettings(id=cid, telemetry=telemetry), spec.config)
+        graph.extensions[cid] = spec.factory.create(CreateSettings(id=cid, telemetry=telemetry, worker=worker), spec.config)
 
     exporter_signals: dict[ComponentID, set[Signal]] = {}
     receiver_entries: dict[ComponentID, dict[Signal, list[Consumer]]] = {}
@@ -68,7 +69,7 @@ def build_graph(config: CollectorConfig, telemetry: Telemetry) -> Graph:
             exporter_signals.setdefault(cid, set()).add(pipeline.signal)
     for cid, signals in exporter_signals.items():
         spec = comps[Kind.EXPORTER][cid]
-        exporter = spec.factory.create(CreateSettings(id=cid, telemetry=telemetry, signals=frozenset(signals)), spec.config)
+        exporter = spec.factory.create(CreateSettings(id=cid, telemetry=telemetry, signals=frozenset(signals), worker=worker), spec.config)
         graph.exporters[cid] = ExporterHelper(exporter, cid, telemetry, spec.config)
     observed = graph.exporters
 
@@ -79,7 +80,7 @@ def build_graph(config: CollectorConfig, telemetry: Telemetry) -> Graph:
         for cid in reversed(pipeline.processors):
             spec = comps[Kind.PROCESSOR][cid]
             processor = spec.factory.create(
-                CreateSettings(id=cid, telemetry=telemetry, signals=frozenset({pipeline.signal})),
+                CreateSettings(id=cid, telemetry=telemetry, signals=frozenset({pipeline.signal}), worker=worker),
                 spec.config,
                 next_consumer=consumer,
             )
@@ -95,7 +96,7 @@ def build_graph(config: CollectorConfig, telemetry: Telemetry) -> Graph:
         spec = comps[Kind.RECEIVER][cid]
         consumers = {signal: FanOut(list(consumers)) for signal, consumers in entries.items()}
         receiver = spec.factory.create(
-            CreateSettings(id=cid, telemetry=telemetry, signals=frozenset(consumers)), spec.config, consumers=consumers
+            CreateSettings(id=cid, telemetry=telemetry, signals=frozenset(consumers), worker=worker), spec.config, consumers=consumers
         )
         if hasattr(receiver, "admission"):
             # memory limiters see requests before they are decoded (each limiter once)

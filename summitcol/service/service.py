@@ -5,6 +5,10 @@ before it can be delivered). Stop (SIGTERM/SIGINT): receivers stop accepting and
 requests in flight while processors drain (the batch processor flushes at once), then exporters
 stop, then extensions. Every request a receiver acknowledged has reached its exporter.
 Processors' `shutdown` may be called more than once and must keep passing data on.
+
+With `service.workers` above 1 the first worker also runs the hub and starts the others once it
+listens; it reports ready when they all do, and at stop it keeps the hub and the extensions (the
+embedded engine) up until every worker has drained through them (see `workers.py`).
 """
 
 from __future__ import annotations
@@ -12,22 +16,36 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
-from summitcol.component import Component, ComponentID
+from summitcol.component import Component, ComponentID, Worker
 from summitcol.config.model import CollectorConfig
 from summitcol.service.graph import Graph, build_graph
 from summitcol.service.telemetry import MetricsServer, Telemetry
+from summitcol.service.workers import Hub, HubError, HubSession, WorkerPool, metrics_socket
 
 log = logging.getLogger("summitcol.service")
 
 
 class Service:
-    def __init__(self, config: CollectorConfig) -> None:
+    def __init__(self, config: CollectorConfig, worker: Worker = Worker(), argv: list[str] | None = None) -> None:  # noqa: B008 - frozen
+        """`worker`: which process of `service.workers` this is; `argv`: the command line the
+        first worker starts the others with."""
         self.config = config
+        self.worker = worker
+        self.argv = argv or []
         self.telemetry = Telemetry()
-        self.graph: Graph = build_graph(config, self.telemetry)
+        self.graph: Graph = build_graph(config, self.telemetry, worker)
         address = config.service.telemetry.metrics.pull_address()
-        self.metrics_server = MetricsServer(self.telemetry, address) if address else None
+        self.metrics_server: MetricsServer | None = None
+        if address and worker.owner:
+            others = [metrics_socket(Worker(index=i, count=worker.count, hub=worker.hub)) for i in range(1, worker.count)]
+            self.metrics_server = MetricsServer(self.telemetry, address, others)
+        elif address:
+            self.metrics_server = MetricsServer(self.telemetry, metrics_socket(worker))
+        self.hub: Hub | None = None
+        self.pool: WorkerPool | None = None
+        self.session: HubSession | None = None
         self._ready = False
         self._stopping = asyncio.Event()
 
@@ -44,6 +62,9 @@ class Service:
         for cid, ext in self.graph.extensions.items():
             log.debug("starting extension %s", cid)
             await ext.start(self)
+        if self.worker.owner and self.worker.count > 1:
+            self.hub = Hub(self.worker.hub, {"extension": self._serve_extension})
+            await self.hub.start()
         for cid, exp in self.graph.exporters.items():
             log.debug("starting exporter %s", cid)
             await exp.start(self)
@@ -53,12 +74,40 @@ class Service:
         for cid, rcv in self.graph.receivers.items():
             log.debug("starting receiver %s", cid)
             await rcv.start(self)
+        if self.hub is not None:
+            self.pool = WorkerPool(self.worker.count, self.argv, self.hub)
+            await self.pool.start()
+        if not self.worker.owner:
+            self.session = HubSession(self.worker)
+            await self.session.open()
+            asyncio.get_running_loop().create_task(self._stop_with_owner(self.session))
+            self._ready = True
+            log.info("Worker %d of %d is ready.", self.worker.index, self.worker.count)
+            return
         self._ready = True
+        if self.worker.count > 1:
+            log.info("%d worker processes share the receivers' ports.", self.worker.count)
         log.info("Everything is ready. Begin running and processing data.")
+
+    async def _serve_extension(self, message: dict[str, Any]) -> Any:
+        """A hub call from another worker for one of this process's extensions (the engine)."""
+        extension = self.graph.extensions.get(ComponentID.parse(str(message.get("id", ""))))
+        serve = getattr(extension, "serve_worker", None)
+        if serve is None:
+            raise HubError(f"no extension {message.get('id')!r} serves other workers")
+        return await serve(message)
+
+    async def _stop_with_owner(self, session: HubSession) -> None:
+        await session.closed.wait()
+        if not self._stopping.is_set():
+            log.info("the collector's first worker is stopping; worker %d stops too", self.worker.index)
+            self.request_stop()
 
     async def shutdown(self) -> None:
         self._ready = False
         log.info("Shutdown: stopping receivers, draining pipelines")
+        if self.pool is not None:
+            self.pool.terminate()
         # Receivers stop accepting and wait for their requests in flight; those wait on the
         # pipeline, so processors drain at the same time (a processor's shutdown flushes what it
         # holds and passes on anything arriving later at once). Then a second pass catches the rest.
@@ -71,6 +120,12 @@ class Service:
             await _quietly(cid, proc.shutdown())
         for cid, exp in self.graph.exporters.items():
             await _quietly(cid, exp.shutdown())
+        if self.pool is not None:  # the workers drain into this process's engine: keep it up for them
+            await self.pool.wait()
+        if self.hub is not None:
+            await self.hub.stop()
+        if self.session is not None:
+            self.session.close()
         for cid, ext in self.graph.extensions.items():
             await _quietly(cid, ext.shutdown())
         if self.metrics_server is not None:

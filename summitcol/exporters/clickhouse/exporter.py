@@ -11,7 +11,7 @@ from summitcol.errors import RetryableError
 from summitcol.exporters.clickhouse import schema
 from summitcol.exporters.clickhouse.config import Config
 from summitcol.exporters.clickhouse.projection import project
-from summitcol.exporters.clickhouse.writer import EmbeddedWriter, RemoteWriter, Writer
+from summitcol.exporters.clickhouse.writer import RemoteWriter, Writer
 from summitcol.pdata.metrics import METRIC_TYPES
 from summitcol.pdata.signal import LOGS, SPANS, SignalData, concat
 
@@ -44,9 +44,10 @@ class ClickHouseExporter(Exporter):
             from summitcol.extensions.chdb.extension import ChdbExtension
 
             extension = host.extension(self.config.storage_id())
-            if not isinstance(extension, ChdbExtension) or extension.engine is None:
+            writer = extension.writer() if isinstance(extension, ChdbExtension) else None
+            if writer is None:
                 raise OSError(f"exporter {self.label}: storage '{self.config.storage}' is not a running chdb extension")
-            self.writer = EmbeddedWriter(extension.engine)
+            self.writer = writer
         else:
             try:
                 self.writer = await asyncio.to_thread(RemoteWriter, self.config)

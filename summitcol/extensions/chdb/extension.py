@@ -1,28 +1,74 @@
-"""The `chdb` extension: opens the embedded engine at start, serves HTTP, closes at shutdown."""
+"""The `chdb` extension: opens the embedded engine at start, serves HTTP, closes at shutdown.
+
+With several worker processes (`service.workers`) the first worker owns the engine and the HTTP
+endpoint; in the other workers this extension holds no engine and its writers reach the owner's
+through the hub (`serve_worker` answers them there).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING, Any
 
 from summitcol.component import CreateSettings, Extension, Factory, Host, Kind, Stability
 from summitcol.extensions.chdb.config import Config
 from summitcol.extensions.chdb.engine import Engine
 from summitcol.extensions.chdb.http import ClickHouseHTTP
 
+if TYPE_CHECKING:
+    from summitcol.exporters.clickhouse.writer import Writer
+
 
 class ChdbExtension(Extension):
     def __init__(self, settings: CreateSettings, config: Config) -> None:
         self.config = config
+        self.id = str(settings.id)
+        self.worker = settings.worker
         self.engine: Engine | None = None
         self._http: ClickHouseHTTP | None = None
+        self._running = False
 
     async def start(self, host: Host) -> None:
+        self._running = True
+        if not self.worker.owner:
+            return
         self.engine = await asyncio.to_thread(Engine, self.config.path, self.config.query_handles)
         if self.config.http is not None:
             self._http = ClickHouseHTTP(self.engine, self.config)
             await self._http.start()
 
+    def writer(self) -> Writer | None:
+        """A writer into this engine for an exporter of this process; None when it is not running."""
+        from summitcol.exporters.clickhouse.writer import EmbeddedWriter, HandoffWriter
+        from summitcol.service.workers import HubClient
+
+        if not self._running:
+            return None
+        if self.engine is not None:
+            return EmbeddedWriter(self.engine)
+        return HandoffWriter(HubClient(self.worker.hub), self.id)
+
+    async def serve_worker(self, message: dict[str, Any]) -> Any:
+        """A call from another worker's `HandoffWriter`, carried out on this engine."""
+        from summitcol.exporters.clickhouse.writer import read_handoff
+
+        writer = self.writer()
+        if writer is None or self.engine is None:
+            raise OSError(f"extension {self.id} has no running engine")
+        call = message.get("call")
+        if call == "command":
+            return await asyncio.to_thread(writer.command, str(message["sql"]))
+        if call == "scalar":
+            return await asyncio.to_thread(writer.scalar, str(message["sql"]))
+        if call == "insert":
+            def insert() -> None:
+                writer.insert(str(message["database"]), str(message["table"]), read_handoff(str(message["path"])))
+
+            return await asyncio.to_thread(insert)
+        raise ValueError(f"unknown chdb call {call!r}")
+
     async def shutdown(self) -> None:
+        self._running = False
         if self._http is not None:
             await self._http.stop()
             self._http = None

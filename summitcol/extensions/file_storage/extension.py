@@ -6,6 +6,7 @@ Keys follow contrib's extension/storage/filestorage where they apply (`directory
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from summitcol.errors import ConfigError
 from summitcol.extensions.file_storage.wal import SEGMENT_BYTES, WriteAheadLog
 
 DEFAULT_DIRECTORY = "./data/file_storage"
+log = logging.getLogger("summitcol.extension.file_storage")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -40,23 +42,50 @@ class Config:
             raise ConfigError("segment_megabytes must be greater than 0")
 
 
+WORKER_DIRECTORY = "worker-{index}"
+
+
 class FileStorage(Extension):
+    """With several worker processes, worker 0 keeps `directory` and worker N uses
+    `directory/worker-N`: a WAL has one writer, and a restarted worker replays its own."""
+
     def __init__(self, settings: CreateSettings, config: Config) -> None:
         self.config = config
+        self.worker = settings.worker
+        self.directory = (
+            config.directory if self.worker.owner else os.path.join(config.directory, WORKER_DIRECTORY.format(index=self.worker.index))
+        )
         self._logs: dict[str, WriteAheadLog] = {}
 
     async def start(self, host: Host) -> None:
         if self.config.create_directory:
-            os.makedirs(self.config.directory, exist_ok=True)
+            os.makedirs(self.directory, exist_ok=True)
         elif not os.path.isdir(self.config.directory):
             raise OSError(f"file_storage directory {self.config.directory} does not exist; create it or set create_directory: true")
+        else:
+            os.makedirs(self.directory, exist_ok=True)
+        if self.worker.owner:
+            self._warn_orphans()
+
+    def _warn_orphans(self) -> None:
+        """Queues left by workers this run does not start are kept, and named."""
+        for name in sorted(os.listdir(self.config.directory)):
+            index = name.removeprefix("worker-")
+            if name.startswith("worker-") and index.isdigit() and int(index) >= self.worker.count:
+                path = os.path.join(self.config.directory, name)
+                if any(files for _, _, files in os.walk(path)):
+                    log.warning(
+                        "file_storage: %s holds the persistent queue of worker %s, which this run does not start; "
+                        "its data is kept but not sent: run with service::workers: %d or more to send it",
+                        path, index, int(index) + 1,
+                    )
 
     def open_log(self, owner: str) -> WriteAheadLog:
         """The WAL of `owner` (e.g. `exporter_otlp_grpc_traces`), created on first use."""
         if owner not in self._logs:
             safe = re.sub(r"[^A-Za-z0-9_.-]", "_", owner)
             self._logs[owner] = WriteAheadLog(
-                os.path.join(self.config.directory, safe),
+                os.path.join(self.directory, safe),
                 fsync=self.config.fsync,
                 fsync_acks=self.config.fsync_acks,
                 segment_bytes=self.config.segment_megabytes * 1024 * 1024,

@@ -9,6 +9,7 @@ import grpc
 from grpc import aio
 
 from summitcol.component import Signal
+from summitcol.netaddr import ensure_port_free
 from summitcol.pdata.codec import CODECS
 from summitcol.receiver.otlp.config import GRPCServerConfig
 from summitcol.receiver.otlp.status import failure_for
@@ -25,12 +26,13 @@ def _ms(value) -> int:  # type: ignore[no-untyped-def]
     return int(value.total_seconds() * 1000)
 
 
-def server_options(config: GRPCServerConfig) -> list[tuple[str, int]]:
+def server_options(config: GRPCServerConfig, shared_port: bool = False) -> list[tuple[str, int]]:
+    """gRPC server options from the config; `shared_port` when several workers listen on it."""
     size = config.max_recv_msg_size_mib * 1024 * 1024
     options = [
         ("grpc.max_receive_message_length", size),
         ("grpc.max_send_message_length", size),
-        ("grpc.so_reuseport", 0),
+        ("grpc.so_reuseport", int(shared_port)),
     ]
     if config.max_concurrent_streams:
         options.append(("grpc.max_concurrent_streams", config.max_concurrent_streams))
@@ -95,7 +97,8 @@ class GrpcServer:
         return grpc.unary_unary_rpc_method_handler(export)
 
     async def start(self) -> None:
-        self.server = aio.server(options=server_options(self.config))
+        worker = self.receiver.settings.worker
+        self.server = aio.server(options=server_options(self.config, worker.shared_ports))
         for signal, codec in CODECS.items():
             service, _, method = codec.grpc_method.strip("/").partition("/")
             self.server.add_generic_rpc_handlers(
@@ -103,12 +106,15 @@ class GrpcServer:
             )
         endpoint = self.config.endpoint
         try:
+            if worker.shared_ports and worker.owner:
+                ensure_port_free(endpoint)
             if self.config.tls is not None:
                 self.port = self.server.add_secure_port(endpoint, self.config.tls.grpc_credentials())
             else:
                 self.port = self.server.add_insecure_port(endpoint)
-        except RuntimeError as exc:
-            raise OSError(f"cannot listen for OTLP/gRPC on {endpoint}: {exc}; is another collector running?") from None
+        except (RuntimeError, OSError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else exc
+            raise OSError(f"cannot listen for OTLP/gRPC on {endpoint}: {reason}; is another collector running?") from None
         if not self.port:
             raise OSError(f"cannot listen for OTLP/gRPC on {endpoint}; is another collector running?")
         await self.server.start()

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from summitcol.component import Signal
 from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError
-from summitcol.netaddr import split_host_port
+from summitcol.netaddr import ensure_port_free, split_host_port
 from summitcol.pdata import otlp_json
 from summitcol.pdata.codec import Encoding
 from summitcol.receiver.otlp.config import HTTPServerConfig
@@ -58,8 +58,11 @@ class HttpServer:
         await self._runner.setup()
         host, port = split_host_port(self.config.endpoint)
         ssl_context = self.config.tls.ssl_context() if self.config.tls is not None else None
-        site = web.TCPSite(self._runner, host, port, ssl_context=ssl_context, reuse_address=True)
+        worker = self.receiver.settings.worker
+        site = web.TCPSite(self._runner, host, port, ssl_context=ssl_context, reuse_address=True, reuse_port=worker.shared_ports)
         try:
+            if worker.shared_ports and worker.owner:
+                ensure_port_free(self.config.endpoint)
             await site.start()
         except OSError as exc:
             raise OSError(f"cannot listen for OTLP/HTTP on {self.config.endpoint}: {exc.strerror}; is another collector running?") from None
