@@ -186,7 +186,9 @@ class LoadBalancingExporter(Exporter):
                 config = self.config.protocol.backend(endpoint)
                 backend_id = ComponentID(self.settings.id.type, f"{self.settings.id.name or 'default'}:{endpoint}")
                 settings = CreateSettings(id=backend_id, telemetry=self.settings.telemetry, signals=self.settings.signals)
-                helper = ExporterHelper(otlp_grpc.OtlpGrpcExporter(settings, config), backend_id, self.settings.telemetry, config)
+                helper = ExporterHelper(
+                    otlp_grpc.OtlpGrpcExporter(settings, config), backend_id, self.settings.telemetry, config, self.settings.worker.count
+                )
                 await helper.start(self._host)  # type: ignore[arg-type]
                 self.backends[endpoint] = helper
         removed = [e for e in self.backends if e not in endpoints]

@@ -70,7 +70,7 @@ def build_graph(config: CollectorConfig, telemetry: Telemetry, worker: Worker = 
     for cid, signals in exporter_signals.items():
         spec = comps[Kind.EXPORTER][cid]
         exporter = spec.factory.create(CreateSettings(id=cid, telemetry=telemetry, signals=frozenset(signals), worker=worker), spec.config)
-        graph.exporters[cid] = ExporterHelper(exporter, cid, telemetry, spec.config)
+        graph.exporters[cid] = ExporterHelper(exporter, cid, telemetry, spec.config, worker.count)
     observed = graph.exporters
 
     limiters: dict[ComponentID, list[Processor]] = {}

@@ -86,7 +86,7 @@ class Service:
             return
         self._ready = True
         if self.worker.count > 1:
-            log.info("%d worker processes share the receivers' ports.", self.worker.count)
+            log.info("%d worker processes share the receivers' ports (hub %s).", self.worker.count, self.worker.hub)
         log.info("Everything is ready. Begin running and processing data.")
 
     async def _serve_extension(self, message: dict[str, Any]) -> Any:

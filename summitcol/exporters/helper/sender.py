@@ -43,8 +43,11 @@ DEFAULT_DEAD_LETTER_DIR = "./data/dead_letter"
 
 
 class ExporterHelper(Exporter):
-    def __init__(self, exporter: Exporter, id_: ComponentID, telemetry: Telemetry, config: Any) -> None:
+    def __init__(self, exporter: Exporter, id_: ComponentID, telemetry: Telemetry, config: Any, workers: int = 1) -> None:
+        """`workers`: how many processes run this exporter (`service.workers`); each gets its
+        share of `queue_size`, so the collector's queues hold what the config says."""
         self.exporter = exporter
+        self.workers = workers
         self.id = id_
         self.label = str(id_)
         self.telemetry = telemetry
@@ -55,6 +58,9 @@ class ExporterHelper(Exporter):
         self._in_flight = 0
         self._dead_letter_path = ""
         self._gathering = asyncio.Lock()
+
+    def _queue_share(self, queue_size: int) -> int:
+        return max(1, -(-queue_size // self.workers))
 
     async def start(self, host: Host) -> None:
         await self.exporter.start(host)
@@ -74,7 +80,7 @@ class ExporterHelper(Exporter):
             if not isinstance(storage, FileStorage):
                 raise OSError(f"exporter {self.label}: sending_queue::storage '{queue_config.storage}' is not a file_storage extension")
             wal = await asyncio.to_thread(storage.open_log, f"exporter_{self.label}")
-            queue = PersistentQueue(wal, queue_config.queue_size)
+            queue = PersistentQueue(wal, self._queue_share(queue_config.queue_size))
             if queue.replayed:
                 log.warning(
                     "exporter %s: replaying %d request(s) from the write-ahead log; any delivered just before "
@@ -83,7 +89,7 @@ class ExporterHelper(Exporter):
                 self.telemetry.count_plain("summitcol_wal_replayed_requests", queue.replayed, exporter=self.label)
             self.queue = queue
         else:
-            self.queue = MemoryQueue(queue_config.queue_size, queue_config.sizer)
+            self.queue = MemoryQueue(self._queue_share(queue_config.queue_size), queue_config.sizer)
         self.telemetry.queue_gauges(self.label, self.queue)
         self._consumers = [
             asyncio.get_running_loop().create_task(self._consume_queue()) for _ in range(queue_config.num_consumers)
