@@ -4,8 +4,11 @@ on-disk bytes per span after compression.
     .venv/bin/python perf/storage_bench.py [--rows 200000]
 
 For spans and logs, batch sizes 1k / 8k / 64k: rows/s inserting Summit's Arrow batches (already
-decoded, projected to contrib's columns) directly into the engine, and with clickhouse-connect's
-`insert_arrow` through the chdb extension's HTTP interface (the remote exporter's path).
+decoded, projected to contrib's columns) directly into the engine; through the hub as another
+worker process does (`service.workers`: the Arrow IPC file in /dev/shm, the Unix-socket call, the
+owner's memory-mapped insert; here both ends run in this process, on the real code path); and
+with clickhouse-connect's `insert_arrow` through the chdb extension's HTTP interface (the remote
+exporter's path, the alternative for workers).
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ from summitcol.component import ComponentID, CreateSettings, Signal  # noqa: E40
 from summitcol.exporters.clickhouse.config import Config as ExporterConfig  # noqa: E402
 from summitcol.exporters.clickhouse.exporter import ClickHouseExporter  # noqa: E402
 from summitcol.exporters.clickhouse.projection import project  # noqa: E402
+from summitcol.exporters.clickhouse.writer import HandoffWriter, write_handoff  # noqa: E402
 from summitcol.extensions.chdb.config import Config as ChdbConfig  # noqa: E402
 from summitcol.extensions.chdb.config import HTTPConfig  # noqa: E402
 from summitcol.extensions.chdb.extension import ChdbExtension  # noqa: E402
 from summitcol.pdata.codec import decode_request  # noqa: E402
 from summitcol.service.telemetry import Telemetry  # noqa: E402
+from summitcol.service.workers import Hub, HubClient  # noqa: E402
 
 BATCHES = (1_000, 8_000, 64_000)
 
@@ -71,11 +76,15 @@ def main() -> None:
     run(exporter.start(Host(extension)))  # type: ignore[arg-type]
     engine = extension.engine
     assert engine is not None
+    hub = Hub(os.path.join(root, "hub.sock"), {"extension": extension.serve_worker})
+    run(hub.start())
+    handoff = HandoffWriter(HubClient(hub.path), "chdb")
 
     import clickhouse_connect
 
     client = clickhouse_connect.get_client(host="127.0.0.1", port=port, compress="lz4", autogenerate_session_id=False)
-    print(f"{'signal':<6} {'batch':>6} {'embedded rows/s':>16} {'HTTP insert_arrow rows/s':>25}")
+    print(f"{'signal':<6} {'batch':>6} {'embedded rows/s':>16} {'worker handoff rows/s':>22} {'(its /dev/shm write)':>21} "
+          f"{'HTTP insert_arrow rows/s':>25}")
     protobuf_bytes = {}
     for signal, make, kind, table in (
         (Signal.TRACES, trace_request, "spans", "otel_traces"),
@@ -93,9 +102,17 @@ def main() -> None:
             embedded = batches * size / (time.perf_counter() - start)
             start = time.perf_counter()
             for _ in range(batches):
+                handoff.insert("otel", table, projected)
+            handed = batches * size / (time.perf_counter() - start)
+            start = time.perf_counter()
+            for _ in range(batches):
+                os.unlink(write_handoff(projected))
+            written = batches * size / (time.perf_counter() - start)
+            start = time.perf_counter()
+            for _ in range(batches):
                 client.insert_arrow(table, projected, database="otel")
             remote = batches * size / (time.perf_counter() - start)
-            print(f"{signal.value:<6} {size:>6} {embedded:>16,.0f} {remote:>25,.0f}", flush=True)
+            print(f"{signal.value:<6} {size:>6} {embedded:>16,.0f} {handed:>22,.0f} {written:>21,.0f} {remote:>25,.0f}", flush=True)
     # On-disk size: distinct data (the throughput runs repeat one batch, which compresses unfairly well).
     for signal, make, kind, table in (
         (Signal.TRACES, trace_request, "spans", "otel_traces"),
@@ -115,6 +132,8 @@ def main() -> None:
               f"({protobuf_bytes[signal] / (int(disk) / int(rows)):.1f}x smaller)")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     client.close()
+    handoff.close()
+    run(hub.stop())
     run(exporter.shutdown())
     run(extension.shutdown())
     loop.call_soon_threadsafe(loop.stop)

@@ -123,7 +123,7 @@ def _worker(config: CollectorConfig) -> tuple[Worker, str]:
         workers.die_with_owner(owner_pid)
         return worker, ""
     count, why = workers.resolve(config)
-    return Worker(index=0, count=count, hub=workers.hub_path() if count > 1 else ""), why
+    return Worker(index=0, count=count, hub=workers.hub_path() if count > 1 else "", owner_pid=os.getpid()), why
 
 
 def _run(config: CollectorConfig, argv: list[str]) -> int:

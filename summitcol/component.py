@@ -80,6 +80,7 @@ class Worker:
     index: int = 0
     count: int = 1
     hub: str = ""
+    owner_pid: int = 0  # worker 0's pid (0: this process)
 
     @property
     def owner(self) -> bool:

@@ -26,7 +26,8 @@ from datetime import timedelta
 from summitcol.component import Consumer, CreateSettings, Factory, Host, Kind, Processor, Signal, Stability
 from summitcol.errors import ConfigError, RetryableError
 from summitcol.pdata.signal import SignalData
-from summitcol.service.telemetry import ITEM_NAMES, process_rss_bytes
+from summitcol.service.telemetry import ITEM_NAMES
+from summitcol.service.workers import collector_rss_bytes
 
 log = logging.getLogger("summitcol.processor.memory_limiter")
 MIB = 1024 * 1024
@@ -102,12 +103,14 @@ class MemoryLimiter(Processor):
         self.config = config
         self.next_consumer = next_consumer
         self.label = str(settings.id)
-        # The limit is the collector's: with several worker processes each keeps to its share.
-        hard, soft = config.limits()
-        self.hard, self.soft = hard // settings.worker.count, soft // settings.worker.count
-        self.rss = process_rss_bytes()
+        # The limits are the collector's: with several worker processes, each compares the
+        # resident memory of all of them with the limits.
+        self.hard, self.soft = config.limits()
+        self.worker = settings.worker
+        self.rss = collector_rss_bytes(self.worker)
         self.baseline = self.rss  # RSS with nothing in flight, after freed memory went back to the OS
         self.reserved = 0
+        self._warned = False
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, host: Host) -> None:
@@ -116,18 +119,36 @@ class MemoryLimiter(Processor):
     async def _watch(self) -> None:
         interval = self.config.check_interval.total_seconds()
         while True:
-            self.rss = process_rss_bytes()
+            self.rss = collector_rss_bytes(self.worker)
             if self.rss > self.hard:
                 log.warning("memory usage %d MiB is above the hard limit %d MiB; forcing a GC", self.rss // MIB, self.hard // MIB)
                 await asyncio.to_thread(release_memory)
-                self.rss = process_rss_bytes()
+                self.rss = collector_rss_bytes(self.worker)
             if not self.reserved:
                 if self.rss > self.baseline + 16 * MIB:
                     await asyncio.to_thread(release_memory)
-                    self.rss = process_rss_bytes()
+                    self.rss = collector_rss_bytes(self.worker)
                 if not self.reserved:
                     self.baseline = self.rss
+                    self._warn_if_idle_above_soft_limit()
             await asyncio.sleep(interval)
+
+    def _warn_if_idle_above_soft_limit(self) -> None:
+        """Once: the collector with nothing in flight is already over the soft limit, so it would
+        refuse everything; say which knob to turn."""
+        if self._warned or self.rss <= self.soft or not self.worker.owner:
+            return
+        self._warned = True
+        workers = (
+            f" or lower service::workers (its {self.worker.count} processes hold ~{self.rss // MIB // self.worker.count} MiB each)"
+            if self.worker.count > 1
+            else ""
+        )
+        log.warning(
+            "memory_limiter %s: the collector uses %d MiB with no data in flight, above the soft limit of %d MiB "
+            "(limit - spike), so it will refuse data; raise limit_mib%s",
+            self.label, self.rss // MIB, self.soft // MIB, workers,
+        )
 
     def _refusal(self) -> RetryableError:
         return RetryableError(
@@ -146,7 +167,7 @@ class MemoryLimiter(Processor):
         Returns the reservation to pass to `release` when the request is done.
         """
         need = wire_bytes * (COMPRESSED_EXPANSION if compressed else EXPANSION)
-        self.rss = process_rss_bytes()
+        self.rss = collector_rss_bytes(self.worker)
         if self.rss > self.hard:
             raise self._refused_request()
         # Memory in use ≈ the idle baseline plus what admitted requests reserved; RSS itself also

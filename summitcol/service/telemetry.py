@@ -25,13 +25,14 @@ ITEM_NAMES = {Signal.TRACES: "spans", Signal.METRICS: "metric_points", Signal.LO
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
-def process_rss_bytes() -> int:
-    """Resident set size of this process, from /proc (falls back to the peak RSS elsewhere)."""
+def process_rss_bytes(pid: int | None = None) -> int:
+    """Resident set size of this process (or of `pid`: 0 once it is gone), from /proc; without
+    /proc, this process's peak RSS."""
     try:
-        with open("/proc/self/statm", encoding="ascii") as fh:
+        with open(f"/proc/{pid or 'self'}/statm", encoding="ascii") as fh:
             return int(fh.read().split()[1]) * _PAGE_SIZE
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    except (OSError, IndexError, ValueError):
+        return 0 if pid else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 class Telemetry:

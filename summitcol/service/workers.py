@@ -38,6 +38,7 @@ import orjson
 
 from summitcol.component import Worker
 from summitcol.config.model import CollectorConfig, single_process_components
+from summitcol.service.telemetry import process_rss_bytes
 
 log = logging.getLogger("summitcol.workers")
 
@@ -72,7 +73,7 @@ def from_env() -> tuple[Worker, int] | None:
     if not value:
         return None
     index, count, owner, hub = value.split(":", 3)
-    return Worker(index=int(index), count=int(count), hub=hub), int(owner)
+    return Worker(index=int(index), count=int(count), hub=hub, owner_pid=int(owner)), int(owner)
 
 
 def die_with_owner(owner_pid: int) -> None:
@@ -83,6 +84,23 @@ def die_with_owner(owner_pid: int) -> None:
         pass
     if os.getppid() != owner_pid:  # the owner died before prctl took effect
         os._exit(1)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as fh:
+            return [int(p) for p in fh.read().split()]
+    except OSError:
+        return []
+
+
+def collector_rss_bytes(worker: Worker) -> int:
+    """Resident memory of the whole collector: worker 0 and the workers it started. Limits
+    (memory_limiter) are the collector's, and a container's limit counts every process."""
+    if worker.count <= 1:
+        return process_rss_bytes()
+    owner = worker.owner_pid or os.getpid()
+    return process_rss_bytes(owner) + sum(process_rss_bytes(child) for child in _children(owner))
 
 
 def metrics_socket(worker: Worker) -> str:

@@ -48,6 +48,7 @@ exporters:
     roll:
       max_age: 1s
 {pipelines_yaml("otlp", "memory_limiter, batch", "parquet", metrics_port)}
+  workers: 1   # LIMIT_MIB is sized for one process (~150 MiB before any data)
 """
     spans = [make_spans(SPANS_PER_EXPORT * 3, f"load{c}") for c in range(CLIENTS)]
     acknowledged: set[int] = set()

@@ -19,16 +19,18 @@ from pathlib import Path
 import pytest
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpanExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpSpanExporter
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from summitcol.component import Signal
-from summitcol.service.telemetry import Telemetry, merge_expositions
-from tests.helpers import Collector, free_port, wait_for
+from summitcol.component import Signal, Worker
+from summitcol.service.telemetry import Telemetry, merge_expositions, process_rss_bytes
+from summitcol.service.workers import collector_rss_bytes
+from tests.helpers import Collector, free_port, read_file_export, spans_by_id, wait_for
 
-CONNECTIONS = 16  # per transport: all landing on one of two workers has odds of 2 in 2**16
+CONNECTIONS = 16  # per transport; 32 connections all landing on one of two workers: odds 2 in 2**32
 SPANS_PER_CONNECTION = 50
 
 
@@ -248,3 +250,92 @@ def test_merged_metrics_add_up_counters_and_keep_the_longest_uptime() -> None:
     from prometheus_client.parser import text_string_to_metric_families
 
     assert {f.name for f in text_string_to_metric_families(text)} >= {"otelcol_receiver_accepted_spans", "otelcol_process_uptime"}
+
+
+def test_a_workers_queue_survives_a_smaller_worker_count_and_is_sent_later(tmp_path: Path) -> None:
+    """Worker 1's persistent queue outlives a run with one worker (which warns where it is) and
+    is sent when worker 1 runs again: nothing acknowledged is lost by changing `workers`."""
+    grpc, http, gateway_port = free_port(), free_port(), free_port()
+    out = tmp_path / "gateway.jsonl"
+
+    def agent(workers: int) -> Collector:
+        return Collector(
+            tmp_path,
+            f"""
+            receivers:
+              otlp:
+                protocols:
+                  grpc: {{endpoint: 127.0.0.1:{grpc}}}
+                  http: {{endpoint: 127.0.0.1:{http}}}
+            exporters:
+              otlp_grpc:
+                endpoint: 127.0.0.1:{gateway_port}
+                tls: {{insecure: true}}
+                timeout: 1s
+                sending_queue: {{storage: file_storage}}
+            extensions:
+              file_storage: {{directory: {tmp_path}/queue}}
+            service:
+              workers: {workers}
+              extensions: [file_storage]
+              telemetry: {{metrics: {{level: none}}}}
+              pipelines:
+                traces: {{receivers: [otlp], exporters: [otlp_grpc]}}
+            """,
+            f"agent{workers}",
+        )
+
+    with agent(2):  # the gateway is down: everything stays queued
+        sent = send_over_many_connections(grpc, http, "kept")
+    assert any((tmp_path / "queue" / "worker-1").iterdir())
+    with agent(1) as single:
+        pass
+    assert re.search(r"worker-1 holds \d+ unsent request\(s\) of worker 1's persistent queue", single.log()), single.log()
+    assert "run with service::workers: 2 or more to send them" in single.log()
+    gateway = Collector(
+        tmp_path,
+        f"""
+        receivers:
+          otlp: {{protocols: {{grpc: {{endpoint: 127.0.0.1:{gateway_port}}}}}}}
+        exporters:
+          file: {{path: {out}}}
+        service:
+          telemetry: {{metrics: {{level: none}}}}
+          pipelines:
+            traces: {{receivers: [otlp], exporters: [file]}}
+        """,
+        "gateway",
+    )
+    with gateway, agent(2):
+        assert wait_for(lambda: len(spans_by_id(read_file_export(out)[ExportTraceServiceRequest])) == sent, timeout=60)
+
+
+def test_memory_limits_count_every_worker(tmp_path: Path) -> None:
+    """The limiter compares the whole collector's RSS (worker 0 and its children) with its limits,
+    and says so when the idle collector is already over them."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; x = bytearray(64 << 20); time.sleep(60)"])
+    try:
+        assert wait_for(lambda: process_rss_bytes(child.pid) > 64 << 20)
+        alone = process_rss_bytes()
+        together = collector_rss_bytes(Worker(index=1, count=2, owner_pid=os.getpid()))
+        assert together - alone > 64 << 20
+    finally:
+        child.kill()
+        child.wait()
+    grpc = free_port()
+    config = f"""
+        receivers:
+          otlp: {{protocols: {{grpc: {{endpoint: 127.0.0.1:{grpc}}}}}}}
+        processors:
+          memory_limiter: {{check_interval: 100ms, limit_mib: 300, spike_limit_mib: 120}}
+        exporters:
+          parquet: {{path: {tmp_path}/pq}}
+        service:
+          workers: 2
+          telemetry: {{metrics: {{level: none}}}}
+          pipelines:
+            traces: {{receivers: [otlp], processors: [memory_limiter], exporters: [parquet]}}
+        """
+    with Collector(tmp_path, config) as collector:
+        assert wait_for(lambda: "above the soft limit of 180 MiB" in collector.log(), timeout=20), collector.log()
+        assert "raise limit_mib or lower service::workers (its 2 processes hold" in collector.log()

@@ -68,17 +68,24 @@ class FileStorage(Extension):
             self._warn_orphans()
 
     def _warn_orphans(self) -> None:
-        """Queues left by workers this run does not start are kept, and named."""
+        """Queues left with data by workers this run does not start are kept, and named."""
         for name in sorted(os.listdir(self.config.directory)):
             index = name.removeprefix("worker-")
-            if name.startswith("worker-") and index.isdigit() and int(index) >= self.worker.count:
-                path = os.path.join(self.config.directory, name)
-                if any(files for _, _, files in os.walk(path)):
-                    log.warning(
-                        "file_storage: %s holds the persistent queue of worker %s, which this run does not start; "
-                        "its data is kept but not sent: run with service::workers: %d or more to send it",
-                        path, index, int(index) + 1,
-                    )
+            if not (name.startswith("worker-") and index.isdigit() and int(index) >= self.worker.count):
+                continue
+            path = os.path.join(self.config.directory, name)
+            pending = 0
+            for queue in os.scandir(path):
+                if queue.is_dir():
+                    wal = WriteAheadLog(queue.path)
+                    pending += len(wal.pending())
+                    wal.close()
+            if pending:
+                log.warning(
+                    "file_storage: %s holds %d unsent request(s) of worker %s's persistent queue, which this run does "
+                    "not start; they are kept: run with service::workers: %d or more to send them",
+                    path, pending, index, int(index) + 1,
+                )
 
     def open_log(self, owner: str) -> WriteAheadLog:
         """The WAL of `owner` (e.g. `exporter_otlp_grpc_traces`), created on first use."""
