@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -162,6 +163,11 @@ class Deployment:
         if self.workers is not None:
             args += ["--set", f"service.workers={self.workers}"]
         return Process(args, env, self.workdir / f"{name}.log")
+
+    def workers_running(self) -> int:
+        """The collector's worker processes (`service.workers`), from its ready line."""
+        found = re.search(r"(\d+) worker processes share", (self.workdir / "collector.log").read_text(errors="replace"))
+        return int(found.group(1)) if found else 1
 
     @property
     def target(self) -> str:
@@ -315,7 +321,7 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, workdir: Path) ->
         expected_stored=expected,
         stored=stored,
         lost=expected - stored,
-        workers=args.workers or 0,
+        workers=deployment.workers_running(),
     )
     print(f"  loss check: {expected:,} expected stored, {stored:,} stored, lost {row.lost:,}", flush=True)
     if row.rss_by_quarter_mib:
@@ -325,11 +331,11 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, workdir: Path) ->
 
 def table(rows: list[Row], unit: str = "records/s") -> str:
     lines = [
-        "| scenario | mode | offered | acknowledged | p50 ms | p99 ms | p99.9 ms | CPU % | RSS peak MiB | loss | vs ceiling |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| scenario | workers | mode | offered | acknowledged | p50 ms | p99 ms | p99.9 ms | CPU % | RSS peak MiB | loss | vs ceiling |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {r.scenario} {r.description} | {r.mode} | {r.offered:,.0f} | {r.acked:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
+        f"| {r.scenario} {r.description} | {r.workers} | {r.mode} | {r.offered:,.0f} | {r.acked:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
         f"{r.p999_ms:.1f} | {r.cpu_percent:.0f} | {r.rss_peak_mib:.0f} | {r.lost} of {r.expected_stored:,} | {r.ceiling_ratio:.1%} |"
         for r in rows
     ]
@@ -349,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--p99-ms", type=float, default=100.0, help="max: a step is good while p99 stays under this")
     parser.add_argument("--batch", type=int, default=500, help="records per request")
     parser.add_argument("--processes", type=int, default=2, help="load generator processes")
-    parser.add_argument("--connections", type=int, default=2, help="connections per load generator process")
+    parser.add_argument("--connections", type=int, default=4, help="connections per load generator process (8 in all spread well over worker processes)")
     parser.add_argument("--workers", type=int, default=None, help="service.workers for the collector (default: its own default)")
     parser.add_argument("--ceiling-start", type=float, default=50_000)
     parser.add_argument("--ceiling-limit", type=float, default=1_600_000)

@@ -46,6 +46,7 @@ class Service:
         self.hub: Hub | None = None
         self.pool: WorkerPool | None = None
         self.session: HubSession | None = None
+        self._owner_watch: asyncio.Task[None] | None = None
         self._ready = False
         self._stopping = asyncio.Event()
 
@@ -80,7 +81,7 @@ class Service:
         if not self.worker.owner:
             self.session = HubSession(self.worker)
             await self.session.open()
-            asyncio.get_running_loop().create_task(self._stop_with_owner(self.session))
+            self._owner_watch = asyncio.get_running_loop().create_task(self._stop_with_owner(self.session))
             self._ready = True
             log.info("Worker %d of %d is ready.", self.worker.index, self.worker.count)
             return

@@ -45,6 +45,7 @@ log = logging.getLogger("summitcol.workers")
 ENV = "SUMMITCOL_WORKER"  # "index:count:owner pid:hub path", set by the owner for its workers
 READY_TIMEOUT_S = 120.0
 RESTART_DELAY_S = 1.0
+STOP_TIMEOUT_S = 120.0  # a worker's drain is bounded well below this (exporters' own timeouts)
 _HEADER = struct.Struct("!I")
 _MAX_FRAME = 16 * 1024 * 1024
 
@@ -251,9 +252,16 @@ class WorkerPool:
                     proc.send_signal(signal.SIGTERM)
 
     async def wait(self) -> None:
+        """Stop every worker; one that has not drained within STOP_TIMEOUT_S is killed."""
         self.terminate()
         for index, proc in self.processes.items():
-            code = await proc.wait()
+            try:
+                code = await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
+            except TimeoutError:
+                log.error("worker %d did not stop within %.0f s; killing it", index, STOP_TIMEOUT_S)
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                code = await proc.wait()
             if code not in (0, -signal.SIGTERM):
                 log.warning("worker %d stopped with code %s", index, code)
         for task in self._watchers:
@@ -275,12 +283,13 @@ class HubSession:
         self.worker = worker
         self.closed = asyncio.Event()
         self._writer: asyncio.StreamWriter | None = None
+        self._watcher: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         reader, self._writer = await asyncio.open_unix_connection(self.worker.hub)
         self._writer.write(_frame({"op": "ready", "index": self.worker.index}))
         await self._writer.drain()
-        asyncio.get_running_loop().create_task(self._watch(reader))
+        self._watcher = asyncio.get_running_loop().create_task(self._watch(reader))
 
     async def _watch(self, reader: asyncio.StreamReader) -> None:
         await _read_frame(reader)
@@ -304,8 +313,10 @@ class HubClient:
             try:
                 reply = self._exchange(message)
             except OSError:
+                # Not retried here: an insert whose reply was lost may have been stored. The
+                # exporter retries with backoff (at least once), on a new connection.
                 self.close_locked()
-                reply = self._exchange(message)  # once more on a fresh connection
+                raise
         if not reply.get("ok"):
             raise HubError(str(reply.get("error")), int(reply.get("code") or 0))
         return reply.get("result")
