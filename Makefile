@@ -47,6 +47,7 @@ bench-full: $(VENV)/.installed-bench
 	$(BIN)/python perf/decode_bench.py --seconds 4
 	$(BIN)/python perf/redaction_bench.py --seconds 4
 	$(BIN)/python perf/storage_bench.py --rows 128000
+	$(BIN)/python perf/workers_bench.py --seconds 4
 	$(BIN)/python perf/queue_bench.py
 	$(BIN)/python perf/sampling_bench.py
 	$(BIN)/python -m perf.scenarios.run --scenarios s1,s2,s3,s4,s5,s6 --step 8 --start-rate 10000 --growth 1.2
