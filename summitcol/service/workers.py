@@ -176,6 +176,8 @@ class Hub:
                     reply = {"ok": False, "error": str(exc), "code": getattr(exc, "code", 0)}
                 writer.write(_frame(reply))
                 await writer.drain()
+        except ConnectionError:  # the worker went away mid-reply; its exporter retries elsewhere
+            pass
         finally:
             if index is not None:
                 self.ready.pop(index, None)
