@@ -98,6 +98,7 @@ def _fnv1a_element(data: bytes) -> int:
 
 
 def _tvalues(thresholds: np.ndarray) -> pa.Array:
+    """The W3C `th` value of each threshold (computed once per distinct threshold)."""
     unique, inverse = np.unique(thresholds, return_inverse=True)
     return pc.take(pa.array([th.tvalue(int(t)) for t in unique], pa.string()), pa.array(inverse))
 
@@ -140,7 +141,7 @@ class ProbabilisticSampler(Processor):
         ids, valid = id_bytes(batch.column("TraceId"), 16)
         states = batch.column("TraceState")
         has_state = pc.not_equal(states, "").to_numpy(zero_copy_only=False)
-        thresholds = np.empty(n, dtype=object)
+        thresholds = np.zeros(n, dtype=np.uint64)  # every threshold fits: at most 2**56 (never sample)
         rvalues: pa.Array | None = None
         if self.mode == "hash_seed":
             hashes = fnv1a32_seeded(ids, self.config.hash_seed)
@@ -173,10 +174,11 @@ class ProbabilisticSampler(Processor):
                         usable[row] = False
                     incoming[row] = state.threshold
             ratio = np.maximum(pct / 100.0, th.MIN_PROBABILITY)
-            for value in np.unique(np.stack([ratio, incoming.astype(np.float64)], axis=1), axis=0):
-                rows = (ratio == value[0]) & (incoming == int(value[1]))
-                thresholds[rows] = self._threshold(float(value[0]), int(value[1]))
-            sampled = usable & (rnd >= thresholds.astype(np.uint64))
+            for value in np.unique(ratio):  # a few distinct (ratio, incoming) pairs per batch
+                at_ratio = ratio == value
+                for arriving in np.unique(incoming[at_ratio]):
+                    thresholds[at_ratio & (incoming == arriving)] = self._threshold(float(value), int(arriving))
+            sampled = usable & (rnd >= thresholds)
             sampled[pct == 0] = False
         keep = (priority == 1) | ((priority == 0) & sampled)
         thresholds[priority == 1] = th.ALWAYS_SAMPLE  # a forced keep carries th:0, as in contrib
@@ -185,7 +187,7 @@ class ProbabilisticSampler(Processor):
         mask = pa.array(keep)
         kept = batch.filter(mask)
         new_states = self._tracestates(
-            pc.filter(states, mask), np.array(list(thresholds), dtype=object)[keep], has_state[keep],
+            pc.filter(states, mask), thresholds[keep], has_state[keep],
             pc.filter(rvalues, mask) if rvalues is not None else None,
         )
         return kept.set_column(kept.schema.get_field_index("TraceState"), kept.schema.field("TraceState"), new_states)
@@ -244,9 +246,7 @@ class ProbabilisticSampler(Processor):
 
     def _tracestates(self, states: pa.Array, thresholds: np.ndarray, has_state: np.ndarray, rvalues: pa.Array | None) -> pa.Array:
         """`ot=th:…` (and `rv:…` in hash_seed mode) on the kept spans."""
-        tvalues = pa.array([th.tvalue(int(t)) for t in np.unique(thresholds)], pa.string())
-        codes = pc.index_in(pa.array(thresholds.astype(np.uint64), pa.uint64()), pa.array(np.unique(thresholds).astype(np.uint64), pa.uint64()))
-        per_row = pc.take(tvalues, codes)
+        per_row = _tvalues(thresholds)
         if rvalues is not None:
             fresh = pc.binary_join_element_wise("ot=rv:", rvalues, ";th:", per_row, "")
         else:
