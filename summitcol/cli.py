@@ -119,9 +119,8 @@ def _worker(config: CollectorConfig) -> tuple[Worker, str]:
 
     started = workers.from_env()
     if started is not None:
-        worker, owner_pid = started
-        workers.die_with_owner(owner_pid)
-        return worker, ""
+        workers.die_with_owner(started.owner_pid)
+        return started, ""
     count, why = workers.resolve(config)
     return Worker(index=0, count=count, hub=workers.hub_path() if count > 1 else "", owner_pid=os.getpid()), why
 

@@ -39,10 +39,10 @@ class Service:
         address = config.service.telemetry.metrics.pull_address()
         self.metrics_server: MetricsServer | None = None
         if address and worker.owner:
-            others = [metrics_socket(Worker(index=i, count=worker.count, hub=worker.hub)) for i in range(1, worker.count)]
+            others = [metrics_socket(worker.hub, i) for i in range(1, worker.count)]
             self.metrics_server = MetricsServer(self.telemetry, address, others)
         elif address:
-            self.metrics_server = MetricsServer(self.telemetry, metrics_socket(worker))
+            self.metrics_server = MetricsServer(self.telemetry, metrics_socket(worker.hub, worker.index))
         self.hub: Hub | None = None
         self.pool: WorkerPool | None = None
         self.session: HubSession | None = None

@@ -68,13 +68,13 @@ def resolve(config: CollectorConfig) -> tuple[int, str]:
     return available_cpus(), ""
 
 
-def from_env() -> tuple[Worker, int] | None:
-    """The worker this process is, and its owner's pid, when the owner started it."""
+def from_env() -> Worker | None:
+    """The worker this process is, when the owner started it."""
     value = os.environ.get(ENV)
     if not value:
         return None
     index, count, owner, hub = value.split(":", 3)
-    return Worker(index=int(index), count=int(count), hub=hub, owner_pid=int(owner)), int(owner)
+    return Worker(index=int(index), count=int(count), hub=hub, owner_pid=int(owner))
 
 
 def die_with_owner(owner_pid: int) -> None:
@@ -104,8 +104,9 @@ def collector_rss_bytes(worker: Worker) -> int:
     return process_rss_bytes(owner) + sum(process_rss_bytes(child) for child in _children(owner))
 
 
-def metrics_socket(worker: Worker) -> str:
-    return os.path.join(os.path.dirname(worker.hub), f"metrics-{worker.index}.sock")
+def metrics_socket(hub: str, index: int) -> str:
+    """Where worker `index` serves its own metrics: beside the hub socket."""
+    return os.path.join(os.path.dirname(hub), f"metrics-{index}.sock")
 
 
 # --- frames: a 4-byte length, then JSON ---------------------------------------------------------
