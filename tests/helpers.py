@@ -28,7 +28,10 @@ def free_port() -> int:
 
 
 class Collector:
-    """A `summitcol` subprocess with a config written to a temp dir; stopped with SIGTERM."""
+    """A `summitcol` subprocess with a config written to a temp dir; stopped with SIGTERM.
+
+    It runs one worker process unless the config sets `service.workers` itself: starting and
+    draining a second process costs every test seconds, and only the workers tests are about it."""
 
     def __init__(self, tmp_path: Path, config: str, name: str = "collector") -> None:
         self.dir = tmp_path
@@ -39,9 +42,12 @@ class Collector:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> Collector:
+        command = [sys.executable, "-m", "summitcol.cli", "--config", str(self.config_path)]
+        if "workers:" not in self.config_path.read_text():
+            command += ["--set", "service.workers=1"]
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "summitcol.cli", "--config", str(self.config_path)],
+                command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},

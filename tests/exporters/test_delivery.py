@@ -151,11 +151,11 @@ def test_gateway_outage_is_bridged_by_the_persistent_queue(tmp_path: Path) -> No
     out = tmp_path / "gateway.jsonl"
     agent = Collector(tmp_path, agent_config(tmp_path, agent_port, gw_port, queue_size=40, metrics_port=metrics_port), "agent").start()
     gw = gateway(tmp_path, gw_port, out).start()
-    client = SteadyClient(agent_port, "outage", 8000, per_second=10, per_export=20)  # ~40 s of sending
+    client = SteadyClient(agent_port, "outage", 4000, per_second=10, per_export=20)  # ~20 s of sending
     client.thread.start()
     time.sleep(2)
-    gw.stop()  # the gateway is down for 30 s while the client keeps sending
-    time.sleep(30)
+    gw.stop()  # the gateway is down for 10 s while the client keeps sending: the 40-request queue fills in 4
+    time.sleep(10)
     gw = gateway(tmp_path, gw_port, out).start()
     client.thread.join(120)
     try:
