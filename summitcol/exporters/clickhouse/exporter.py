@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 
 import pyarrow as pa
@@ -31,6 +32,7 @@ log = logging.getLogger("summitcol.exporter.clickhouse")
 # insert makes a MergeTree part, ~30 ms whatever its size), up to this many rows per insert.
 MAX_GROUP_ROWS = 100_000
 EXPIRED_LOG_INTERVAL_S = 10.0
+_CLICKHOUSE_CODE = re.compile(r"Code: \d+")  # in every error ClickHouse itself answers (chDB and server)
 
 
 class ClickHouseExporter(Exporter):
@@ -149,14 +151,7 @@ class ClickHouseExporter(Exporter):
 
     async def _commit(self) -> None:
         while self._waiting:
-            group = self._next_group()
-            if await self._settle(group, final=len(group) == 1):
-                continue
-            # One request's content can fail the insert of the whole group: insert each request
-            # on its own, so the others are stored and only the failing one is refused.
-            log.warning("exporter %s: an insert merging %d requests failed; inserting them one by one", self.label, len(group))
-            for member in group:
-                await self._settle([member], final=True)
+            await self._insert_or_split(self._next_group())
 
     def _next_group(self) -> list[tuple[SignalData, asyncio.Future[None]]]:
         """The oldest waiting request and the later ones of the same signal (one signal per
@@ -173,24 +168,31 @@ class ClickHouseExporter(Exporter):
         self._waiting = rest
         return group
 
-    async def _settle(self, group: list[tuple[SignalData, asyncio.Future[None]]], *, final: bool) -> bool:
-        """Insert `group` as one; on success answer its callers; on failure answer them only when
-        `final` (else the caller tries again). Returns whether the insert succeeded."""
+    async def _insert_or_split(self, group: list[tuple[SignalData, asyncio.Future[None]]]) -> None:
+        """Insert `group` as one and answer its callers. When ClickHouse refuses the insert of
+        several requests, one request's content may be the cause: each half is inserted on its
+        own, down to the failing request, so the others are stored and only it is refused. A
+        failure to reach ClickHouse (no error code) is answered to all at once."""
         try:
             skipped = await asyncio.to_thread(self._insert_group, [data for data, _ in group])
         except Exception as exc:  # server down, too many parts, …: the client keeps the data and retries
-            if final:
-                error = RetryableError(f"ClickHouse insert failed: {str(exc).strip()[:500]}", retry_after=2.0)
-                for _, done in group:
-                    if not done.done():
-                        done.set_exception(error)
-            return False
+            if len(group) > 1 and _CLICKHOUSE_CODE.search(str(exc)):
+                log.warning("exporter %s: an insert merging %d requests failed (%s); inserting them in halves",
+                            self.label, len(group), str(exc).strip()[:200])
+                middle = len(group) // 2
+                await self._insert_or_split(group[:middle])
+                await self._insert_or_split(group[middle:])
+                return
+            error = RetryableError(f"ClickHouse insert failed: {str(exc).strip()[:500]}", retry_after=2.0)
+            for _, done in group:
+                if not done.done():
+                    done.set_exception(error)
+            return
         if skipped:
             self._expired(group[0][0].signal, skipped)
         for _, done in group:
             if not done.done():
                 done.set_result(None)
-        return True
 
     def _expired(self, signal: Signal, rows: int) -> None:
         """Count rows skipped as past the TTL; log them at most once per EXPIRED_LOG_INTERVAL_S

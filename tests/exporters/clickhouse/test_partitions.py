@@ -212,6 +212,31 @@ def test_a_failing_request_does_not_fail_the_requests_merged_with_it() -> None:
     assert sorted(stored) == ["a0", "a1", "c0"]
 
 
+class Unreachable(PoisonWriter):
+    """A server that cannot be reached: no ClickHouse error code, nothing about the data."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempts = 0
+
+    def insert(self, database: str, table: str, data: pa.Table) -> None:
+        self.attempts += 1
+        raise ConnectionRefusedError(111, "Connection refused")
+
+
+def test_an_unreachable_server_fails_the_merged_insert_once_for_all() -> None:
+    async def scenario() -> tuple[list[object], int]:
+        exporter = ClickHouseExporter(CreateSettings(id=ComponentID("clickhouse"), telemetry=Telemetry()), Config(storage="chdb"))
+        writer = Unreachable()
+        exporter.writer = writer
+        results = await asyncio.gather(*(exporter.consume(request_data(n)) for n in ("a", "b", "c", "d")), return_exceptions=True)
+        return results, writer.attempts
+
+    results, attempts = asyncio.run(scenario())
+    assert all(isinstance(r, RetryableError) and "Connection refused" in str(r) for r in results)
+    assert attempts == 1  # not split: splitting cannot help when nothing reaches ClickHouse
+
+
 @pytest.mark.parametrize("ttl_s", [0, 3600])
 def test_expired_mask_follows_the_ttl(ttl_s: int) -> None:
     now = 10 * DAY_NS
