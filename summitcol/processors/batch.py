@@ -16,6 +16,10 @@ Acknowledgement, two modes:
   `consume` returns only once the batch holding its data was accepted downstream, and raises what
   downstream raised. Use it in front of a persistent queue, so everything acknowledged is on disk
   — or drop the processor and batch in the queue (`sending_queue::batch`).
+
+In both modes a batch of several requests that downstream fails for a reason other than a
+retryable refusal is split in halves and delivered again, down to the request that fails: one
+request's content (a value an exporter cannot write) never costs the others their data.
 """
 
 from __future__ import annotations
