@@ -9,7 +9,9 @@ by `num_traces`: past it the oldest traces are decided early (counted in
 `summitcol_tail_sampling_early_decisions_total`), never an OOM.
 
 Tail sampling holds data after acknowledging it (it must, to wait for the rest of the trace); at
-a clean stop every pending trace is decided and flushed. Run it in one place per trace: with
+a clean stop every pending trace is decided and flushed. For the same reason a refusal by the next
+stage must not lose sampled spans: they wait in an outbox and are retried, and new data is refused
+retryably while too many wait (as the batch processor does). Run it in one place per trace: with
 several Summit instances, put a `loadbalancing` exporter keyed by traceID in front.
 """
 
