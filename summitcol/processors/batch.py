@@ -16,6 +16,10 @@ Acknowledgement, two modes:
   `consume` returns only once the batch holding its data was accepted downstream, and raises what
   downstream raised. Use it in front of a persistent queue, so everything acknowledged is on disk
   — or drop the processor and batch in the queue (`sending_queue::batch`).
+
+In both modes a batch of several requests that downstream fails for a reason other than a
+retryable refusal is split in halves and delivered again, down to the request that fails: one
+request's content (a value an exporter cannot write) never costs the others their data.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from summitcol.component import Consumer, CreateSettings, Factory, Kind, Processor, Signal, Stability
-from summitcol.errors import ConfigError, PartialRejectionError, PermanentError, RetryableError
+from summitcol.errors import ConfigError, ConsumerError, PartialRejectionError, RetryableError
 from summitcol.pdata.signal import SignalData, concat
 
 log = logging.getLogger("summitcol.processor.batch")
@@ -81,23 +85,48 @@ class BatchProcessor(Processor):
 
     async def consume(self, data: SignalData) -> None:
         items = data.item_count()
-        if not self.config.wait_for_result and self._held + items > self.config.pending_limit() and self._held:
+        if not self.config.wait_for_result and self._full(items):
             raise RetryableError(
                 f"batch processor {self.label} holds {self._held} items that downstream has not taken yet; retry later",
                 retry_after=1.0,
             )
         self.settings.telemetry.processor_items("incoming", self.label, data.signal, items)
-        cap = self.config.send_batch_max_size
-        if cap and items > cap:
-            pieces = [data.slice(start, cap) for start in range(0, items, cap)]
-            results = await asyncio.gather(*(self._enqueue(p) for p in pieces), return_exceptions=True)
+        size = self._piece_size(items)
+        pieces = [data.slice(start, size) for start in range(0, items, size)] if size and items > size else [data]
+        waiters = [self._enqueue(piece) for piece in pieces]  # all added before anything else runs
+        if self.config.wait_for_result:
+            results = await asyncio.gather(*(asyncio.shield(w) for w in waiters), return_exceptions=True)
             errors = [r for r in results if isinstance(r, BaseException)]
             if errors:
                 raise errors[0]
-            return
-        await self._enqueue(data)
 
-    async def _enqueue(self, data: SignalData) -> None:
+    def _full(self, items: int) -> bool:
+        """Whether a request of `items` must be refused for now (ack-on-receipt mode).
+
+        A request that fits under `max_pending_items` waits until it fits (or nothing is held);
+        a larger one could never fit beside anything, so it is taken whenever the processor
+        holds less than the limit. After it, the processor is over the limit and refuses the
+        rest until downstream took enough: at most one such request beyond the limit."""
+        limit = self.config.pending_limit()
+        if not self._held:
+            return False
+        if items > limit:
+            return self._held >= limit
+        return self._held + items > limit
+
+    def _piece_size(self, items: int) -> int:
+        """Rows per piece a request is cut into: `send_batch_max_size`; without one, a request
+        larger than `max_pending_items` is cut into `send_batch_size` pieces anyway, so that no
+        stage downstream is handed more at once than this processor may hold; 0: not cut."""
+        if self.config.send_batch_max_size:
+            return self.config.send_batch_max_size
+        limit = self.config.pending_limit()
+        if items > limit:
+            return min(self.config.send_batch_size or limit, limit)
+        return 0
+
+    def _enqueue(self, data: SignalData) -> asyncio.Future[None]:
+        """Add `data` to the pending batch; the future is settled once its batch is delivered."""
         loop = asyncio.get_running_loop()
         items = data.item_count()
         cap = self.config.send_batch_max_size
@@ -113,8 +142,7 @@ class BatchProcessor(Processor):
             self._flush()
         elif self._timer is None:
             self._timer = loop.call_later(self.config.timeout.total_seconds(), self._flush)
-        if self.config.wait_for_result:
-            await asyncio.shield(waiter)
+        return waiter
 
     def _flush(self) -> None:
         if self._timer is not None:
@@ -129,9 +157,31 @@ class BatchProcessor(Processor):
         task.add_done_callback(self._flushes.discard)
 
     async def _send(self, pending: list[SignalData], waiters: list[asyncio.Future[None]]) -> None:
+        sizes = [{name: table.num_rows for name, table in data.tables.items()} for data in pending]
         # Concatenating tens of thousands of rows takes milliseconds: not on the event loop.
         batch = pending[0] if len(pending) == 1 else await asyncio.to_thread(concat, pending)
         pending.clear()  # the pieces are copied into `batch`: free them now, not after delivery
+        lost: list[tuple[int, BaseException]] = []
+        try:
+            await self._settle(batch, sizes, waiters, lost)
+        finally:
+            self._held -= batch.item_count()
+        if lost:
+            self._lost(lost, len(waiters))
+
+    async def _settle(
+        self,
+        batch: SignalData,
+        sizes: list[dict[str, int]],
+        waiters: list[asyncio.Future[None]],
+        lost: list[tuple[int, BaseException]],
+    ) -> None:
+        """Deliver `batch` (the requests `sizes` describes, one waiter each) and settle the waiters.
+
+        A batch of several requests that fails for a reason other than a retryable refusal may
+        fail for one request's content (a value an exporter cannot write): it is split in two
+        halves, each delivered on its own, down to the single request that fails, so the other
+        requests' acknowledged data is delivered. Undeliverable items go to `lost`."""
         try:
             if self.config.wait_for_result:
                 await self.next_consumer.consume(batch)
@@ -142,31 +192,41 @@ class BatchProcessor(Processor):
                 # A count over a concatenation says nothing about which request held the records.
                 log.warning("%s: downstream rejected %d of %d items of a batch of %d requests: %s",
                             self.label, exc.rejected, batch.item_count(), len(waiters), exc)
-                exc = None  # type: ignore[assignment]
-            for waiter in waiters:
-                if not waiter.done():
-                    if exc is None:
-                        waiter.set_result(None)
-                    else:
-                        waiter.set_exception(exc)
+                _settle_all(waiters, None)
+            else:
+                _settle_all(waiters, exc)
+            return
+        except RetryableError as exc:  # wait_for_result: the callers retry; else: given up at a stop
+            self._failed(batch, waiters, exc, lost)
+            return
+        except Exception as exc:
+            if len(waiters) > 1:
+                log.info("%s: downstream failed a batch of %d requests (%s); delivering them in halves",
+                         self.label, len(waiters), exc)
+                middle = len(waiters) // 2
+                await self._settle(_requests(batch, sizes, 0, middle), sizes[:middle], waiters[:middle], lost)
+                await self._settle(_requests(batch, sizes, middle, len(sizes)), sizes[middle:], waiters[middle:], lost)
+                return
+            self._failed(batch, waiters, exc, lost)
             return
         except BaseException as exc:
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
-        finally:
-            self._held -= batch.item_count()
+            _settle_all(waiters, exc)
+            raise
         self.settings.telemetry.processor_items("outgoing", self.label, batch.signal, batch.item_count())
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        _settle_all(waiters, None)
+
+    def _failed(
+        self, batch: SignalData, waiters: list[asyncio.Future[None]], exc: Exception, lost: list[tuple[int, BaseException]]
+    ) -> None:
+        if not isinstance(exc, ConsumerError):  # a downstream bug: keep its traceback
+            log.error("%s: downstream failed on %d items", self.label, batch.item_count(), exc_info=exc)
+        _settle_all(waiters, exc)
+        if not self.config.wait_for_result:  # nobody is waiting for it: logged and counted
+            lost.append((batch.item_count(), exc))
 
     async def _deliver(self, batch: SignalData) -> None:
         """Ack-on-receipt mode: hand `batch` downstream, retrying retryable refusals (bounded at a
-        stop); what cannot be delivered is logged and counted, as nobody is waiting for it."""
+        stop, then the refusal is raised); a permanent failure is raised at once."""
         delay = 0.1
         deadline: float | None = None
         loop = asyncio.get_running_loop()
@@ -176,28 +236,21 @@ class BatchProcessor(Processor):
                 return
             except PartialRejectionError:
                 return  # downstream took the rest and counted what it rejected
-            except PermanentError as exc:
-                self._lost(batch, exc)
-                return
             except RetryableError as exc:
                 if self._draining:
                     deadline = deadline or loop.time() + SHUTDOWN_RETRY_S
                     if loop.time() > deadline:
-                        self._lost(batch, exc)
-                        return
+                        raise
                 wait = max(delay, exc.retry_after or 0.0)
                 log.info("%s: downstream refused a batch of %d items (%s); retrying in %.1fs", self.label, batch.item_count(), exc, wait)
                 await asyncio.sleep(wait)
                 delay = min(delay * 2, 5.0)
-            except Exception as exc:  # a downstream bug must not lose the batch silently
-                log.exception("%s: downstream failed", self.label)
-                self._lost(batch, exc)
-                return
 
-    def _lost(self, batch: SignalData, error: BaseException) -> None:
-        items = batch.item_count()
+    def _lost(self, lost: list[tuple[int, BaseException]], requests: int) -> None:
+        items = sum(count for count, _ in lost)
         self.settings.telemetry.count_plain("summitcol_processor_batch_dropped_items", items, processor=self.label)
-        log.error("%s: %d acknowledged items could not be delivered and are dropped: %s", self.label, items, error)
+        log.error("%s: %d acknowledged items (%d piece(s) of a batch of %d requests) could not be delivered and are dropped: %s",
+                  self.label, items, len(lost), requests, lost[0][1])
 
     async def shutdown(self) -> None:
         """Flush what is pending, pass later arrivals on at once, wait for every flush in flight."""
@@ -205,6 +258,26 @@ class BatchProcessor(Processor):
         self._flush()
         while self._flushes:
             await asyncio.gather(*list(self._flushes), return_exceptions=True)
+
+
+def _requests(batch: SignalData, sizes: list[dict[str, int]], first: int, end: int) -> SignalData:
+    """The rows of requests [first, end) of a batch concatenated from requests of `sizes` (zero-copy)."""
+    tables = {}
+    for name, table in batch.tables.items():
+        start = sum(size.get(name, 0) for size in sizes[:first])
+        length = sum(size.get(name, 0) for size in sizes[first:end])
+        if length:
+            tables[name] = table.slice(start, length)
+    return batch.with_tables(tables)
+
+
+def _settle_all(waiters: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for waiter in waiters:
+        if not waiter.done():
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
 
 
 def _retrieve(future: asyncio.Future[None]) -> None:

@@ -9,7 +9,9 @@ by `num_traces`: past it the oldest traces are decided early (counted in
 `summitcol_tail_sampling_early_decisions_total`), never an OOM.
 
 Tail sampling holds data after acknowledging it (it must, to wait for the rest of the trace); at
-a clean stop every pending trace is decided and flushed. Run it in one place per trace: with
+a clean stop every pending trace is decided and flushed. For the same reason a refusal by the next
+stage must not lose sampled spans: they wait in an outbox and are retried, and new data is refused
+retryably while too many wait (as the batch processor does). Run it in one place per trace: with
 several Summit instances, put a `loadbalancing` exporter keyed by traceID in front.
 """
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -28,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from summitcol.component import Consumer, CreateSettings, Factory, Host, Kind, Processor, Signal, Stability
-from summitcol.errors import ConfigError
+from summitcol.errors import ConfigError, PartialRejectionError, RetryableError
 from summitcol.pdata.signal import SPANS, SignalData, concat
 from summitcol.pdata.values import lookup_attribute
 from summitcol.sampling.vectorized import fnv1a32_seeded, id_bytes
@@ -37,6 +39,11 @@ log = logging.getLogger("summitcol.processor.tail_sampling")
 
 _STATUS = {"UNSET": "Unset", "OK": "Ok", "ERROR": "Error"}
 DEFAULT_DECISION_CACHE = 100_000
+# Sampled spans the next stage has not taken yet (it refused them retryably): past this many, new
+# data is refused retryably, as the batch processor does past `max_pending_items`.
+MAX_UNDELIVERED_SPANS = 100_000
+SHUTDOWN_RETRY_S = 30.0  # at a stop, how long refused spans are retried before they are given up
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 # Each policy type's settings (contrib's keys); checked by `validate`, read as plain values.
@@ -246,6 +253,62 @@ def _rate_limit(traces: Traces, per_second: int, state: dict[str, Any]) -> np.nd
     return keep
 
 
+def _digests(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A 64-bit digest of each hex trace id (both halves of the 128 bits mixed), column-wise; as
+    int64, which Python ints convert to and from quickly (uint64 past 2^63 takes a slow path)."""
+    raw, _ = id_bytes(ids, 16)
+    halves = np.ascontiguousarray(raw).view(np.uint64)
+    with np.errstate(over="ignore"):
+        return (halves[:, 0] ^ (halves[:, 1] * _MIX)).view(np.int64)
+
+
+class DecisionCache:
+    """Trace ids decided one way, the oldest forgotten first past `limit`, probed column-wise.
+
+    A batch is probed with one `searchsorted` into a sorted array of the ids' digests (not, as
+    before, by turning 100,000 ids into an Arrow array and hashing them for `is_in` on every
+    batch: ~50 ms a batch). New decisions are merged into that array; forgotten ids stay in it
+    until it holds twice `limit` and is rebuilt, which is harmless: every digest match is
+    confirmed against the ids themselves, so neither a stale digest nor a collision sends a
+    span the wrong way."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._ids: OrderedDict[str, int] = OrderedDict()
+        self._sorted: np.ndarray | None = None  # digests of (at least) every id in `_ids`
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, ids: pa.Array) -> None:
+        digests = _digests(ids)
+        for trace_id, digest in zip(ids.to_pylist(), digests.tolist(), strict=True):
+            self._ids[trace_id] = digest
+            self._ids.move_to_end(trace_id)
+        while len(self._ids) > self.limit:
+            self._ids.popitem(last=False)
+        if self._sorted is not None and len(self._sorted) + len(digests) <= 2 * self.limit:
+            new = np.sort(digests)
+            self._sorted = np.insert(self._sorted, np.searchsorted(self._sorted, new), new)
+        else:
+            self._sorted = None  # rebuilt from `_ids` at the next probe
+
+    def probe(self, ids: pa.Array | pa.ChunkedArray) -> pa.Array:
+        """Per id of `ids`: whether it is in the cache."""
+        if not self._ids:
+            return pa.array(np.zeros(len(ids), dtype=bool))
+        if self._sorted is None:
+            self._sorted = np.sort(np.fromiter(self._ids.values(), dtype=np.int64, count=len(self._ids)))
+        digests = _digests(ids)
+        position = np.minimum(np.searchsorted(self._sorted, digests), len(self._sorted) - 1)
+        hit = self._sorted[position] == digests
+        candidates = np.flatnonzero(hit)
+        if len(candidates):
+            confirmed = [trace_id in self._ids for trace_id in ids.take(pa.array(candidates)).to_pylist()]
+            hit[candidates] = confirmed
+        return pa.array(hit)
+
+
 class TailSampler(Processor):
     def __init__(self, settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> None:
         self.settings = settings
@@ -254,35 +317,41 @@ class TailSampler(Processor):
         self.label = str(settings.id)
         self._pending: list[SignalData] = []
         self._first_seen: OrderedDict[str, float] = OrderedDict()
-        self._sampled: OrderedDict[str, None] = OrderedDict()
-        self._dropped: OrderedDict[str, None] = OrderedDict()
+        # Summit: decided ids are remembered by default (ids only, ~100 bytes each), so that late
+        # spans follow their trace's decision even when traces were decided early.
+        default = max(config.num_traces, DEFAULT_DECISION_CACHE)
+        self._sampled = DecisionCache(config.decision_cache.sampled_cache_size or default)
+        self._dropped = DecisionCache(config.decision_cache.non_sampled_cache_size or default)
         self._policy_state: dict[str, dict[str, Any]] = {}
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        # Sampled spans on their way to the next stage, in order; one task delivers them.
+        self._outbox: deque[pa.RecordBatch] = deque()
+        self._outbox_spans = 0
+        self.max_undelivered = MAX_UNDELIVERED_SPANS
+        self._outbox_ready = asyncio.Event()
+        self._deliverer: asyncio.Task[None] | None = None
+        self._stop_by: float | None = None  # at a stop: when retrying refused spans ends
 
     async def start(self, host: Host) -> None:
         self._task = asyncio.get_running_loop().create_task(self._tick())
-
-    def _remember(self, cache: OrderedDict[str, None], ids: list[str], size: int) -> None:
-        # Summit: decided ids are remembered by default (ids only, ~100 bytes each), so that late
-        # spans follow their trace's decision even when traces were decided early.
-        limit = size or max(self.config.num_traces, DEFAULT_DECISION_CACHE)
-        for trace_id in ids:
-            cache[trace_id] = None
-            cache.move_to_end(trace_id)
-        while len(cache) > limit:
-            cache.popitem(last=False)
 
     async def consume(self, data: SignalData) -> None:
         batch = data.tables.get(SPANS)
         if batch is None or batch.num_rows == 0:
             return
+        if self._outbox_spans >= self.max_undelivered:
+            raise RetryableError(
+                f"tail_sampling processor {self.label} holds {self._outbox_spans} sampled spans that the next stage "
+                "has not taken yet; retry later",
+                retry_after=1.0,
+            )
         self.settings.telemetry.processor_items("incoming", self.label, data.signal, batch.num_rows)
         ids = batch.column("TraceId")
-        late_kept = pc.is_in(ids, pa.array(list(self._sampled), pa.string()))
-        late_dropped = pc.is_in(ids, pa.array(list(self._dropped), pa.string()))
+        late_kept = self._sampled.probe(ids)
+        late_dropped = self._dropped.probe(ids)
         if pc.any(late_kept).as_py():
-            await self._emit(batch.filter(late_kept))
+            self._emit(batch.filter(late_kept))
         rest = batch.filter(pc.invert(pc.or_(late_kept, late_dropped)))
         if rest.num_rows == 0:
             return
@@ -323,13 +392,12 @@ class TailSampler(Processor):
         unique = pc.unique(spans.column("TraceId"))
         traces = Traces(spans, unique, pc.index_in(spans.column("TraceId"), unique))
         keep = self.decide(traces)
-        kept_ids = pc.filter(unique, pa.array(keep)).to_pylist()
-        dropped_ids = pc.filter(unique, pa.array(~keep)).to_pylist()
-        self._remember(self._sampled, kept_ids, self.config.decision_cache.sampled_cache_size)
-        self._remember(self._dropped, dropped_ids, self.config.decision_cache.non_sampled_cache_size)
-        kept = spans.filter(pc.is_in(spans.column("TraceId"), pa.array(kept_ids, pa.string())))
+        kept_ids = pc.filter(unique, pa.array(keep))
+        self._sampled.add(kept_ids)
+        self._dropped.add(pc.filter(unique, pa.array(~keep)))
+        kept = spans.filter(pc.is_in(spans.column("TraceId"), kept_ids))
         if kept.num_rows:
-            await self._emit(kept.combine_chunks().to_batches()[0])
+            self._emit(kept.combine_chunks().to_batches()[0])
 
     def decide(self, traces: Traces) -> np.ndarray:
         """contrib's rule: a matching drop policy drops; else any sampling policy keeps."""
@@ -344,18 +412,68 @@ class TailSampler(Processor):
                 sampled |= result
         return sampled & ~dropped
 
-    async def _emit(self, batch: pa.RecordBatch) -> None:
-        self.settings.telemetry.processor_items("outgoing", self.label, Signal.TRACES, batch.num_rows)
-        try:
-            await self.next_consumer.consume(SignalData(Signal.TRACES, {SPANS: batch}))
-        except Exception:
-            log.exception("%s: the next stage refused %d sampled spans", self.label, batch.num_rows)
+    def _emit(self, batch: pa.RecordBatch) -> None:
+        """Queue sampled spans for the next stage. They were acknowledged long ago, so a refusal
+        must not lose them: the deliverer retries retryable refusals (and consume refuses new
+        data while too many wait); only a permanent failure, or a stop that cannot deliver
+        within SHUTDOWN_RETRY_S, drops them (logged, `summitcol_processor_tail_sampling_dropped_spans`)."""
+        self._outbox.append(batch)
+        self._outbox_spans += batch.num_rows
+        self._outbox_ready.set()
+        if self._deliverer is None or self._deliverer.done():
+            self._deliverer = asyncio.get_running_loop().create_task(self._deliver())
+
+    async def _deliver(self) -> None:
+        loop = asyncio.get_running_loop()
+        delay = 0.1
+        while True:
+            await self._outbox_ready.wait()
+            while self._outbox:
+                batch = self._outbox[0]
+                try:
+                    await self.next_consumer.consume(SignalData(Signal.TRACES, {SPANS: batch}))
+                except PartialRejectionError:
+                    pass  # the next stage took the rest and counted what it rejected
+                except RetryableError as exc:
+                    if self._stop_by is not None and loop.time() > self._stop_by:
+                        self._drop_outbox(exc)
+                        break
+                    wait = max(delay, exc.retry_after or 0.0)
+                    log.info("%s: the next stage refused %d sampled spans (%s); retrying in %.1fs", self.label, batch.num_rows, exc, wait)
+                    await asyncio.sleep(wait)
+                    delay = min(delay * 2, 5.0)
+                    continue
+                except Exception as exc:
+                    log.error("%s: the next stage failed on %d sampled spans", self.label, batch.num_rows, exc_info=exc)
+                    self._lost(batch.num_rows, exc)
+                else:
+                    self.settings.telemetry.processor_items("outgoing", self.label, Signal.TRACES, batch.num_rows)
+                self._outbox.popleft()
+                self._outbox_spans -= batch.num_rows
+                delay = 0.1
+            if self._stop_by is not None:
+                return
+            self._outbox_ready.clear()
+
+    def _drop_outbox(self, error: BaseException) -> None:
+        self._lost(self._outbox_spans, error)
+        self._outbox.clear()
+        self._outbox_spans = 0
+
+    def _lost(self, spans: int, error: BaseException) -> None:
+        self.settings.telemetry.count_plain("summitcol_processor_tail_sampling_dropped_spans", spans, processor=self.label)
+        log.error("%s: %d acknowledged sampled spans could not be delivered and are dropped: %s", self.label, spans, error)
 
     async def shutdown(self) -> None:
+        """Decide every pending trace, then deliver what waits (retrying for up to SHUTDOWN_RETRY_S)."""
         if self._task is not None:
             self._task.cancel()
             self._task = None
         await self._decide(list(self._first_seen))
+        self._stop_by = asyncio.get_running_loop().time() + SHUTDOWN_RETRY_S
+        self._outbox_ready.set()
+        if self._deliverer is not None:
+            await self._deliverer
 
 
 def _create(settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> TailSampler:

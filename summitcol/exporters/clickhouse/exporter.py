@@ -1,19 +1,29 @@
 """The `clickhouse` exporter: creates contrib's schema, keeps its TTL in line with the config,
-and inserts each batch's tables as Arrow (one INSERT per table per batch)."""
+and inserts each batch's tables as Arrow (one INSERT per table per batch, cut by day when the
+rows span more days than one INSERT may touch partitions; see partitions.py).
+
+Rows already past the table's TTL are not inserted (ClickHouse would delete them at its next
+merge, after queries had seen them): they are counted in `summitcol_exporter_expired_*` and
+logged, at most one line per `EXPIRED_LOG_INTERVAL_S` per exporter and signal."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
+
+import pyarrow as pa
 
 from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
 from summitcol.errors import RetryableError
-from summitcol.exporters.clickhouse import schema
+from summitcol.exporters.clickhouse import partitions, schema
 from summitcol.exporters.clickhouse.config import Config
 from summitcol.exporters.clickhouse.projection import project
 from summitcol.exporters.clickhouse.writer import RemoteWriter, Writer
 from summitcol.pdata.metrics import METRIC_TYPES
 from summitcol.pdata.signal import LOGS, SPANS, SignalData, concat
+from summitcol.service.telemetry import ITEM_NAMES
 
 log = logging.getLogger("summitcol.exporter.clickhouse")
 
@@ -21,6 +31,8 @@ log = logging.getLogger("summitcol.exporter.clickhouse")
 # Group commit: batches that arrive while an insert runs are merged into the next one (every
 # insert makes a MergeTree part, ~30 ms whatever its size), up to this many rows per insert.
 MAX_GROUP_ROWS = 100_000
+EXPIRED_LOG_INTERVAL_S = 10.0
+_CLICKHOUSE_CODE = re.compile(r"Code: \d+")  # in every error ClickHouse itself answers (chDB and server)
 
 
 class ClickHouseExporter(Exporter):
@@ -28,6 +40,9 @@ class ClickHouseExporter(Exporter):
         self.config = config
         self.signals = settings.signals or frozenset(Signal)
         self.label = str(settings.id)
+        self.telemetry = settings.telemetry
+        self._expired_logged: dict[Signal, float] = {}  # monotonic time of the last "expired" line
+        self._expired_unlogged: dict[Signal, int] = {}  # counted since that line
         self.writer: Writer | None = None
         self._waiting: list[tuple[SignalData, asyncio.Future[None]]] = []
         self._committer: asyncio.Task[None] | None = None
@@ -99,14 +114,27 @@ class ClickHouseExporter(Exporter):
         log.info("exporter %s: changing TTL of %s.%s: %r → %r", self.label, self.config.database, table, current, wanted)
         self.writer.command(f"ALTER TABLE `{self.config.database}`.`{table}`{on_cluster} {action}")
 
-    def _insert_group(self, group: list[SignalData]) -> None:
-        self._insert(group[0] if len(group) == 1 else concat(group))
+    def _insert_group(self, group: list[SignalData]) -> int:
+        """Insert the group's data as one; returns how many rows were skipped as expired."""
+        return self._insert(group[0] if len(group) == 1 else concat(group))
 
-    def _insert(self, data: SignalData) -> None:
+    def _insert(self, data: SignalData) -> int:
         assert self.writer is not None
+        ttl_s = int(self.config.ttl_for(str(data.signal)).total_seconds())
+        now_ns = time.time_ns()
+        skipped = 0
         for kind, batch in data.tables.items():
-            if batch.num_rows:
-                self.writer.insert(self.config.database, self.table_name(kind), project(kind, batch))
+            if not batch.num_rows:
+                continue
+            table = project(kind, batch)
+            column = partitions.time_column(kind)
+            expired = partitions.expired(table, column, ttl_s, now_ns)
+            if expired is not None:
+                skipped += int(expired.sum())
+                table = table.filter(pa.array(~expired))
+            for piece in partitions.by_day(table, column):
+                self.writer.insert(self.config.database, self.table_name(kind), piece)
+        return skipped
 
     async def consume(self, data: SignalData) -> None:
         """Insert `data`; returns when the insert holding it succeeded (raises if it failed).
@@ -123,22 +151,64 @@ class ClickHouseExporter(Exporter):
 
     async def _commit(self) -> None:
         while self._waiting:
-            group, rows = [], 0
-            while self._waiting and (not group or rows + self._waiting[0][0].item_count() <= MAX_GROUP_ROWS):
-                data, done = self._waiting.pop(0)
-                group.append((data, done))
-                rows += data.item_count()
-            try:
-                await asyncio.to_thread(self._insert_group, [data for data, _ in group])
-            except Exception as exc:  # server down, too many parts, …: the client keeps the data and retries
-                error = RetryableError(f"ClickHouse insert failed: {str(exc).strip()[:500]}", retry_after=2.0)
-                for _, done in group:
-                    if not done.done():
-                        done.set_exception(error)
-                continue
+            await self._insert_or_split(self._next_group())
+
+    def _next_group(self) -> list[tuple[SignalData, asyncio.Future[None]]]:
+        """The oldest waiting request and the later ones of the same signal (one signal per
+        insert: its TTL, its counters), up to MAX_GROUP_ROWS rows."""
+        signal = self._waiting[0][0].signal
+        group, rest, rows = [], [], 0
+        for entry in self._waiting:
+            items = entry[0].item_count()
+            if entry[0].signal == signal and (not group or rows + items <= MAX_GROUP_ROWS):
+                group.append(entry)
+                rows += items
+            else:
+                rest.append(entry)
+        self._waiting = rest
+        return group
+
+    async def _insert_or_split(self, group: list[tuple[SignalData, asyncio.Future[None]]]) -> None:
+        """Insert `group` as one and answer its callers. When ClickHouse refuses the insert of
+        several requests, one request's content may be the cause: each half is inserted on its
+        own, down to the failing request, so the others are stored and only it is refused. A
+        failure to reach ClickHouse (no error code) is answered to all at once."""
+        try:
+            skipped = await asyncio.to_thread(self._insert_group, [data for data, _ in group])
+        except Exception as exc:  # server down, too many parts, …: the client keeps the data and retries
+            if len(group) > 1 and _CLICKHOUSE_CODE.search(str(exc)):
+                log.warning("exporter %s: an insert merging %d requests failed (%s); inserting them in halves",
+                            self.label, len(group), str(exc).strip()[:200])
+                middle = len(group) // 2
+                await self._insert_or_split(group[:middle])
+                await self._insert_or_split(group[middle:])
+                return
+            error = RetryableError(f"ClickHouse insert failed: {str(exc).strip()[:500]}", retry_after=2.0)
             for _, done in group:
                 if not done.done():
-                    done.set_result(None)
+                    done.set_exception(error)
+            return
+        if skipped:
+            self._expired(group[0][0].signal, skipped)
+        for _, done in group:
+            if not done.done():
+                done.set_result(None)
+
+    def _expired(self, signal: Signal, rows: int) -> None:
+        """Count rows skipped as past the TTL; log them at most once per EXPIRED_LOG_INTERVAL_S
+        and signal (a line names what was skipped since the previous one)."""
+        self.telemetry.count_plain(f"summitcol_exporter_expired_{ITEM_NAMES[signal]}", rows, exporter=self.label)
+        self._expired_unlogged[signal] = self._expired_unlogged.get(signal, 0) + rows
+        now = time.monotonic()
+        if now - self._expired_logged.get(signal, float("-inf")) < EXPIRED_LOG_INTERVAL_S:
+            return
+        self._expired_logged[signal] = now
+        count = self._expired_unlogged.pop(signal)
+        log.warning(
+            "exporter %s: %d %s not stored: already older than the %s TTL (%s); counted in "
+            "summitcol_exporter_expired_%s (check the senders' clocks or the ttl settings)",
+            self.label, count, ITEM_NAMES[signal].replace("_", " "), signal, self.config.ttl_for(str(signal)), ITEM_NAMES[signal],
+        )
 
     async def shutdown(self) -> None:
         if self.writer is not None:
