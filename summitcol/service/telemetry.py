@@ -115,6 +115,7 @@ _SUMMIT_HELP = {
     "summitcol_exporter_dead_letter_spans": "Spans written to the dead-letter file.",
     "summitcol_exporter_dead_letter_metric_points": "Metric points written to the dead-letter file.",
     "summitcol_exporter_dead_letter_log_records": "Log records written to the dead-letter file.",
+    "summitcol_receiver_refused_requests": "Requests a receiver refused as the client's fault (4xx, INVALID_ARGUMENT), by reason; their items are unknown when the body could not be read.",
     "summitcol_memory_limiter_refused_requests": "Requests refused before decoding because they would exceed the memory limit.",
     "summitcol_wal_replayed_spans": "Spans replayed from a write-ahead log after a restart (at-least-once: may be duplicates).",
     "summitcol_wal_replayed_metric_points": "Metric points replayed from a write-ahead log after a restart.",

@@ -12,7 +12,7 @@ from summitcol.component import Signal
 from summitcol.netaddr import ensure_port_free
 from summitcol.pdata.codec import CODECS
 from summitcol.receiver.otlp.config import GRPCServerConfig
-from summitcol.receiver.otlp.status import failure_for
+from summitcol.receiver.otlp.status import Refusals, failure_for
 
 if TYPE_CHECKING:
     from summitcol.receiver.otlp.receiver import OtlpReceiver
@@ -63,6 +63,7 @@ class GrpcServer:
         self.config = config
         self.server: aio.Server | None = None
         self.port = 0
+        self.refusals = Refusals(receiver.label, "grpc", receiver.settings.telemetry, log)
 
     def _client(self, context: aio.ServicerContext) -> dict[str, str]:
         """contrib's client.Info: the peer address, and with include_metadata the request metadata."""
@@ -82,10 +83,13 @@ class GrpcServer:
         receiver = self.receiver
 
         async def export(body: bytes, context: aio.ServicerContext) -> bytes:
+            client = self._client(context)
             try:
-                response = await receiver.export(signal, body, "proto", "grpc", client=self._client(context))
+                response = await receiver.export(signal, body, "proto", "grpc", client=client)
             except Exception as exc:
                 failure = failure_for(exc)
+                if failure.grpc_code == grpc.StatusCode.INVALID_ARGUMENT:
+                    self.refusals.refused("malformed", client["client.address"], failure.message)
                 await context.abort(
                     failure.grpc_code,
                     failure.message,
