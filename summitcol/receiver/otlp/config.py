@@ -2,7 +2,11 @@
 
 Two defaults differ on purpose, following the OTLP specification's recommendation rather than
 grpc-go's and confighttp's: `max_recv_msg_size_mib` is 64 (not 4) and `max_request_body_size`
-is 64 MiB (not 20). `max_attributes_per_record` is a Summit addition.
+is 64 MiB (not 20). `max_concurrent_streams` defaults to 250 (Go's net/http2 server default;
+grpc-go's is unlimited): with a limit, grpc core refuses the streams of an HTTP/2 rapid-reset
+flood past it on that connection (RST_STREAM REFUSED_STREAM) instead of handing each one to the
+Python server, where they cost every other client event-loop time. `max_attributes_per_record`
+is a Summit addition.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ DEFAULT_GRPC_ENDPOINT = "localhost:4317"
 DEFAULT_HTTP_ENDPOINT = "localhost:4318"
 DEFAULT_MAX_RECV_MSG_SIZE_MIB = 64
 DEFAULT_MAX_REQUEST_BODY_SIZE = 64 * 1024 * 1024
+DEFAULT_MAX_CONCURRENT_STREAMS = 250
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -47,7 +52,7 @@ class GRPCServerConfig:
     endpoint: str = DEFAULT_GRPC_ENDPOINT
     transport: str = "tcp"
     max_recv_msg_size_mib: int = DEFAULT_MAX_RECV_MSG_SIZE_MIB
-    max_concurrent_streams: int = 0
+    max_concurrent_streams: int = DEFAULT_MAX_CONCURRENT_STREAMS
     read_buffer_size: int = 512 * 1024
     write_buffer_size: int = 0
     include_metadata: bool = False
