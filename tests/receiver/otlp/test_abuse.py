@@ -40,6 +40,7 @@ GRPC_HEADERS = [
     ("te", "trailers"),
 ]
 RST_STREAM, GOAWAY, REFUSED_STREAM = 3, 7, 7
+MAX_RECORDS = 1000
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def collector(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
     out = tmp / "out.jsonl"
     config = f"""
 receivers:
-{receiver_yaml(grpc_port, http_port)}
+{receiver_yaml(grpc_port, http_port, f"    max_records_per_request: {MAX_RECORDS}")}
 exporters:
   file:
     path: {out}
@@ -77,9 +78,9 @@ def delta(before: dict[tuple[str, str], float], after: dict[tuple[str, str], flo
     return {key: value - before.get(key, 0) for key, value in after.items() if value != before.get(key, 0)}
 
 
-def post(collector, body: bytes, content_type: str = "application/x-protobuf", headers=None):  # type: ignore[no-untyped-def]
+def post(collector, body: bytes, content_type: str = "application/x-protobuf", headers=None, path: str = "/v1/traces"):  # type: ignore[no-untyped-def]
     connection = http.client.HTTPConnection("127.0.0.1", collector.http_port, timeout=60)
-    connection.request("POST", "/v1/traces", body=body, headers={"Content-Type": content_type, **(headers or {})})
+    connection.request("POST", path, body=body, headers={"Content-Type": content_type, **(headers or {})})
     response = connection.getresponse()
     payload = response.read()
     connection.close()
@@ -199,6 +200,59 @@ def test_100000_gzip_members_are_refused_and_others_served(collector) -> None:  
     body = gzip.compress(good_request("thousand-members").SerializeToString()) + gzip.compress(b"") * 999
     assert post(collector, body, headers={"Content-Encoding": "gzip"})[0] == 200
     assert wait_for(lambda: {"thousand-members-0", "beside-members-19-0"} <= stored_span_names(collector))
+
+
+def test_too_many_records_are_refused_whole_for_every_signal(collector) -> None:  # type: ignore[no-untyped-def]
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+
+    before = refused(collector)
+    empty_spans = ExportTraceServiceRequest()
+    spans = empty_spans.resource_spans.add().scope_spans.add().spans
+    for _ in range(1_000_000):  # 2 MB; every span without ids: 10 s of per-span Python before the bound
+        spans.add()
+    status, payload = post(collector, empty_spans.SerializeToString())
+    assert status == 400
+    assert status_message(payload) == (
+        f"request holds 1000000 spans, more than max_records_per_request ({MAX_RECORDS}); send smaller batches"
+    )
+    logs = ExportLogsServiceRequest()
+    records = logs.resource_logs.add().scope_logs.add().log_records
+    for i in range(MAX_RECORDS + 1):
+        records.add(body={"string_value": f"r{i}"})
+    status, payload = post(collector, logs.SerializeToString(), path="/v1/logs")
+    assert status == 400
+    assert status_message(payload).startswith(f"request holds {MAX_RECORDS + 1} log records, more than")
+    metrics = ExportMetricsServiceRequest()
+    points = metrics.resource_metrics.add().scope_metrics.add().metrics.add(name="m").gauge.data_points
+    for i in range(MAX_RECORDS + 1):
+        points.add(as_int=i, time_unix_nano=1)
+    status, payload = post(collector, metrics.SerializeToString(), path="/v1/metrics")
+    assert status == 400
+    assert status_message(payload).startswith(f"request holds {MAX_RECORDS + 1} metric points, more than")
+    assert delta(before, refused(collector)) == {("http", "malformed"): 3}
+    # at the limit: accepted
+    assert post(collector, good_request("at-limit", 200).SerializeToString())[0] == 200
+
+
+def test_rejections_are_counted_exactly_and_worded_five_times() -> None:
+    from summitcol.component import Signal
+    from summitcol.pdata.codec import decode_request
+
+    request = good_request("ids", 10)
+    for span in request.resource_spans[0].scope_spans[0].spans[:7]:
+        span.trace_id = b""
+    data, rejections = decode_request(Signal.TRACES, request.SerializeToString(), "proto")
+    assert data.item_count() == 3
+    assert rejections.count == 7
+    assert rejections.message().count("trace_id must be 16 bytes, got 0") == 5
+    assert rejections.message().endswith("(and 2 more)")
+
+
+def status_message(payload: bytes) -> str:
+    from google.rpc import status_pb2
+
+    return status_pb2.Status.FromString(payload).message
 
 
 def h2_connect(port: int) -> tuple[socket.socket, h2.connection.H2Connection]:
