@@ -21,6 +21,7 @@ from summitcol.pdata.codec import Encoding, decode_request, response_message
 from summitcol.pdata.decoded import DecodeLimits, Rejections, check_record_count
 from summitcol.pdata.signal import SignalData
 from summitcol.receiver.otlp.config import Config
+from summitcol.receiver.otlp.limits import reject_oversized_containers
 from summitcol.service.telemetry import ITEM_NAMES
 
 log = logging.getLogger("summitcol.receiver.otlp")
@@ -79,7 +80,7 @@ class OtlpReceiver(Receiver):
             body = decompress(body, content_encoding, limit)
         data, rejections = decode_request(signal, body, encoding, self.limits)
         check_record_count(data.item_count() + rejections.count, self.limits, ITEM_NAMES[signal].replace("_", " "))
-        return Decoded(data, rejections)
+        return Decoded(reject_oversized_containers(data, rejections, self.limits), rejections)
 
     async def decode(
         self, signal: Signal, body: bytes, encoding: Encoding, content_encoding: str = "", limit: int = 0

@@ -235,6 +235,30 @@ def test_too_many_records_are_refused_whole_for_every_signal(collector) -> None:
     assert post(collector, good_request("at-limit", 200).SerializeToString())[0] == 200
 
 
+def test_resource_and_scope_attribute_limits(collector) -> None:  # type: ignore[no-untyped-def]
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+    request = good_request("kept", 2)
+    huge = request.resource_spans.add()
+    huge.resource.attributes.extend(KeyValue(key=f"k{i}", value=AnyValue(int_value=i)) for i in range(5000))
+    for i in range(3):
+        huge.scope_spans.add().spans.add(name=f"huge-resource-{i}", trace_id=b"\1" * 16, span_id=b"\2" * 8)
+    wide_scope = request.resource_spans[0].scope_spans.add()
+    wide_scope.scope.attributes.extend(KeyValue(key=f"s{i}", value=AnyValue(bool_value=True)) for i in range(1025))
+    wide_scope.spans.add(name="wide-scope-0", trace_id=b"\1" * 16, span_id=b"\3" * 8)
+    status, payload = post(collector, request.SerializeToString())
+    assert status == 200
+    response = ExportTraceServiceResponse.FromString(payload)
+    assert response.partial_success.rejected_spans == 4
+    assert response.partial_success.error_message == (
+        "a resource has 5000 attributes, more than 1024 (receiver setting max_attributes_per_record); "
+        "an instrumentation scope has 1025 attributes, more than 1024 (receiver setting max_attributes_per_record)"
+        " (and 2 more)"
+    )
+    assert wait_for(lambda: {"kept-0", "kept-1"} <= stored_span_names(collector))
+    assert not {"huge-resource-0", "wide-scope-0"} & stored_span_names(collector)
+
+
 def test_rejections_are_counted_exactly_and_worded_five_times() -> None:
     from summitcol.component import Signal
     from summitcol.pdata.codec import decode_request
