@@ -22,7 +22,7 @@ log = logging.getLogger("summitcol.receiver.otlp.grpc")
 SHUTDOWN_GRACE_S = 30.0
 # grpc-go's answer to a stream that ends before the message its length prefix announced:
 # INTERNAL "unexpected EOF" (processUnaryRPC), here with what it means.
-TRUNCATED_MESSAGE = "unexpected EOF: the stream ended before the request message its length prefix announced"
+TRUNCATED_MESSAGE = "unexpected EOF: the stream ended before a whole request message arrived"
 
 
 def _ms(value) -> int:  # type: ignore[no-untyped-def]

@@ -2,8 +2,8 @@
 
 The decoders check a record's own attributes (and its events' and links'); a resource or scope
 with 100,000 attributes went through, repeated on every row of its records. Here every record
-whose resource or scope has more attributes than the limit is rejected (a partial success naming
-the count), with column arithmetic on the map offsets: no per-record Python.
+whose resource or scope has more attributes than the limit is rejected (a partial success saying
+why), with column arithmetic on the map offsets: no per-record Python.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def reject_oversized_containers(data: SignalData, rejections: Rejections, limits
     they are counted in `rejections`, with one reason per table and container kind (the
     client's error_message then reads "<reason> (and N more)", as for other rejections)."""
     tables: dict[str, pa.RecordBatch] = {}
+    changed = False
     for name, batch in data.tables.items():
         over = np.zeros(batch.num_rows, dtype=bool)
         for column_name, what in CONTAINER_COLUMNS:
@@ -38,11 +39,13 @@ def reject_oversized_containers(data: SignalData, rejections: Rejections, limits
                     _reason(rejections, f"{what} has {int(sizes.max())} attributes, more than {limits.max_attributes} (receiver setting max_attributes_per_record)")
                     over |= too_many
         rejected = int(over.sum())
-        rejections.count += rejected
-        kept = batch.filter(pa.array(~over)) if rejected else batch
-        if kept.num_rows:
-            tables[name] = kept
-    return data if tables.keys() == data.tables.keys() and all(tables[n] is data.tables[n] for n in tables) else data.with_tables(tables)
+        if rejected:
+            rejections.count += rejected
+            batch = batch.filter(pa.array(~over))
+            changed = True
+        if batch.num_rows:
+            tables[name] = batch
+    return data.with_tables(tables) if changed else data
 
 
 def _reason(rejections: Rejections, reason: str) -> None:
