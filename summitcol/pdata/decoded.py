@@ -4,14 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from summitcol.errors import InvalidDataError
+
 DEFAULT_MAX_ATTRIBUTES = 1024
+# Records (spans, log records, data points) in one request, valid or not. 500,000 is well above
+# what any SDK or collector batches, and bounds the work a cheap 2 MB request of empty records
+# can cause (1,000,000 of them took seconds of GIL-holding work before the bound).
+DEFAULT_MAX_RECORDS = 500_000
+MAX_REASONS = 5  # reasons a Rejections keeps for the client's error_message
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DecodeLimits:
-    """Per-record limits the receiver enforces; a record over a limit is rejected (partial success)."""
+    """Limits the receiver enforces: a record over `max_attributes` is rejected (partial
+    success); a request of more than `max_records` records is refused as a whole (400)."""
 
     max_attributes: int = DEFAULT_MAX_ATTRIBUTES
+    max_records: int = DEFAULT_MAX_RECORDS
+
+
+def check_record_count(count: int, limits: DecodeLimits, items: str) -> None:
+    """InvalidDataError when a request holds more than `limits.max_records` records."""
+    if count > limits.max_records:
+        raise InvalidDataError(
+            f"request holds {count} {items}, more than max_records_per_request ({limits.max_records}); send smaller batches"
+        )
 
 
 DEFAULT_LIMITS = DecodeLimits()
@@ -26,7 +43,7 @@ class Rejections:
 
     def add(self, reason: str) -> None:
         self.count += 1
-        if len(self.reasons) < 5:
+        if len(self.reasons) < MAX_REASONS:
             self.reasons.append(reason)
 
     def message(self) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,10 @@ from google.protobuf.message import Message
 from summitcol.errors import InvalidDataError
 
 _ID_FIELDS = frozenset({"trace_id", "span_id", "parent_span_id"})
+# Hex digits of an id, as pdata's TraceID/SpanID UnmarshalJSON read them: exactly 32 (trace) or 16
+# (span) digits, or empty for "not set". `bytes.fromhex` alone would accept spaces and any length.
+_ID_HEX_DIGITS = {"trace_id": 32, "span_id": 16, "parent_span_id": 16}
+_HEX = re.compile(r"[0-9a-fA-F]*")
 _INTEGERS = frozenset(
     {
         FieldDescriptor.TYPE_INT64,
@@ -106,13 +111,22 @@ def _read_string(field: FieldDescriptor, value: Any) -> str:
 def _read_bytes(field: FieldDescriptor, value: Any) -> bytes:
     if not isinstance(value, str):
         raise _bad(field, value, "a string")
+    if field.name in _ID_FIELDS:
+        return _read_id(field, value)
     try:
-        if field.name in _ID_FIELDS:
-            return bytes.fromhex(value)
-        return base64.b64decode(value + "=" * (-len(value) % 4), altchars=b"-_" if ("-" in value or "_" in value) else None)
+        # validate=True: characters outside the alphabet are an error, not silently skipped.
+        altchars = b"-_" if ("-" in value or "_" in value) else None
+        return base64.b64decode(value + "=" * (-len(value) % 4), altchars=altchars, validate=True)
     except (ValueError, binascii.Error):
-        kind = "hex (OTLP/JSON ids are hex strings)" if field.name in _ID_FIELDS else "base64"
-        raise _bad(field, value, kind) from None
+        raise _bad(field, value, "base64") from None
+
+
+def _read_id(field: FieldDescriptor, value: str) -> bytes:
+    """A trace or span id: `digits` hex digits (either case) or "" (not set), nothing else."""
+    digits = _ID_HEX_DIGITS[field.name]
+    if value and (len(value) != digits or not _HEX.fullmatch(value)):
+        raise _bad(field, value, f"{digits} hex digits (OTLP/JSON ids are hex strings)")
+    return bytes.fromhex(value)
 
 
 def _read_enum(field: FieldDescriptor, value: Any) -> int:

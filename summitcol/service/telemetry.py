@@ -119,6 +119,7 @@ _SUMMIT_HELP = {
     "summitcol_exporter_expired_metric_points": "Metric points not stored because they were already past the table's TTL.",
     "summitcol_exporter_expired_log_records": "Log records not stored because they were already past the table's TTL.",
     "summitcol_processor_tail_sampling_dropped_spans": "Sampled spans tail_sampling could not deliver (a permanent failure downstream).",
+    "summitcol_receiver_refused_requests": "Requests a receiver refused as the client's fault (4xx, INVALID_ARGUMENT), by reason; their items are unknown when the body could not be read.",
     "summitcol_memory_limiter_refused_requests": "Requests refused before decoding because they would exceed the memory limit.",
     "summitcol_wal_replayed_spans": "Spans replayed from a write-ahead log after a restart (at-least-once: may be duplicates).",
     "summitcol_wal_replayed_metric_points": "Metric points replayed from a write-ahead log after a restart.",

@@ -2,7 +2,11 @@
 
 Two defaults differ on purpose, following the OTLP specification's recommendation rather than
 grpc-go's and confighttp's: `max_recv_msg_size_mib` is 64 (not 4) and `max_request_body_size`
-is 64 MiB (not 20). `max_attributes_per_record` is a Summit addition.
+is 64 MiB (not 20). `max_concurrent_streams` defaults to 250 (Go's net/http2 server default;
+grpc-go's is unlimited): with a limit, grpc core refuses the streams of an HTTP/2 rapid-reset
+flood past it on that connection (RST_STREAM REFUSED_STREAM) instead of handing each one to the
+Python server, where they cost every other client event-loop time. `max_attributes_per_record` and
+`max_records_per_request` are Summit additions.
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ from datetime import timedelta
 
 from summitcol.errors import ConfigError
 from summitcol.netaddr import validate_endpoint
-from summitcol.pdata.decoded import DEFAULT_MAX_ATTRIBUTES
+from summitcol.pdata.decoded import DEFAULT_MAX_ATTRIBUTES, DEFAULT_MAX_RECORDS
 from summitcol.tlsconfig import TLSServerConfig
 
 DEFAULT_GRPC_ENDPOINT = "localhost:4317"
 DEFAULT_HTTP_ENDPOINT = "localhost:4318"
 DEFAULT_MAX_RECV_MSG_SIZE_MIB = 64
 DEFAULT_MAX_REQUEST_BODY_SIZE = 64 * 1024 * 1024
+DEFAULT_MAX_CONCURRENT_STREAMS = 250
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -47,7 +52,7 @@ class GRPCServerConfig:
     endpoint: str = DEFAULT_GRPC_ENDPOINT
     transport: str = "tcp"
     max_recv_msg_size_mib: int = DEFAULT_MAX_RECV_MSG_SIZE_MIB
-    max_concurrent_streams: int = 0
+    max_concurrent_streams: int = DEFAULT_MAX_CONCURRENT_STREAMS
     read_buffer_size: int = 512 * 1024
     write_buffer_size: int = 0
     include_metadata: bool = False
@@ -102,9 +107,12 @@ class ProtocolsConfig:
 class Config:
     protocols: ProtocolsConfig = field(default_factory=ProtocolsConfig)
     max_attributes_per_record: int = DEFAULT_MAX_ATTRIBUTES
+    max_records_per_request: int = DEFAULT_MAX_RECORDS
 
     def validate(self) -> None:
         if self.protocols.grpc is None and self.protocols.http is None:
             raise ConfigError("must specify at least one protocol when using the OTLP receiver")
         if self.max_attributes_per_record <= 0:
             raise ConfigError("max_attributes_per_record must be greater than 0")
+        if self.max_records_per_request <= 0:
+            raise ConfigError("max_records_per_request must be greater than 0")

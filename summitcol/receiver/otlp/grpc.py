@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import grpc
 from grpc import aio
@@ -12,7 +12,7 @@ from summitcol.component import Signal
 from summitcol.netaddr import ensure_port_free
 from summitcol.pdata.codec import CODECS
 from summitcol.receiver.otlp.config import GRPCServerConfig
-from summitcol.receiver.otlp.status import failure_for
+from summitcol.receiver.otlp.status import Failure, Refusals, failure_for
 
 if TYPE_CHECKING:
     from summitcol.receiver.otlp.receiver import OtlpReceiver
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("summitcol.receiver.otlp.grpc")
 
 SHUTDOWN_GRACE_S = 30.0
+# grpc-go's answer to a stream that ends before the message its length prefix announced:
+# INTERNAL "unexpected EOF" (processUnaryRPC), here with what it means.
+TRUNCATED_MESSAGE = "unexpected EOF: the stream ended before a whole request message arrived"
 
 
 def _ms(value) -> int:  # type: ignore[no-untyped-def]
@@ -57,12 +60,23 @@ def server_options(config: GRPCServerConfig, shared_port: bool = False) -> list[
     return options
 
 
+async def _abort(context: aio.ServicerContext, failure: Failure) -> NoReturn:
+    """End the call with `failure`'s code, message and google.rpc.Status details."""
+    await context.abort(
+        failure.grpc_code,
+        failure.message,
+        trailing_metadata=(("grpc-status-details-bin", failure.rpc_status().SerializeToString()),),
+    )
+    raise AssertionError("unreachable: abort raises")
+
+
 class GrpcServer:
     def __init__(self, receiver: OtlpReceiver, config: GRPCServerConfig) -> None:
         self.receiver = receiver
         self.config = config
         self.server: aio.Server | None = None
         self.port = 0
+        self.refusals = Refusals(receiver.label, "grpc", receiver.settings.telemetry, log)
 
     def _client(self, context: aio.ServicerContext) -> dict[str, str]:
         """contrib's client.Info: the peer address, and with include_metadata the request metadata."""
@@ -79,22 +93,30 @@ class GrpcServer:
         return client
 
     def _handler(self, signal: Signal):  # type: ignore[no-untyped-def]
+        """The Export method, registered as client-streaming: on the wire a unary call is the same,
+        but grpcio's unary path waits for ever (until the client's deadline) on a stream that ends
+        inside a message (a length prefix promising more than arrives, then END_STREAM), where a
+        read of our own sees the end of the stream at once and can answer as grpc-go does."""
         receiver = self.receiver
 
-        async def export(body: bytes, context: aio.ServicerContext) -> bytes:
+        async def export(requests: object, context: aio.ServicerContext) -> bytes:
+            client = self._client(context)
+            body = await context.read()
+            if body is aio.EOF:
+                failure = Failure(grpc.StatusCode.INTERNAL, 400, TRUNCATED_MESSAGE)
+                self.refusals.refused("malformed", client["client.address"], failure.message)
+                await _abort(context, failure)
+            assert isinstance(body, bytes)
             try:
-                response = await receiver.export(signal, body, "proto", "grpc", client=self._client(context))
+                response = await receiver.export(signal, body, "proto", "grpc", client=client)
             except Exception as exc:
                 failure = failure_for(exc)
-                await context.abort(
-                    failure.grpc_code,
-                    failure.message,
-                    trailing_metadata=(("grpc-status-details-bin", failure.rpc_status().SerializeToString()),),
-                )
-                raise  # unreachable: abort raises
+                if failure.grpc_code == grpc.StatusCode.INVALID_ARGUMENT:
+                    self.refusals.refused("malformed", client["client.address"], failure.message)
+                await _abort(context, failure)
             return response.SerializeToString()
 
-        return grpc.unary_unary_rpc_method_handler(export)
+        return grpc.stream_unary_rpc_method_handler(export)
 
     async def start(self) -> None:
         worker = self.receiver.settings.worker

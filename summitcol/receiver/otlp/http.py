@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+import sys
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from summitcol.component import Signal
 from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError
@@ -21,7 +23,7 @@ from summitcol.netaddr import ensure_port_free, split_host_port
 from summitcol.pdata import otlp_json
 from summitcol.pdata.codec import Encoding
 from summitcol.receiver.otlp.config import HTTPServerConfig
-from summitcol.receiver.otlp.status import Failure, failure_for, retry_after_header
+from summitcol.receiver.otlp.status import Failure, Refusals, failure_for, retry_after_header
 
 if TYPE_CHECKING:
     from summitcol.receiver.otlp.receiver import OtlpReceiver
@@ -46,6 +48,7 @@ class HttpServer:
         }
         self._runner: web.ServerRunner | None = None
         self.port = 0
+        self.refusals = Refusals(receiver.label, "http", receiver.settings.telemetry, log)
 
     async def start(self) -> None:
         server = web.Server(
@@ -53,6 +56,7 @@ class HttpServer:
             auto_decompress=False,
             keepalive_timeout=self.config.idle_timeout.total_seconds() if self.config.keep_alives_enabled else 0,
             access_log=None,
+            logger=_ProtocolErrorLog(self.refusals),
         )
         self._runner = web.ServerRunner(server, shutdown_timeout=SHUTDOWN_GRACE_S)
         await self._runner.setup()
@@ -78,38 +82,62 @@ class HttpServer:
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         signal = self.paths.get(request.path)
         if signal is None:
-            return self._plain(404, f"{request.path} not found; OTLP/HTTP paths are {', '.join(self.paths)}")
+            return self._refuse(request, "not_found", 404, f"{request.path} not found; OTLP/HTTP paths are {', '.join(self.paths)}")
         if request.method != "POST":
-            response = self._plain(405, f"{request.method} is not allowed; send POST")
+            response = self._refuse(request, "method_not_allowed", 405, f"{request.method} is not allowed; send POST")
             response.headers["Allow"] = "POST"
             return response
         encoding = CONTENT_TYPES.get(request.content_type)
         if encoding is None:
-            return self._plain(
-                415, f"unsupported content type '{request.content_type}'; send application/x-protobuf or application/json"
+            return self._refuse(
+                request,
+                "unsupported_media_type",
+                415,
+                f"unsupported content type '{request.content_type}'; send application/x-protobuf or application/json",
             )
         limit = self.config.max_request_body_size
         declared = request.content_length
         if declared is not None and declared > limit:
-            return self._failure(encoding, _too_large(limit), close=True)
+            return self._refused_failure(request, encoding, "too_large", _too_large(limit), close=True)
         read_timeout = self.config.read_timeout.total_seconds()
         try:
             body = await asyncio.wait_for(self._read_body(request, limit), read_timeout or None)
         except TimeoutError:
-            return self._plain(408, f"the request body did not arrive within read_timeout ({read_timeout:g}s)")
+            return self._refuse(request, "timeout", 408, f"the request body did not arrive within read_timeout ({read_timeout:g}s)")
+        except (ConnectionError, web.RequestPayloadError) as exc:
+            # The client went away mid-body or sent a broken chunked/compressed framing: its fault,
+            # answered (if it still listens) and logged like any protocol error, no traceback.
+            response = self._refuse(request, "protocol_error", 400, f"the request body could not be read: {exc}")
+            response.force_close()
+            return response
         if body is None:
-            return self._failure(encoding, _too_large(limit), close=True)
+            return self._refused_failure(request, encoding, "too_large", _too_large(limit), close=True)
         content_encoding = request.headers.get("Content-Encoding", "")
         try:
             result = await self.receiver.export(signal, body, encoding, "http", content_encoding, limit, self._client(request))
         except BodyTooLargeError:
-            return self._failure(encoding, _too_large(limit))
+            return self._refused_failure(request, encoding, "too_large", _too_large(limit))
         except UnsupportedEncodingError as exc:
-            return self._plain(415, str(exc))
+            return self._refuse(request, "unsupported_encoding", 415, str(exc))
         except Exception as exc:
-            return self._failure(encoding, failure_for(exc))
+            failure = failure_for(exc)
+            if failure.http_status == 400:
+                return self._refused_failure(request, encoding, "malformed", failure)
+            return self._failure(encoding, failure)
         payload = otlp_json.dumps(result) if encoding == "json" else result.SerializeToString()
         return web.Response(status=200, body=payload, headers=self._headers(encoding))
+
+    def _refuse(self, request: web.BaseRequest, reason: str, status: int, message: str) -> web.Response:
+        """A plain-text refusal, counted and logged (rate-limited)."""
+        self.refusals.refused(reason, request.remote or "", message)
+        return self._plain(status, message)
+
+    def _refused_failure(
+        self, request: web.BaseRequest, encoding: Encoding, reason: str, failure: Failure, *, close: bool = False
+    ) -> web.Response:
+        """A google.rpc.Status refusal, counted and logged (rate-limited)."""
+        self.refusals.refused(reason, request.remote or "", failure.message)
+        return self._failure(encoding, failure, close=close)
 
     @staticmethod
     async def _read_body(request: web.BaseRequest, limit: int) -> bytes | None:
@@ -150,6 +178,26 @@ class HttpServer:
 
     def _plain(self, status: int, message: str) -> web.Response:
         return web.Response(status=status, text=message, headers=dict(self.config.response_headers))
+
+
+class _ProtocolErrorLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """aiohttp's server logger. HTTP protocol garbage (a bad request line or Content-Length, NUL in
+    a header, a URL over 8 KiB: aiohttp's HttpProcessingError) is a client's fault an attacker can
+    repeat at will, so it becomes a counted, rate-limited `protocol_error` refusal without a
+    traceback; anything else (a bug on our side) is logged as aiohttp logs it, traceback included."""
+
+    def __init__(self, refusals: Refusals) -> None:
+        super().__init__(logging.getLogger("aiohttp.server"), {})
+        self.refusals = refusals
+
+    def log(self, level: int, msg: object, *args: object, exc_info: Any = None, **kwargs: Any) -> None:
+        exc = exc_info if isinstance(exc_info, BaseException) else (sys.exc_info()[1] if exc_info else None)
+        if isinstance(exc, HttpProcessingError):
+            client = str(args[0]) if args else ""  # "Error handling request from %s", request.remote
+            first_line = exc.message.split("\n", 1)[0].rstrip(":")  # aiohttp appends the offending bytes
+            self.refusals.refused("protocol_error", client, f"{type(exc).__name__}: {first_line}")
+            return
+        super().log(level, msg, *args, exc_info=exc_info, **kwargs)
 
 
 def _too_large(limit: int) -> Failure:

@@ -18,13 +18,19 @@ from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal
 from summitcol.compression import decompress
 from summitcol.errors import ConsumerError, PartialRejectionError, RetryableError
 from summitcol.pdata.codec import Encoding, decode_request, response_message
-from summitcol.pdata.decoded import DecodeLimits, Rejections
+from summitcol.pdata.decoded import DecodeLimits, Rejections, check_record_count
 from summitcol.pdata.signal import SignalData
 from summitcol.receiver.otlp.config import Config
+from summitcol.receiver.otlp.limits import reject_oversized_containers
+from summitcol.service.telemetry import ITEM_NAMES
 
 log = logging.getLogger("summitcol.receiver.otlp")
 
 DECODE_THREADS = 2
+# Bodies up to this size (as received) are decoded on a thread of their own, so a well-behaved
+# client's small request never queues behind large ones (a 2 MB request of 1,000,000 spans, a
+# body of 1,000 gzip members) that took both decode threads.
+SMALL_BODY_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +45,9 @@ class OtlpReceiver(Receiver):
         self.config = config
         self.consumers = consumers
         self.label = str(settings.id)
-        self.limits = DecodeLimits(max_attributes=config.max_attributes_per_record)
+        self.limits = DecodeLimits(max_attributes=config.max_attributes_per_record, max_records=config.max_records_per_request)
         self._executor: ThreadPoolExecutor | None = None
+        self._small_executor: ThreadPoolExecutor | None = None
         self._servers: list = []
         # memory_limiter processors of the pipelines this receiver feeds (set by the graph builder)
         self.admission: list[Any] = []
@@ -50,6 +57,7 @@ class OtlpReceiver(Receiver):
         from summitcol.receiver.otlp.http import HttpServer
 
         self._executor = ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix=f"{self.label}-decode")
+        self._small_executor = ThreadPoolExecutor(1, thread_name_prefix=f"{self.label}-decode-small")
         protocols = self.config.protocols
         if protocols.grpc is not None:
             self._servers.append(GrpcServer(self, protocols.grpc))
@@ -62,22 +70,25 @@ class OtlpReceiver(Receiver):
         """Stop accepting, let requests in flight finish (they await the pipeline), then stop."""
         await asyncio.gather(*(server.stop() for server in self._servers))
         self._servers.clear()
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        for executor in (self._executor, self._small_executor):
+            if executor is not None:
+                executor.shutdown(wait=True)
+        self._executor = self._small_executor = None
 
     def _decode(self, signal: Signal, body: bytes, encoding: Encoding, content_encoding: str, limit: int) -> Decoded:
         if content_encoding:
             body = decompress(body, content_encoding, limit)
         data, rejections = decode_request(signal, body, encoding, self.limits)
-        return Decoded(data, rejections)
+        check_record_count(data.item_count() + rejections.count, self.limits, ITEM_NAMES[signal].replace("_", " "))
+        return Decoded(reject_oversized_containers(data, rejections, self.limits), rejections)
 
     async def decode(
         self, signal: Signal, body: bytes, encoding: Encoding, content_encoding: str = "", limit: int = 0
     ) -> Decoded:
         """Decompress, parse and convert off the event loop. Raises InvalidDataError and friends."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._decode, signal, body, encoding, content_encoding, limit)
+        executor = self._small_executor if len(body) <= SMALL_BODY_BYTES else self._executor
+        return await loop.run_in_executor(executor, self._decode, signal, body, encoding, content_encoding, limit)
 
     async def export(
         self,

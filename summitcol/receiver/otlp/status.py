@@ -9,18 +9,33 @@
 | body too large              | RESOURCE_EXHAUSTED (grpc core)  | 413                 |
 
 An unexpected error is retryable, like otelcol's status-less errors: the client keeps the data.
+
+A request refused as the client's fault (4xx, INVALID_ARGUMENT) is counted in
+`summitcol_receiver_refused_requests_total{receiver,transport,reason}` (its items are unknown when
+the body cannot be read) and logged at INFO, at most one line per reason every 10 s, with the
+number of refusals the line stands for: the client controls how often this happens.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import grpc
 from google.protobuf import duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from summitcol.errors import DEFAULT_RETRY_AFTER_S, InvalidDataError, PermanentError, RetryableError
+
+if TYPE_CHECKING:
+    from summitcol.service.telemetry import Telemetry
+
+REFUSED_REQUESTS = "summitcol_receiver_refused_requests"
+REFUSAL_LOG_INTERVAL_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +73,48 @@ def failure_for(exc: BaseException) -> Failure:
 def retry_after_header(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
 
+
+
+class Refusals:
+    """Counts and logs the requests one server of a receiver refuses as the client's fault.
+
+    `reason` is a short label: malformed, too_large, unsupported_encoding, unsupported_media_type,
+    method_not_allowed, not_found, timeout, protocol_error. The log is rate-limited per reason."""
+
+    def __init__(
+        self,
+        receiver: str,
+        transport: str,
+        telemetry: Telemetry,
+        logger: logging.Logger,
+        interval: float = REFUSAL_LOG_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.receiver = receiver
+        self.transport = transport
+        self.telemetry = telemetry
+        self.logger = logger
+        self.interval = interval
+        self.clock = clock
+        self._last: dict[str, tuple[float, int]] = {}  # reason → (time of the last line, refusals since)
+
+    def refused(self, reason: str, client: str, message: str) -> None:
+        self.telemetry.count_plain(REFUSED_REQUESTS, 1, receiver=self.receiver, transport=self.transport, reason=reason)
+        now = self.clock()
+        last = self._last.get(reason)
+        if last is not None and now - last[0] < self.interval:
+            self._last[reason] = (last[0], last[1] + 1)
+            return
+        suppressed = last[1] if last is not None else 0
+        self._last[reason] = (now, 0)
+        more = f" (and {suppressed} more for this reason since the last such line)" if suppressed else ""
+        self.logger.info(
+            "%s refused a request over %s from %s (%s): %s%s",
+            self.receiver, self.transport, client or "an unknown client", reason, _short(message), more,
+        )
+
+
+def _short(message: str, limit: int = 300) -> str:
+    """A client-controlled message, cut so one line stays one line of bounded length."""
+    message = message.replace("\n", " ").replace("\r", " ")
+    return message if len(message) <= limit else message[: limit - 3] + "..."

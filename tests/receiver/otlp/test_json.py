@@ -87,7 +87,14 @@ def test_int64_as_number_or_string_and_unknown_fields() -> None:
     [
         (b"{not json", "not valid JSON"),
         (b"[]", "must be a JSON object"),
-        (b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz"}]}]}]}', "Span.traceId: expected hex"),
+        (b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz"}]}]}]}', "Span.traceId: expected 32 hex digits"),
+        (b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff7 98038103 d269b633 813fc60c"}]}]}]}', "Span.traceId: expected 32 hex digits"),
+        (b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc6"}]}]}]}', "Span.traceId: expected 32 hex digits"),
+        (b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"eee19b7ec3c1b1740"}]}]}]}', "Span.spanId: expected 16 hex digits"),
+        (b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"parentSpanId":" eee19b7ec3c1b17"}]}]}]}', "Span.parentSpanId: expected 16 hex digits"),
+        (b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"links":[{"spanId":"eee19b7ec3c1b17g"}]}]}]}]}', "Link.spanId: expected 16 hex digits"),
+        (b'{"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":{"bytesValue":"!!not base64!!"}}]}}]}', "AnyValue.bytesValue: expected base64"),
+        (b'{"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":{"bytesValue":"aGVs bG8="}}]}}]}', "AnyValue.bytesValue: expected base64"),
         (b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"droppedAttributesCount":"abc"}]}]}]}', "Span.droppedAttributesCount: expected an integer"),
         (b'{"resourceSpans":{"a":1}}', "ExportTraceServiceRequest.resourceSpans: expected a list"),
         (b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"x"}]}]}]}', "Span.kind: expected an integer"),
@@ -97,3 +104,16 @@ def test_int64_as_number_or_string_and_unknown_fields() -> None:
 def test_bad_json_names_the_problem(body: bytes, message: str) -> None:
     with pytest.raises(InvalidDataError, match=message):
         decode_request(Signal.TRACES, body, "json")
+
+
+def test_valid_base64_and_empty_ids_are_read() -> None:
+    """Padded, unpadded and URL-safe base64 are all proto3 JSON; an empty id means "not set"."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest as Request
+
+    from summitcol.pdata import otlp_json
+
+    for text, expected in (("aGVsbG8=", b"hello"), ("aGVsbG8", b"hello"), ("-_8", b"\xfb\xff"), ("+/8=", b"\xfb\xff")):
+        body = b'{"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":{"bytesValue":"%s"}}]},"scopeSpans":[{"spans":[{"parentSpanId":""}]}]}]}' % text.encode()
+        request = otlp_json.parse(body, Request())
+        assert request.resource_spans[0].resource.attributes[0].value.bytes_value == expected
+        assert request.resource_spans[0].scope_spans[0].spans[0].parent_span_id == b""
