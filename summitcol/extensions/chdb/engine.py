@@ -16,7 +16,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -50,7 +50,11 @@ PURGE_INTERVAL_S = 1.0
 
 
 class Engine:
-    def __init__(self, path: str, query_handles: int = 4) -> None:
+    def __init__(
+        self, path: str, query_handles: int = 4, query_settings: Mapping[str, int | float | str] | None = None
+    ) -> None:
+        """`query_settings` are SET on every query handle (chDB keeps settings per connection), in
+        order, so a trailing `readonly = 1` locks the ones before it; the ingestion handle has none."""
         import chdb
 
         self.path = os.path.abspath(path)
@@ -62,7 +66,10 @@ class Engine:
             self._last_purge = 0.0
             self._handles: queue.Queue[Any] = queue.Queue()
             for _ in range(query_handles):
-                self._handles.put(_Handle(chdb.connect(self.path)))
+                conn = chdb.connect(self.path)
+                for name, value in (query_settings or {}).items():
+                    conn.query(f"SET {name} = {value!r}" if isinstance(value, str) else f"SET {name} = {value}")
+                self._handles.put(_Handle(conn))
         except Exception as exc:
             self._release()
             raise EngineBusyError(f"cannot open the embedded ClickHouse at {self.path}: {exc}") from None

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import orjson
 from aiohttp import web
 
+from summitcol.extensions.chdb.confine import Confinement, Role, readonly_denied, sql_string
 from summitcol.extensions.chdb.engine import QueryError
 from summitcol.netaddr import split_host_port
 
@@ -42,7 +43,7 @@ _INSERT_FORMAT = re.compile(r"\bFORMAT\s+([A-Za-z0-9_]+)[ \t]*(?:\r?\n|$)", re.I
 _LEADING_COMMENTS = re.compile(r"^(\s|--[^\n]*\n|/\*.*?\*/)*", re.S)
 _SETTINGS_PARAMS_IGNORED = {"query", "database", "default_format", "user", "password", "query_id", "session_id",
                             "session_timeout", "session_check", "compress", "decompress", "enable_http_compression",
-                            "wait_end_of_query", "buffer_size", "quota_key"}
+                            "wait_end_of_query", "buffer_size", "quota_key", "readonly"}
 
 # ClickHouse's HTTP status for an error code (src/Server/HTTP/exceptionCodeToHTTPStatus.cpp);
 # anything else, READONLY included, is 500.
@@ -96,6 +97,7 @@ class ClickHouseHTTP:
         self.engine = engine
         self.config = config
         self.users = {u.name: u.password for u in config.users}
+        self.confinement = Confinement(engine, config.allowed_table_functions)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -166,11 +168,11 @@ class ClickHouseHTTP:
                 return web.Response(text="Ok.\n")
             if _INSERT.match(sql) and data is None:
                 sql, data = _split_inline_data(sql)
-            keyword = statement_keyword(sql)
-            if (self.config.read_only or request.method == "GET") and keyword not in READ_ONLY_KEYWORDS:
+            role = self._role(request)
+            if role is not Role.ADMIN and statement_keyword(sql) not in READ_ONLY_KEYWORDS:
                 why = "readonly mode" if self.config.read_only else "readonly mode (GET requests are read-only; use POST)"
                 raise QueryError(f"Code: 164. DB::Exception: Cannot execute query in {why}. (READONLY)", 164)
-            output = await asyncio.to_thread(self._run, sql, data, request)
+            output = await asyncio.to_thread(self._run, sql, data, request, role)
         except QueryError as exc:
             message = str(exc)
             if not message.startswith("Code:"):
@@ -197,12 +199,29 @@ class ClickHouseHTTP:
             headers["X-ClickHouse-Format"] = fmt
         return web.Response(body=payload, headers=headers, content_type=_content_type(fmt))
 
-    def _run(self, sql: str, data: bytes | None, request: web.Request) -> tuple[bytes, str]:
+    def _role(self, request: web.Request) -> Role:
+        """readonly = 1 on a read_only interface; else as the `readonly` URL parameter or GET make it."""
+        readonly = request.query.get("readonly", "").strip()
+        if self.config.read_only:
+            if readonly not in ("", "1"):
+                raise readonly_denied("Cannot modify 'readonly' setting")
+            return Role.READER
+        if readonly == "1":
+            return Role.READER
+        if readonly == "2" or request.method == "GET":
+            return Role.READER_WITH_SETTINGS
+        if readonly not in ("", "0"):
+            raise QueryError(f"Code: 36. DB::Exception: readonly must be 0, 1 or 2, not {readonly!r}. (BAD_ARGUMENTS)", 36)
+        return Role.ADMIN
+
+    def _run(self, sql: str, data: bytes | None, request: web.Request, role: Role) -> tuple[bytes, str]:
+        """Check the statement as it will run (URL settings included), then run it on a query handle."""
         database = request.query.get("database")
         if data is not None:
             match = _INSERT_FORMAT.search(sql)
             if match is None:
                 raise QueryError("Code: 62. DB::Exception: INSERT with data needs a FORMAT clause. (SYNTAX_ERROR)", 62)
+            self.confinement.check(sql[: match.end()].strip(), role)
             self.engine.insert_bytes(sql[: match.start()].strip(), match.group(1), data, database)
             return b"", ""
         params = {k[len("param_") :]: v for k, v in request.query.items() if k.startswith("param_")}
@@ -212,7 +231,9 @@ class ClickHouseHTTP:
             fmt = match.group(1)
             sql = sql[: match.start()]
         settings = _settings_clause(request, statement_keyword(sql))
-        return self.engine.query(sql.rstrip().rstrip(";") + settings, fmt, params or None, database), fmt
+        statement = sql.rstrip().rstrip(";") + settings
+        self.confinement.check(statement, role, params or None)
+        return self.engine.query(statement, fmt, params or None, database), fmt
 
 
 def _split_inline_data(sql: str) -> tuple[str, bytes | None]:
@@ -234,7 +255,7 @@ def _settings_clause(request: web.Request, keyword: str) -> str:
     ]
     if not pairs:
         return ""
-    rendered = ", ".join(f"{k} = {v if re.fullmatch(r'-?[0-9.]+', v) else repr(v)}" for k, v in pairs)
+    rendered = ", ".join(f"{k} = {v if re.fullmatch(r'-?[0-9.]+', v) else sql_string(v)}" for k, v in pairs)
     return f" SETTINGS {rendered}"
 
 
