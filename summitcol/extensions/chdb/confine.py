@@ -74,7 +74,7 @@ DROPPABLE = frozenset({"TABLE", "VIEW", "DATABASE", "DICTIONARY"})
 PROTECTED_SETTINGS = re.compile(
     r"readonly|allow_.*|max_.*|.*_overflow_mode|min_execution_speed.*|timeout_.*|.*timeout|.*memory.*"
     r"|.*format_schema.*|format_template_.*|input_format_values_.*|.*_path|disk|storage_policy"
-    r"|(s3|azure|hdfs|http|remote|distributed|parallel_replicas|cluster|external|odbc|mysql|postgresql|function)_.*",
+    r"|(s3|azure|hdfs|remote|distributed|parallel_replicas|cluster|external|odbc|mysql|postgresql|function)_.*",
     re.I,
 )
 
@@ -144,7 +144,7 @@ def readonly_denied(what: str) -> QueryError:
 
 
 class Confinement:
-    """Checks a statement before a query handle runs it (blocking: it runs two parser queries)."""
+    """Checks a statement before a query handle runs it (blocking: two queries on the engine's parser handle)."""
 
     def __init__(self, engine: Engine, allowed_table_functions: Iterable[str] = ()) -> None:
         self.engine = engine
@@ -155,12 +155,12 @@ class Confinement:
     def check(self, sql: str, role: Role, params: dict[str, str] | None = None) -> None:
         """Refuse (QueryError) what `role` may not run; parse errors come back as ClickHouse's.
         `params` are the statement's `{name:Type}` values (EXPLAIN AST substitutes them)."""
-        canonical = self.engine.query(f"SELECT formatQuerySingleLine({sql_string(sql)})", "RawBLOB").decode()
+        canonical = self.engine.parse(f"SELECT formatQuerySingleLine({sql_string(sql)})", "RawBLOB").decode()
         toks = tokens(canonical)
         self._check_statement(toks, role)
         self._check_clauses(toks, role)
         self._check_calls(toks)
-        tree = self.engine.query(f"EXPLAIN AST {canonical}", "TSVRaw", params).decode()
+        tree = self.engine.parse(f"EXPLAIN AST {canonical}", "TSVRaw", params).decode()
         self._check_tree(tree)
 
     def _denied_names(self) -> frozenset[str]:
@@ -171,7 +171,7 @@ class Confinement:
         with self._lock:
             if self._denied is None:
                 def names(table: str) -> set[str]:
-                    raw = self.engine.query(f"SELECT lower(name) FROM system.{table}", "TSVRaw").decode()
+                    raw = self.engine.parse(f"SELECT lower(name) FROM system.{table}").decode()
                     return set(raw.split())
 
                 remote = (names("table_functions") - self.allowed) | (names("table_engines") - LOCAL_ENGINES)

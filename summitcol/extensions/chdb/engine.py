@@ -70,6 +70,9 @@ class Engine:
                 for name, value in (query_settings or {}).items():
                     conn.query(f"SET {name} = {value!r}" if isinstance(value, str) else f"SET {name} = {value}")
                 self._handles.put(_Handle(conn))
+            self._parser = chdb.connect(self.path)
+            self._parser.query("SET readonly = 2")  # reads only; settings free, so any SETTINGS clause parses
+            self._parser_lock = threading.Lock()
         except Exception as exc:
             self._release()
             raise EngineBusyError(f"cannot open the embedded ClickHouse at {self.path}: {exc}") from None
@@ -125,6 +128,16 @@ class Engine:
                 raise query_error(exc) from None
         return _as_bytes(result)
 
+    def parse(self, sql: str, fmt: str = "TSVRaw", params: dict[str, str] | None = None) -> bytes:
+        """Run a statement that only parses (`formatQuery…`, `EXPLAIN AST`, system.* names) on a
+        handle of its own, outside the query limits, so a check never counts as the query."""
+        with self._parser_lock:
+            try:
+                result = self._parser.query(sql, fmt, params=params) if params else self._parser.query(sql, fmt)
+            except Exception as exc:
+                raise query_error(exc) from None
+        return _as_bytes(result)
+
     def query_arrow(self, sql: str) -> pa.Table:
         with self._handle(None) as conn:
             try:
@@ -173,7 +186,7 @@ class Engine:
                 raise query_error(exc) from None
 
     def close(self) -> None:
-        handles = [self._writer]
+        handles = [self._writer, self._parser]
         while not self._handles.empty():
             handles.append(self._handles.get_nowait().conn)
         for handle in handles:
