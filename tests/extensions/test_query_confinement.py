@@ -260,6 +260,10 @@ def test_multi_statements_and_split_queries_are_refused(target: Target) -> None:
     assert (status, code) == (403, "497") and "file()" in body and SECRET not in body
     status, code, body = target.post("SELECT 1;", body=f"SELECT * FROM file('{f}', 'LineAsString')")
     assert (status, code) == (400, "62") and SECRET not in body
+    # the database parameter is a name, not more SQL (chDB would run a second statement after USE)
+    injected = f"otel`; SELECT 1 INTO OUTFILE '{target.tmp}/written.txt'; SELECT `1"
+    status, code, _ = target.post(body="SELECT 1", params={"database": injected})
+    assert (status, code) == (404, "81") and not (target.tmp / "written.txt").exists()
     # GET is read-only, and confined the same way
     status, code, body = target.post(f"SELECT * FROM file('{f}', 'LineAsString')", method="GET")
     assert (status, code) == (403, "497") and SECRET not in body

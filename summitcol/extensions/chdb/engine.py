@@ -108,8 +108,9 @@ class Engine:
         try:
             target = database or "default"
             if handle.database != target:
+                quoted = target.replace("\\", "\\\\").replace("`", "\\`")  # a name, never more SQL
                 try:
-                    handle.conn.query(f"USE `{target}`")
+                    handle.conn.query(f"USE `{quoted}`")
                 except Exception as exc:
                     raise query_error(exc) from None
                 handle.database = target
