@@ -213,7 +213,7 @@ class Confinement:
                 engine = toks[i + 2].name
                 if engine.lower() not in LOCAL_ENGINES:
                     raise denied(f"ENGINE = {engine}", "only engines whose data stays in the data path may be used")
-            if keyword == "SETTINGS":
+            if keyword in ("SETTINGS", "SETTING"):  # SETTING: ALTER TABLE … MODIFY SETTING
                 for name, literal in _settings(toks, i + 1):
                     self._check_setting(name, literal, role)
 
