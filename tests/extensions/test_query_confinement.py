@@ -219,6 +219,8 @@ def statements(t: Target) -> list[tuple[str, str]]:
         (f"INSERT INTO otel.otel_traces (SpanName) SELECT * FROM file('{f}', 'LineAsString')", "file()"),
         (f"ALTER TABLE otel.otel_traces UPDATE SpanName = file('{f}') WHERE 1", "file()"),
         (f"ALTER TABLE otel.otel_traces ADD COLUMN leak String DEFAULT file('{f}')", "file()"),
+        ("ALTER TABLE otel.otel_traces MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 1",
+         "'max_bytes_to_merge_at_max_space_in_pool'"),
         ("SYSTEM FLUSH LOGS", "SYSTEM"),
         ("SYSTEM SHUTDOWN", "SYSTEM"),
         (f"ATTACH TABLE otel.x FROM '{t.tmp}' (a String) ENGINE = MergeTree ORDER BY a", "ATTACH"),
@@ -369,6 +371,40 @@ def test_offline_query_is_confined(tmp_path: Path) -> None:
         assert out.returncode == 1 and "Code: 497." in out.stderr and names in out.stderr, out.stderr
         assert SECRET not in out.stdout + out.stderr
     assert not (tmp_path / "written.txt").exists()
+
+
+def test_allowed_table_functions_opens_only_those(tmp_path: Path) -> None:
+    handler = type("Vetted", (_Counting,), {"hits": 0})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    (tmp_path / "ch").mkdir()
+    config = tmp_path / "vetted.yaml"
+    config.write_text(f"""
+receivers:
+{receiver_yaml(free_port(), None)}
+exporters:
+  clickhouse:
+    storage: chdb
+extensions:
+  chdb:
+    path: {tmp_path / "ch"}
+    http:
+      endpoint: 127.0.0.1:{free_port()}
+    allowed_table_functions: [url]
+{SERVICE}
+  extensions: [chdb]
+""")
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        out = _cli(f"SELECT * FROM url('{url}', 'LineAsString')", "--config", str(config), "--format", "csv")
+        assert (out.returncode, out.stdout) == (0, f'"line"\n"{SECRET}"\n'), out.stderr
+        assert handler.hits == 1
+        out = _cli(f"SELECT * FROM remote('127.0.0.1:{server.server_address[1]}', system.one)", "--config", str(config))
+        assert out.returncode == 1 and "Code: 497." in out.stderr and "remote()" in out.stderr
+        assert handler.hits == 1
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_config_validate_names_the_key() -> None:

@@ -174,8 +174,8 @@ class Confinement:
                     raw = self.engine.parse(f"SELECT lower(name) FROM system.{table}").decode()
                     return set(raw.split())
 
-                remote = (names("table_functions") - self.allowed) | (names("table_engines") - LOCAL_ENGINES)
-                remote |= names("database_engines") - LOCAL_ENGINES
+                remote = names("table_functions") | names("table_engines") | names("database_engines")
+                remote -= self.allowed | LOCAL_ENGINES  # an engine named like an allowed function stays an ENGINE check
                 self._denied = frozenset((remote - names("functions") - CALL_LIKE_KEYWORDS) | DENIED_FUNCTIONS)
             return self._denied
 
