@@ -14,7 +14,8 @@ one. So the confinement has two layers:
    prints it canonically (comments gone, keywords upper case, literals escaped); the tokens of
    that text give the statement kind, INTO OUTFILE / FROM INFILE, ENGINE names, SETTINGS and
    every function call; `EXPLAIN AST` of it (safe: the canonical text has no INTO OUTFILE by
-   then) gives the tree, where only vetted table functions may stand in a table's place.
+   then) gives the tree, where only vetted table functions may stand in a table's place. Both run
+   on the engine's parser handle (`Engine.parse`: readonly = 2, outside the query limits).
 
 A refusal is ClickHouse's `Code: 497 … (ACCESS_DENIED)` (HTTP 403), or `Code: 164 … (READONLY)`
 where ClickHouse itself would refuse for readonly mode; the message names what was refused.

@@ -8,7 +8,9 @@ its data); `FORMAT x` or `default_format` picks the output format (TabSeparated 
 bodies may be gzip, deflate, br, lz4 or zstd (`Content-Encoding`); errors come back as ClickHouse
 sends them: `Code: N. DB::Exception: …` with `X-ClickHouse-Exception-Code` and its HTTP status.
 Authentication: HTTP basic auth, `X-ClickHouse-User`/`X-ClickHouse-Key`, or `user`/`password`
-parameters. GET requests are read-only, as in ClickHouse.
+parameters. GET requests are read-only, as in ClickHouse. Every statement is confined first
+(`confine.Confinement`: no files, other hosts, processes or lifted limits) and runs under the
+query limits of the engine's query handles.
 """
 
 from __future__ import annotations
