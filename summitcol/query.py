@@ -99,7 +99,7 @@ def _via_path(target: Target, sql: str, fmt: str) -> bytes:
         ) from None
     try:
         # Confined as over HTTP: the data path's owner may read it, but a query is no way to read the host.
-        Confinement(engine, target.chdb.allowed_table_functions).check(
+        Confinement(engine, target.chdb.allowed_table_functions, target.chdb.query_limits.settings()).check(
             sql, Role.READER if target.chdb.read_only else Role.ADMIN
         )
         return engine.query(sql, fmt)

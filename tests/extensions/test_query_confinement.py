@@ -286,6 +286,14 @@ def test_settings_cannot_lift_the_limits(target: Target) -> None:
             assert (status, code) == refused, (params, body)
         else:
             assert (status, code) == (500, "396")  # readonly=0 is what an admin has: the limit still holds
+    # a limit may be tightened, as a ClickHouse constraint's max allows (Grafana sets max_execution_time on
+    # every query): readonly mode drops it from the URL (the configured limit holds); an admin's applies
+    status, _, body = target.post(body="SELECT count() FROM numbers(20)", params={"max_execution_time": "3"})
+    assert (status, body) == (200, "20\n")
+    status, code, _ = target.post(body="SELECT number FROM numbers(20)", params={"max_result_rows": "10"})
+    assert (status, code) == ((200, "") if reader else (500, "396"))
+    status, code, _ = target.post(body="SELECT number FROM numbers(20) SETTINGS max_result_rows = 10")
+    assert (status, code) == ((500, "164") if reader else (500, "396"))
     # a request's own readonly=1 makes it read-only; readonly=2 on a read-only interface is refused
     status, code, _ = target.post(body="CREATE TABLE otel.y (a UInt8) ENGINE = Memory", params={"readonly": "1"})
     assert (status, code) == (500, "164")

@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -147,9 +147,14 @@ def readonly_denied(what: str) -> QueryError:
 class Confinement:
     """Checks a statement before a query handle runs it (blocking: two queries on the engine's parser handle)."""
 
-    def __init__(self, engine: Engine, allowed_table_functions: Iterable[str] = ()) -> None:
+    def __init__(
+        self, engine: Engine, allowed_table_functions: Iterable[str] = (), limits: Mapping[str, object] | None = None
+    ) -> None:
+        """`limits`: the query handles' limit settings; a client may tighten them, as a ClickHouse
+        constraint with a `max` allows (Grafana sets max_execution_time on every query)."""
         self.engine = engine
         self.allowed = HARMLESS_TABLE_FUNCTIONS | {name.lower() for name in allowed_table_functions}
+        self.limits = dict(limits or {})
         self._denied: frozenset[str] | None = None
         self._lock = threading.Lock()
 
@@ -215,15 +220,31 @@ class Confinement:
                 if engine.lower() not in LOCAL_ENGINES:
                     raise denied(f"ENGINE = {engine}", "only engines whose data stays in the data path may be used")
             if keyword in ("SETTINGS", "SETTING"):  # SETTING: ALTER TABLE … MODIFY SETTING
-                for name, literal in _settings(toks, i + 1):
-                    self._check_setting(name, literal, role)
+                for name, value in _settings(toks, i + 1):
+                    self._check_setting(name, value, role)
 
-    def _check_setting(self, name: str, literal: bool, role: Role) -> None:
+    def within_limits(self, name: str, value: str | None) -> bool:
+        """True when setting `name` to `value` keeps or tightens a configured limit."""
+        if name not in self.limits or value is None:
+            return False
+        limit = self.limits[name]
+        if isinstance(limit, str):
+            return value.strip("'") == limit
+        try:
+            number = float(value)
+        except ValueError:
+            return False
+        return 0 < number <= float(limit) or (float(limit) == 0 and number >= 0)  # type: ignore[arg-type]
+
+    def _check_setting(self, name: str, value: str | None, role: Role) -> None:
         if role is Role.READER:
             raise readonly_denied(f"Cannot modify '{name}' setting")
+        if self.within_limits(name, value):
+            return
         if PROTECTED_SETTINGS.fullmatch(name):
-            raise denied(f"the setting '{name}'", "query limits and access are set in the chdb extension's config")
-        if not literal:
+            raise denied(f"the setting '{name}'", "query limits and access are set in the chdb extension's config; "
+                                                   "a query may only lower a limit")
+        if value is None:
             raise denied(f"the value of setting '{name}'", "setting values must be literals")
 
     def _check_calls(self, toks: list[Token]) -> None:
@@ -249,23 +270,25 @@ class Confinement:
             parents.append((depth, node.split(" ", 1)[0]))
 
 
-def _settings(toks: list[Token], start: int) -> list[tuple[str, bool]]:
-    """The `name = value` pairs of a SETTINGS list from `start`: (name, value is a literal)."""
-    pairs: list[tuple[str, bool]] = []
+def _settings(toks: list[Token], start: int) -> list[tuple[str, str | None]]:
+    """The `name = value` pairs of a SETTINGS list from `start`: (name, the literal value or None)."""
+    pairs: list[tuple[str, str | None]] = []
     i = start
     while i + 1 < len(toks) and toks[i].name and toks[i + 1].text == "=":
         name, i = toks[i].name, i + 2
         if i < len(toks) and toks[i].text in ("-", "+"):
             i += 1
         if i >= len(toks):
-            pairs.append((name, False))
+            pairs.append((name, None))
             break
+        sign = "-" if toks[i - 1].text == "-" else ""
         literal = toks[i].kind in ("string", "number") or (toks[i].kind == "word" and not _is_call(toks, i))
+        value: str | None = sign + toks[i].text if literal else None
         if toks[i].text in ("(", "[", "{"):
-            literal, i = False, _skip_group(toks, i)
+            value, i = None, _skip_group(toks, i)
         else:
             i += 1
-        pairs.append((name, literal))
+        pairs.append((name, value))
         if i < len(toks) and toks[i].text == ",":
             i += 1
             continue

@@ -99,7 +99,7 @@ class ClickHouseHTTP:
         self.engine = engine
         self.config = config
         self.users = {u.name: u.password for u in config.users}
-        self.confinement = Confinement(engine, config.allowed_table_functions)
+        self.confinement = Confinement(engine, config.allowed_table_functions, config.query_limits.settings())
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -232,8 +232,10 @@ class ClickHouseHTTP:
         if match is not None:
             fmt = match.group(1)
             sql = sql[: match.start()]
-        settings = _settings_clause(request, statement_keyword(sql))
-        statement = sql.rstrip().rstrip(";") + settings
+        pairs = _url_settings(request) if statement_keyword(sql) in ("SELECT", "WITH") else []
+        if role is Role.READER:  # readonly mode: a limit the client only tightens is dropped, the configured one holds
+            pairs = [(k, v) for k, v in pairs if not self.confinement.within_limits(k, v)]
+        statement = sql.rstrip().rstrip(";") + _settings_clause(pairs)
         self.confinement.check(statement, role, params or None)
         return self.engine.query(statement, fmt, params or None, database), fmt
 
@@ -246,15 +248,17 @@ def _split_inline_data(sql: str) -> tuple[str, bytes | None]:
     return sql[: match.end()], sql[match.end() :].encode()
 
 
-def _settings_clause(request: web.Request, keyword: str) -> str:
-    """URL parameters that are ClickHouse settings, applied to SELECTs as a SETTINGS clause."""
-    if keyword not in ("SELECT", "WITH"):
-        return ""
-    pairs = [
+def _url_settings(request: web.Request) -> list[tuple[str, str]]:
+    """URL parameters that are ClickHouse settings (applied to SELECTs)."""
+    return [
         (k, v)
         for k, v in request.query.items()
         if k not in _SETTINGS_PARAMS_IGNORED and not k.startswith("param_") and re.fullmatch(r"[a-z_0-9]+", k)
     ]
+
+
+def _settings_clause(pairs: list[tuple[str, str]]) -> str:
+    """Settings as a SETTINGS clause ("" for none)."""
     if not pairs:
         return ""
     rendered = ", ".join(f"{k} = {v if re.fullmatch(r'-?[0-9.]+', v) else sql_string(v)}" for k, v in pairs)
