@@ -99,6 +99,7 @@ def _query(args: argparse.Namespace) -> int:
         args.path or target.path,
         args.user or target.user,
         args.password or target.password,
+        target.chdb,
     )
     return query.main(args.sql, target, args.format)
 

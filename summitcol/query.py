@@ -13,13 +13,14 @@ import os
 import sys
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 import pyarrow as pa
 
 from summitcol.errors import SummitError
 from summitcol.extensions.chdb.config import DEFAULT_HTTP_ENDPOINT, DEFAULT_PATH
+from summitcol.extensions.chdb.config import Config as ChdbConfig
 
 FORMATS = {"table": "ArrowStream", "csv": "CSVWithNames", "json": "JSONEachRow", "arrow": "ArrowStream"}
 MAX_CELL = 60
@@ -35,6 +36,7 @@ class Target:
     path: str
     user: str = ""
     password: str = ""
+    chdb: ChdbConfig = field(default_factory=ChdbConfig)  # read_only, query_limits … for the offline path
 
 
 def target_from_config(files: list[str], sets: list[str]) -> Target:
@@ -55,6 +57,7 @@ def target_from_config(files: list[str], sets: list[str]) -> Target:
                 spec.config.path,
                 user.name if user else "",
                 user.password if user else "",
+                spec.config,
             )
     return Target(DEFAULT_HTTP_ENDPOINT, DEFAULT_PATH)
 
@@ -79,6 +82,7 @@ def _via_http(target: Target, sql: str, fmt: str) -> bytes | None:
 
 
 def _via_path(target: Target, sql: str, fmt: str) -> bytes:
+    from summitcol.extensions.chdb.confine import Confinement, Role
     from summitcol.extensions.chdb.engine import Engine, EngineBusyError, QueryError
 
     if not os.path.isdir(target.path):
@@ -87,13 +91,17 @@ def _via_path(target: Target, sql: str, fmt: str) -> bytes:
             f"{os.path.abspath(target.path)}; start the collector (make run) or pass --config / --path / --endpoint"
         )
     try:
-        engine = Engine(target.path, query_handles=1)
+        engine = Engine(target.path, query_handles=1, query_settings=target.chdb.query_settings())
     except EngineBusyError as exc:
         raise QueryFailed(
             f"{exc}. Its HTTP endpoint ({target.endpoint or 'none configured'}) did not answer: "
             "enable extensions::chdb::http in its config, or stop it and query the path directly"
         ) from None
     try:
+        # Confined as over HTTP: the data path's owner may read it, but a query is no way to read the host.
+        Confinement(engine, target.chdb.allowed_table_functions, target.chdb.query_limits.settings()).check(
+            sql, Role.READER if target.chdb.read_only else Role.ADMIN
+        )
         return engine.query(sql, fmt)
     except QueryError as exc:
         raise QueryFailed(str(exc)) from None

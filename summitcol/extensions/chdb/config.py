@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from summitcol.errors import ConfigError
 from summitcol.netaddr import validate_endpoint
@@ -10,6 +12,13 @@ from summitcol.netaddr import validate_endpoint
 DEFAULT_PATH = "./data/clickhouse"
 DEFAULT_HTTP_ENDPOINT = "localhost:8123"
 DEFAULT_QUERY_HANDLES = 4
+# Per-query limits of the query handles (ClickHouse setting names); ingestion has its own handle.
+DEFAULT_MAX_EXECUTION_TIME = timedelta(seconds=60)
+DEFAULT_MAX_MEMORY_USAGE = 1 << 30  # 1 GiB
+DEFAULT_MAX_RESULT_ROWS = 1_000_000
+DEFAULT_MAX_RESULT_BYTES = 512 << 20  # 512 MiB
+DEFAULT_MAX_ROWS_TO_READ = 0  # 0 = no limit: a scan is bounded by max_execution_time
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -32,12 +41,49 @@ class UserConfig:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class QueryLimitsConfig:
+    """Limits every query of the HTTP interface and `summitcol query` runs under; a client cannot
+    lift them (readonly mode refuses setting changes; for admins the statement check refuses them)."""
+
+    max_execution_time: timedelta = DEFAULT_MAX_EXECUTION_TIME
+    max_memory_usage: int = DEFAULT_MAX_MEMORY_USAGE
+    max_result_rows: int = DEFAULT_MAX_RESULT_ROWS
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
+    max_rows_to_read: int = DEFAULT_MAX_ROWS_TO_READ
+
+    def validate(self) -> None:
+        if self.max_execution_time <= timedelta(0):
+            raise ConfigError("query_limits::max_execution_time must be greater than zero, e.g. 60s")
+        for key in ("max_memory_usage", "max_result_rows", "max_result_bytes"):
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"query_limits::{key} must be greater than zero")
+        if self.max_rows_to_read < 0:
+            raise ConfigError("query_limits::max_rows_to_read must be >= 0 (0 = no limit)")
+
+    def settings(self) -> dict[str, int | float | str]:
+        """The ClickHouse settings of a query handle; overflow throws rather than truncating."""
+        return {
+            "max_execution_time": self.max_execution_time.total_seconds(),
+            "timeout_overflow_mode": "throw",
+            "max_memory_usage": self.max_memory_usage,
+            "max_result_rows": self.max_result_rows,
+            "max_result_bytes": self.max_result_bytes,
+            "result_overflow_mode": "throw",
+            "max_rows_to_read": self.max_rows_to_read,
+            "read_overflow_mode": "throw",
+        }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Config:
     path: str = DEFAULT_PATH
     http: HTTPConfig | None = None
     read_only: bool = False
     users: list[UserConfig] = field(default_factory=list)
     query_handles: int = DEFAULT_QUERY_HANDLES
+    query_limits: QueryLimitsConfig = field(default_factory=QueryLimitsConfig)
+    # Table functions query users may call besides the harmless built-in ones (numbers, values …).
+    allowed_table_functions: list[str] = field(default_factory=list)
 
     def validate(self) -> None:
         if not self.path:
@@ -47,3 +93,24 @@ class Config:
         names = [u.name for u in self.users]
         if len(set(names)) != len(names):
             raise ConfigError("users: each name may appear once")
+        for name in self.allowed_table_functions:
+            if not _IDENTIFIER.fullmatch(name):
+                raise ConfigError(f"allowed_table_functions: {name!r} is not a table function name")
+        if self.read_only and self.allowed_table_functions:
+            raise ConfigError(
+                "allowed_table_functions has no effect with read_only: true (ClickHouse's readonly mode refuses "
+                "table functions that read a source); remove it, or set read_only: false"
+            )
+
+    def query_settings(self) -> dict[str, int | float | str]:
+        """Every query handle's settings: the limits, no introspection, VALUES data as literals only
+        (expressions there could call file()), and readonly mode for a read-only interface."""
+        settings = self.query_limits.settings()
+        settings |= {
+            "allow_introspection_functions": 0,
+            "input_format_values_interpret_expressions": 0,
+            "input_format_values_deduce_templates_of_expressions": 0,
+        }
+        if self.read_only:
+            settings["readonly"] = 1
+        return settings

@@ -16,7 +16,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -50,7 +50,11 @@ PURGE_INTERVAL_S = 1.0
 
 
 class Engine:
-    def __init__(self, path: str, query_handles: int = 4) -> None:
+    def __init__(
+        self, path: str, query_handles: int = 4, query_settings: Mapping[str, int | float | str] | None = None
+    ) -> None:
+        """`query_settings` are SET on every query handle (chDB keeps settings per connection), in
+        order, so a trailing `readonly = 1` locks the ones before it; the ingestion handle has none."""
         import chdb
 
         self.path = os.path.abspath(path)
@@ -62,7 +66,13 @@ class Engine:
             self._last_purge = 0.0
             self._handles: queue.Queue[Any] = queue.Queue()
             for _ in range(query_handles):
-                self._handles.put(_Handle(chdb.connect(self.path)))
+                conn = chdb.connect(self.path)
+                for name, value in (query_settings or {}).items():
+                    conn.query(f"SET {name} = {value!r}" if isinstance(value, str) else f"SET {name} = {value}")
+                self._handles.put(_Handle(conn))
+            self._parser = chdb.connect(self.path)
+            self._parser.query("SET readonly = 2")  # reads only; settings free, so any SETTINGS clause parses
+            self._parser_lock = threading.Lock()
         except Exception as exc:
             self._release()
             raise EngineBusyError(f"cannot open the embedded ClickHouse at {self.path}: {exc}") from None
@@ -98,8 +108,9 @@ class Engine:
         try:
             target = database or "default"
             if handle.database != target:
+                quoted = target.replace("\\", "\\\\").replace("`", "\\`")  # a name, never more SQL
                 try:
-                    handle.conn.query(f"USE `{target}`")
+                    handle.conn.query(f"USE `{quoted}`")
                 except Exception as exc:
                     raise query_error(exc) from None
                 handle.database = target
@@ -114,6 +125,16 @@ class Engine:
         with self._handle(database) as conn:
             try:
                 result = conn.query(sql, fmt, params=params) if params else conn.query(sql, fmt)
+            except Exception as exc:
+                raise query_error(exc) from None
+        return _as_bytes(result)
+
+    def parse(self, sql: str, fmt: str = "TSVRaw", params: dict[str, str] | None = None) -> bytes:
+        """Run a statement that only parses (`formatQuery…`, `EXPLAIN AST`, system.* names) on a
+        handle of its own, outside the query limits, so a check never counts as the query."""
+        with self._parser_lock:
+            try:
+                result = self._parser.query(sql, fmt, params=params) if params else self._parser.query(sql, fmt)
             except Exception as exc:
                 raise query_error(exc) from None
         return _as_bytes(result)
@@ -166,7 +187,7 @@ class Engine:
                 raise query_error(exc) from None
 
     def close(self) -> None:
-        handles = [self._writer]
+        handles = [self._writer, self._parser]
         while not self._handles.empty():
             handles.append(self._handles.get_nowait().conn)
         for handle in handles:

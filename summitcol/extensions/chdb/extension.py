@@ -32,7 +32,9 @@ class ChdbExtension(Extension):
         self._running = True
         if not self.worker.owner:
             return
-        self.engine = await asyncio.to_thread(Engine, self.config.path, self.config.query_handles)
+        self.engine = await asyncio.to_thread(
+            Engine, self.config.path, self.config.query_handles, self.config.query_settings()
+        )
         if self.config.http is not None:
             self._http = ClickHouseHTTP(self.engine, self.config)
             await self._http.start()

@@ -8,7 +8,9 @@ its data); `FORMAT x` or `default_format` picks the output format (TabSeparated 
 bodies may be gzip, deflate, br, lz4 or zstd (`Content-Encoding`); errors come back as ClickHouse
 sends them: `Code: N. DB::Exception: …` with `X-ClickHouse-Exception-Code` and its HTTP status.
 Authentication: HTTP basic auth, `X-ClickHouse-User`/`X-ClickHouse-Key`, or `user`/`password`
-parameters. GET requests are read-only, as in ClickHouse.
+parameters. GET requests are read-only, as in ClickHouse. Every statement is confined first
+(`confine.Confinement`: no files, other hosts, processes or lifted limits) and runs under the
+query limits of the engine's query handles.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING
 import orjson
 from aiohttp import web
 
+from summitcol.extensions.chdb.confine import Confinement, Role, readonly_denied, sql_string
 from summitcol.extensions.chdb.engine import QueryError
 from summitcol.netaddr import split_host_port
 
@@ -42,7 +45,7 @@ _INSERT_FORMAT = re.compile(r"\bFORMAT\s+([A-Za-z0-9_]+)[ \t]*(?:\r?\n|$)", re.I
 _LEADING_COMMENTS = re.compile(r"^(\s|--[^\n]*\n|/\*.*?\*/)*", re.S)
 _SETTINGS_PARAMS_IGNORED = {"query", "database", "default_format", "user", "password", "query_id", "session_id",
                             "session_timeout", "session_check", "compress", "decompress", "enable_http_compression",
-                            "wait_end_of_query", "buffer_size", "quota_key"}
+                            "wait_end_of_query", "buffer_size", "quota_key", "readonly"}
 
 # ClickHouse's HTTP status for an error code (src/Server/HTTP/exceptionCodeToHTTPStatus.cpp);
 # anything else, READONLY included, is 500.
@@ -96,6 +99,7 @@ class ClickHouseHTTP:
         self.engine = engine
         self.config = config
         self.users = {u.name: u.password for u in config.users}
+        self.confinement = Confinement(engine, config.allowed_table_functions, config.query_limits.settings())
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -166,11 +170,11 @@ class ClickHouseHTTP:
                 return web.Response(text="Ok.\n")
             if _INSERT.match(sql) and data is None:
                 sql, data = _split_inline_data(sql)
-            keyword = statement_keyword(sql)
-            if (self.config.read_only or request.method == "GET") and keyword not in READ_ONLY_KEYWORDS:
+            role = self._role(request)
+            if role is not Role.ADMIN and statement_keyword(sql) not in READ_ONLY_KEYWORDS:
                 why = "readonly mode" if self.config.read_only else "readonly mode (GET requests are read-only; use POST)"
                 raise QueryError(f"Code: 164. DB::Exception: Cannot execute query in {why}. (READONLY)", 164)
-            output = await asyncio.to_thread(self._run, sql, data, request)
+            output = await asyncio.to_thread(self._run, sql, data, request, role)
         except QueryError as exc:
             message = str(exc)
             if not message.startswith("Code:"):
@@ -197,12 +201,29 @@ class ClickHouseHTTP:
             headers["X-ClickHouse-Format"] = fmt
         return web.Response(body=payload, headers=headers, content_type=_content_type(fmt))
 
-    def _run(self, sql: str, data: bytes | None, request: web.Request) -> tuple[bytes, str]:
+    def _role(self, request: web.Request) -> Role:
+        """readonly = 1 on a read_only interface; else as the `readonly` URL parameter or GET make it."""
+        readonly = request.query.get("readonly", "").strip()
+        if self.config.read_only:
+            if readonly not in ("", "1"):
+                raise readonly_denied("Cannot modify 'readonly' setting")
+            return Role.READER
+        if readonly == "1":
+            return Role.READER
+        if readonly == "2" or request.method == "GET":
+            return Role.READER_WITH_SETTINGS
+        if readonly not in ("", "0"):
+            raise QueryError(f"Code: 36. DB::Exception: readonly must be 0, 1 or 2, not {readonly!r}. (BAD_ARGUMENTS)", 36)
+        return Role.ADMIN
+
+    def _run(self, sql: str, data: bytes | None, request: web.Request, role: Role) -> tuple[bytes, str]:
+        """Check the statement as it will run (URL settings included), then run it on a query handle."""
         database = request.query.get("database")
         if data is not None:
             match = _INSERT_FORMAT.search(sql)
             if match is None:
                 raise QueryError("Code: 62. DB::Exception: INSERT with data needs a FORMAT clause. (SYNTAX_ERROR)", 62)
+            self.confinement.check(sql[: match.end()].strip(), role)
             self.engine.insert_bytes(sql[: match.start()].strip(), match.group(1), data, database)
             return b"", ""
         params = {k[len("param_") :]: v for k, v in request.query.items() if k.startswith("param_")}
@@ -211,8 +232,12 @@ class ClickHouseHTTP:
         if match is not None:
             fmt = match.group(1)
             sql = sql[: match.start()]
-        settings = _settings_clause(request, statement_keyword(sql))
-        return self.engine.query(sql.rstrip().rstrip(";") + settings, fmt, params or None, database), fmt
+        pairs = _url_settings(request) if statement_keyword(sql) in ("SELECT", "WITH") else []
+        if role is Role.READER:  # readonly mode: a limit the client only tightens is dropped, the configured one holds
+            pairs = [(k, v) for k, v in pairs if not self.confinement.within_limits(k, v)]
+        statement = sql.rstrip().rstrip(";") + _settings_clause(pairs)
+        self.confinement.check(statement, role, params or None)
+        return self.engine.query(statement, fmt, params or None, database), fmt
 
 
 def _split_inline_data(sql: str) -> tuple[str, bytes | None]:
@@ -223,18 +248,20 @@ def _split_inline_data(sql: str) -> tuple[str, bytes | None]:
     return sql[: match.end()], sql[match.end() :].encode()
 
 
-def _settings_clause(request: web.Request, keyword: str) -> str:
-    """URL parameters that are ClickHouse settings, applied to SELECTs as a SETTINGS clause."""
-    if keyword not in ("SELECT", "WITH"):
-        return ""
-    pairs = [
+def _url_settings(request: web.Request) -> list[tuple[str, str]]:
+    """URL parameters that are ClickHouse settings (applied to SELECTs)."""
+    return [
         (k, v)
         for k, v in request.query.items()
         if k not in _SETTINGS_PARAMS_IGNORED and not k.startswith("param_") and re.fullmatch(r"[a-z_0-9]+", k)
     ]
+
+
+def _settings_clause(pairs: list[tuple[str, str]]) -> str:
+    """Settings as a SETTINGS clause ("" for none)."""
     if not pairs:
         return ""
-    rendered = ", ".join(f"{k} = {v if re.fullmatch(r'-?[0-9.]+', v) else repr(v)}" for k, v in pairs)
+    rendered = ", ".join(f"{k} = {v if re.fullmatch(r'-?[0-9.]+', v) else sql_string(v)}" for k, v in pairs)
     return f" SETTINGS {rendered}"
 
 
