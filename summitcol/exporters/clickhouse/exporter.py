@@ -13,7 +13,7 @@ from summitcol.exporters.clickhouse.config import Config
 from summitcol.exporters.clickhouse.projection import project
 from summitcol.exporters.clickhouse.writer import RemoteWriter, Writer
 from summitcol.pdata.metrics import METRIC_TYPES
-from summitcol.pdata.signal import LOGS, SPANS, SignalData, concat
+from summitcol.pdata.signal import LOGS, SPANS, SignalData, by_signal, concat
 
 log = logging.getLogger("summitcol.exporter.clickhouse")
 
@@ -100,7 +100,8 @@ class ClickHouseExporter(Exporter):
         self.writer.command(f"ALTER TABLE `{self.config.database}`.`{table}`{on_cluster} {action}")
 
     def _insert_group(self, group: list[SignalData]) -> None:
-        self._insert(group[0] if len(group) == 1 else concat(group))
+        for same_signal in by_signal(group):  # a group commit may hold several signals; concat takes one
+            self._insert(concat(same_signal))
 
     def _insert(self, data: SignalData) -> None:
         assert self.writer is not None
