@@ -60,6 +60,7 @@ class ExporterHelper(Exporter):
         self._stopping = asyncio.Event()  # the drain is over: retries give up
         self._dead_letter_path = ""
         self._gathering = asyncio.Lock()
+        self.drain_timeout = DRAIN_TIMEOUT_S
 
     def _queue_share(self, queue_size: int) -> int:
         return max(1, -(-queue_size // self.workers))
@@ -100,11 +101,19 @@ class ExporterHelper(Exporter):
     async def consume(self, data: SignalData) -> None:
         settings = self.settings
         if settings is None:
-            await self._send_once(data)
+            try:
+                await self._send_once(data)
+            except PartialRejectionError:
+                raise
+            except ConsumerError:
+                self.telemetry.count("exporter_send_failed", data.signal, data.item_count(), exporter=self.label)
+                raise
             return
         if self.queue is None:
             error = await self._deliver(data)
             if error is not None:
+                if not isinstance(error, PartialRejectionError):
+                    self.telemetry.count("exporter_send_failed", data.signal, data.item_count(), exporter=self.label)
                 raise error
             return
         if self._draining.is_set():
@@ -119,15 +128,15 @@ class ExporterHelper(Exporter):
             ) from None
 
     async def _send_once(self, data: SignalData) -> None:
+        """One attempt; counts what it delivered. A failure is counted (`send_failed`) once,
+        where it is given up on (dead letter, or the caller's error), not per attempt: as in
+        otelcol, where the obsreport sender sits outside the retries."""
         items = data.item_count()
         try:
             await self.exporter.consume(data)
         except PartialRejectionError as exc:
             self.telemetry.count("exporter_sent", data.signal, items - exc.rejected, exporter=self.label)
             self.telemetry.count("exporter_send_failed", data.signal, exc.rejected, exporter=self.label)
-            raise
-        except ConsumerError:
-            self.telemetry.count("exporter_send_failed", data.signal, items, exporter=self.label)
             raise
         self.telemetry.count("exporter_sent", data.signal, items, exporter=self.label)
 
@@ -316,7 +325,7 @@ class ExporterHelper(Exporter):
         # queued *and* taken requests (a gathered batch is neither queued nor sent yet).
         self._draining.set()
         queue.close()
-        deadline = time.monotonic() + DRAIN_TIMEOUT_S
+        deadline = time.monotonic() + self.drain_timeout
         await _until(lambda: not queue.pending() and not queue.taken(), deadline)
         self._stopping.set()  # retries end now: what still fails is kept or dead-lettered
         await _until(lambda: not queue.taken(), deadline + SEND_GRACE_S)
@@ -338,7 +347,7 @@ class ExporterHelper(Exporter):
             queue.ack(token)
         log.warning(
             "exporter %s: the stop could not deliver %d request(s) (%s) within %.0f s; they are in the dead-letter file %s",
-            self.label, len(left), _amounts([data for _, data in left]), DRAIN_TIMEOUT_S, self._dead_letter_path,
+            self.label, len(left), _amounts([data for _, data in left]), self.drain_timeout, self._dead_letter_path,
         )
 
     def _report_wal_leftovers(self, queue: PersistentQueue) -> None:
