@@ -22,7 +22,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.exporters.test_clean_stop import COUNTER_POINTS, GAUGE_POINTS, LOGS, SdkClient, metrics_page
 from tests.exporters.test_delivery import make_spans
-from tests.helpers import Collector, free_port, pipelines_yaml, read_file_export, receiver_yaml, spans_by_id, wait_for
+from tests.helpers import (
+    Collector,
+    free_port,
+    pipelines_yaml,
+    read_file_export,
+    receiver_yaml,
+    spans_by_id,
+    wait_for,
+)
 from tests.sdk_client import logs_by_body
 
 POINTS = COUNTER_POINTS + GAUGE_POINTS

@@ -346,7 +346,7 @@ class ExporterHelper(Exporter):
             await self._dead_letter(data, error)
             queue.ack(token)
         log.warning(
-            "exporter %s: the stop could not deliver %d request(s) (%s) within %.0f s; they are in the dead-letter file %s",
+            "exporter %s: the stop could not deliver %d request(s) (%s) within %g s; they are in the dead-letter file %s",
             self.label, len(left), _amounts([data for _, data in left]), self.drain_timeout, self._dead_letter_path,
         )
 
