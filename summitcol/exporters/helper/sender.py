@@ -6,15 +6,19 @@ Without helper settings (debug, file, parquet) it only counts `otelcol_exporter_
 * `sending_queue.enabled` (default): `consume` returns once the data is queued — in memory, or
   written to the WAL (fsync'd when the file_storage says so) with `storage`. A full queue refuses
   retryably, or waits with `block_on_overflow`. `num_consumers` tasks send from the queue.
-* `sending_queue.batch`: a consumer merges queued requests until `min_size` items or
-  `flush_timeout` after the first, into one send (split at `max_size`); one consumer gathers at a
-  time while the others send, and every merged request is acknowledged once the send succeeded.
+* `sending_queue.batch`: a consumer merges queued requests of one signal until `min_size` items
+  or `flush_timeout` after the first, into sends of at most `max_size`; one consumer gathers at a
+  time while the others send, and every merged request is acknowledged once its send succeeded.
+  A merged send refused permanently is retried request by request: one request's content must
+  not cost the others their delivery.
 * `retry_on_failure`: retryable failures are retried with exponential backoff (randomized,
   honouring the peer's RetryInfo / Retry-After) until `max_elapsed_time`; permanent ones are not.
 * what cannot be delivered — rejected permanently, or retried past `max_elapsed_time`, or left in
   a memory queue when a stop could not drain it — is written to the dead-letter file (OTLP/JSON
   lines) and counted in `summitcol_exporter_dead_letter_*`. A persistent queue keeps what is
-  left at a stop in its WAL for the next start.
+  left at a stop in its WAL for the next start. A stop first sends what consumers are gathering
+  (taken from the queue, not sent yet: neither queued nor in flight) and logs a WARNING with
+  whatever it could not deliver.
 * without a queue, the caller waits for the delivery (with retries) and gets its error.
 """
 
