@@ -119,8 +119,8 @@ class Service:
         await receivers
         for _, cid, proc in reversed(self.graph.processors):
             await _quietly(cid, proc.shutdown())
-        for cid, exp in self.graph.exporters.items():
-            await _quietly(cid, exp.shutdown())
+        # Exporters drain side by side: each is bounded (30 s), so the stop is bounded by one drain.
+        await asyncio.gather(*(_quietly(cid, exp.shutdown()) for cid, exp in self.graph.exporters.items()))
         if self.pool is not None:  # the workers drain into this process's engine: keep it up for them
             await self.pool.wait()
         if self.hub is not None:
