@@ -5,13 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DEFAULT_MAX_ATTRIBUTES = 1024
+# Arrow `string` columns have int32 offsets: no column of a decoded request may hold more text.
+MAX_COLUMN_BYTES = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DecodeLimits:
-    """Per-record limits the receiver enforces; a record over a limit is rejected (partial success)."""
+    """Per-record limits the receiver enforces; a record over a limit is rejected (partial success).
+
+    `max_column_bytes` bounds the text one column of a request may render (the whole request is
+    refused past it, as its offsets would wrap); only tests lower it.
+    """
 
     max_attributes: int = DEFAULT_MAX_ATTRIBUTES
+    max_column_bytes: int = MAX_COLUMN_BYTES
 
 
 DEFAULT_LIMITS = DecodeLimits()
