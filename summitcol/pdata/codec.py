@@ -31,6 +31,14 @@ from summitcol.pdata.values import TOO_DEEP
 # "internal error, retry later" an unexpected exception gets.
 DECODE_FAILURES = (DecodeError, RecursionError, UnicodeError, OverflowError, ValueError, pa.ArrowException)
 
+
+def _reason(exc: BaseException) -> str:
+    """The error's text; protobuf parses (and builds) at most 100 levels of nested messages, and
+    in OTLP only AnyValue nests that deep."""
+    if "MaxDepth" in str(exc):
+        return f"{TOO_DEEP} (protobuf's limit of 100 nested messages)"
+    return str(exc)
+
 Encoding = Literal["proto", "json"]
 
 
@@ -99,9 +107,7 @@ def parse_request(signal: Signal, body: bytes, encoding: Encoding) -> Message:
     try:
         return codec.request_type.FromString(body)
     except (DecodeError, RecursionError) as exc:
-        # protobuf parses at most 100 levels of messages; in OTLP only AnyValue nests that deep
-        reason = f"{TOO_DEEP} (protobuf's limit of 100 nested messages)" if "MaxDepth" in str(exc) else str(exc)
-        raise InvalidDataError(f"request body is not a valid {codec.request_type.__name__} protobuf: {reason}") from None
+        raise InvalidDataError(f"request body is not a valid {codec.request_type.__name__} protobuf: {_reason(exc)}") from None
 
 
 def decode_request(
@@ -111,7 +117,7 @@ def decode_request(
     try:
         return _decode(signal, body, encoding, limits)
     except DECODE_FAILURES as exc:
-        raise InvalidDataError(f"request body could not be decoded: {type(exc).__name__}: {exc}") from None
+        raise InvalidDataError(f"request body could not be decoded: {type(exc).__name__}: {_reason(exc)}") from None
 
 
 def _decode(signal: Signal, body: bytes, encoding: Encoding, limits: DecodeLimits) -> tuple[SignalData, Rejections]:
