@@ -17,7 +17,15 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from summitcol.pdata import otlp_json
 from summitcol.pdata.values import MAX_ANYVALUE_DEPTH
-from tests.helpers import Collector, free_port, pipelines_yaml, read_file_export, receiver_yaml, spans_by_id, wait_for
+from tests.helpers import (
+    Collector,
+    free_port,
+    pipelines_yaml,
+    read_file_export,
+    receiver_yaml,
+    spans_by_id,
+    wait_for,
+)
 from tests.pdata.test_wire_merge import delimited, varint
 
 METHODS = {
