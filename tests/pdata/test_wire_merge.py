@@ -33,7 +33,7 @@ from summitcol.pdata.traces import traces_from_otlp
 from tests.pdata.test_roundtrip import log_requests, trace_requests
 
 pytestmark = pytest.mark.skipif(not fastdecode.AVAILABLE, reason="the C extension is not built")
-SETTINGS = settings(max_examples=int(os.environ.get("SUMMIT_WIRE_EXAMPLES", "60")), deadline=None, suppress_health_check=list(HealthCheck))
+SETTINGS = settings(max_examples=int(os.environ.get("SUMMIT_WIRE_EXAMPLES", "40")), deadline=None, suppress_health_check=list(HealthCheck))
 MAX_FIELD = 2**29 - 1
 
 
@@ -132,20 +132,22 @@ DECODERS = {
 
 
 def python_decode(signal: Signal, body: bytes) -> Any:
-    """protobuf then the Python decoder: the reference; None when protobuf refuses the bytes."""
+    """protobuf then the Python decoder: the reference; None when the bytes are refused."""
     request_type, from_otlp, _ = DECODERS[signal]
     try:
-        request = request_type.FromString(body)
-    except DecodeError:
+        return from_otlp(request_type.FromString(body), DEFAULT_LIMITS)
+    except (DecodeError, InvalidDataError):
         return None
-    return from_otlp(request, DEFAULT_LIMITS)
 
 
 def assert_c_equals_python(signal: Signal, body: bytes) -> Any:
     """The C decoder gives protobuf's data, or refuses what protobuf refuses (None: the codec then
-    lets protobuf word the error). Returns the reference result."""
+    lets protobuf word the error; or its own InvalidDataError). Returns the reference result."""
     expected = python_decode(signal, body)
-    got = DECODERS[signal][2](body, DEFAULT_LIMITS)
+    try:
+        got = DECODERS[signal][2](body, DEFAULT_LIMITS)
+    except InvalidDataError:
+        got = None
     if expected is None:
         assert got is None
         with pytest.raises(InvalidDataError):
@@ -170,7 +172,7 @@ requests = st.one_of(
 
 
 @SETTINGS
-@given(requests, st.randoms(use_true_random=False))
+@given(requests, st.integers(0, 2**32).map(random.Random))
 def test_split_copies_merge_into_the_same_data(signal_request: tuple[Signal, Message], rng: random.Random) -> None:
     signal, request = signal_request
     body = Rewriter(rng, "split").serialize(request)
@@ -182,14 +184,14 @@ def test_split_copies_merge_into_the_same_data(signal_request: tuple[Signal, Mes
 
 
 @SETTINGS
-@given(requests, st.randoms(use_true_random=False))
+@given(requests, st.integers(0, 2**32).map(random.Random))
 def test_extra_earlier_copies_decode_as_protobuf_merges_them(signal_request: tuple[Signal, Message], rng: random.Random) -> None:
     signal, request = signal_request
     assert_c_equals_python(signal, Rewriter(rng, "extra").serialize(request))
 
 
 @SETTINGS
-@given(requests, st.randoms(use_true_random=False))
+@given(requests, st.integers(0, 2**32).map(random.Random))
 def test_a_corrupt_earlier_copy_makes_the_request_invalid(signal_request: tuple[Signal, Message], rng: random.Random) -> None:
     signal, request = signal_request
     rewriter = Rewriter(rng, "corrupt")
@@ -199,7 +201,7 @@ def test_a_corrupt_earlier_copy_makes_the_request_invalid(signal_request: tuple[
 
 
 @SETTINGS
-@given(requests, st.randoms(use_true_random=False), st.sampled_from([MAX_FIELD, MAX_FIELD + 1, 2**32 - 1, 2**32 + 1, 2**35, 2**61 - 1]))
+@given(requests, st.integers(0, 2**32).map(random.Random), st.sampled_from([MAX_FIELD, MAX_FIELD + 1, 2**32 - 1, 2**32 + 1, 2**35, 2**61 - 1]))
 def test_field_numbers_past_2_29_are_malformed(signal_request: tuple[Signal, Message], rng: random.Random, number: int) -> None:
     signal, request = signal_request
     rewriter = Rewriter(rng, "field", number)
