@@ -27,7 +27,7 @@ from summitcol.component import Signal
 from summitcol.errors import InvalidDataError
 from summitcol.pdata import fastdecode
 from summitcol.pdata.codec import decode_request
-from summitcol.pdata.decoded import DEFAULT_LIMITS
+from summitcol.pdata.decoded import DEFAULT_LIMITS, DecodeLimits
 from summitcol.pdata.logs import logs_from_otlp
 from summitcol.pdata.traces import traces_from_otlp
 from tests.pdata.test_roundtrip import log_requests, trace_requests
@@ -221,3 +221,14 @@ def test_a_trace_id_under_field_2_32_plus_1_is_not_read_as_field_1() -> None:
     assert fastdecode.traces_from_wire(body, DEFAULT_LIMITS) is None
     with pytest.raises(InvalidDataError, match="not a valid ExportTraceServiceRequest protobuf"):
         decode_request(Signal.TRACES, body, "proto")
+
+
+def test_a_column_past_the_offset_limit_is_refused_not_wrapped() -> None:
+    """Arrow string offsets are int32; the C decoder refuses a request whose text in one column
+    would pass them (shown with the limit lowered: a real one needs a 2 GiB request)."""
+    request = ExportTraceServiceRequest()
+    request.resource_spans.add().scope_spans.add().spans.add(name="n" * 64, trace_id=b"\x01" * 16, span_id=b"\x02" * 8)
+    body = request.SerializeToString()
+    assert fastdecode.traces_from_wire(body, DecodeLimits(max_column_bytes=64)) is not None
+    with pytest.raises(InvalidDataError, match="more than 2 GiB of text into one column"):
+        fastdecode.traces_from_wire(body, DecodeLimits(max_column_bytes=63))
