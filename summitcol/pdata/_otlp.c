@@ -41,6 +41,7 @@ static int buf_reserve(Buf *b, size_t extra) {
 }
 
 static int buf_put(Buf *b, const void *src, size_t n) {
+    if (n == 0) return 0; /* src may be NULL (an absent string); memcpy must not see it */
     if (buf_reserve(b, n)) return -1;
     memcpy(b->data + b->len, src, n);
     b->len += n;
@@ -52,6 +53,19 @@ static int buf_put(Buf *b, const void *src, size_t n) {
         type _v = (value);                                    \
         if (buf_put((b), &_v, sizeof(_v))) return -1;         \
     } while (0)
+
+/* Why the decode running on this thread stopped, when it is not "malformed, let protobuf word it":
+   the Python side raises ValueError with this text (the receiver answers 400). */
+static _Thread_local const char *decode_error;
+/* Arrow string offsets are int32: a column whose text would pass this many bytes is refused
+   (a bound check, not pa.large_string: the storage schema stays `string`). Set per call. */
+static _Thread_local size_t max_column_bytes;
+
+static int column_full(size_t len) {
+    if (len <= max_column_bytes) return 0;
+    decode_error = "the request renders more than 2 GiB of text into one column (Arrow's string offsets are 32-bit); send it in smaller requests";
+    return -1;
+}
 
 /* A string column: int32 offsets (first 0) + UTF-8 data. */
 typedef struct {
@@ -66,7 +80,7 @@ static int str_init(StrCol *c) {
 }
 
 static int str_add(StrCol *c, const char *s, size_t n) {
-    if (buf_put(&c->data, s, n)) return -1;
+    if (column_full(c->data.len + n) || buf_put(&c->data, s, n)) return -1;
     int32_t end = (int32_t)c->data.len;
     if (buf_put(&c->offsets, &end, 4)) return -1;
     c->count++;
@@ -151,11 +165,13 @@ static int skip_field(Reader *r, int wire) {
     }
 }
 
-/* Field tag: returns 1 with field/wire set, 0 at the end, -1 on error. */
+/* Field tag: returns 1 with field/wire set, 0 at the end, -1 on error. Field numbers run from 1
+   to 2^29 - 1: a larger one (the tag passes 32 bits) is malformed, as protobuf has it. */
 static int next_tag(Reader *r, uint32_t *field, int *wire) {
     if (r->p >= r->end) return 0;
     uint64_t tag;
     if (read_varint(r, &tag)) return -1;
+    if (tag > UINT32_MAX) return -1;
     *field = (uint32_t)(tag >> 3);
     *wire = (int)(tag & 7);
     if (*field == 0) return -1;
@@ -200,7 +216,7 @@ static const char HEX[] = "0123456789abcdef";
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int put_hex(Buf *b, const uint8_t *s, size_t n) {
-    if (buf_reserve(b, 2 * n)) return -1;
+    if (column_full(b->len + 2 * n) || buf_reserve(b, 2 * n)) return -1;
     char *out = b->data + b->len;
     for (size_t i = 0; i < n; i++) {
         out[2 * i] = HEX[s[i] >> 4];
@@ -220,7 +236,7 @@ static int str_add_hex(StrCol *c, const uint8_t *s, size_t n) {
 
 static int str_add_base64(StrCol *c, const uint8_t *s, size_t n) {
     size_t out_len = 4 * ((n + 2) / 3);
-    if (buf_reserve(&c->data, out_len)) return -1;
+    if (column_full(c->data.len + out_len) || buf_reserve(&c->data, out_len)) return -1;
     char *o = c->data.data + c->data.len;
     size_t i = 0, j = 0;
     for (; i + 2 < n; i += 3) {
@@ -441,7 +457,11 @@ static int put_key_value(Ctx *ctx, Reader *kv, AttrCol *a) {
     int has_value = 0;
     while ((more = next_tag(kv, &field, &wire)) == 1) {
         if (field == 1 && wire == 2) { if (read_string(kv, &key)) return -1; }
-        else if (field == 2 && wire == 2) { if (read_bytes(kv, &value)) return -1; has_value = 1; }
+        else if (field == 2 && wire == 2) {
+            /* a second copy of a singular message: protobuf merges the copies, the Python path does */
+            if (has_value || read_bytes(kv, &value)) return -1;
+            has_value = 1;
+        }
         else if (skip_field(kv, wire)) return -1;
     }
     if (more < 0) return -1;
@@ -768,6 +788,17 @@ static int find_schema(const Reader *msg, Reader *schema) {
     return more < 0 ? -1 : 0;
 }
 
+/* A resource or scope no valid record uses is not output, but protobuf checks it all the same
+   (UTF-8, wire format, nested values): decode it into scratch columns and drop them. */
+static int check_container(Ctx *ctx, const Reader *msg, int is_scope) {
+    Containers scratch;
+    Reader no_schema = {0};
+    int rc = containers_init(&scratch);
+    if (rc == 0) rc = is_scope ? decode_scope(ctx, msg, &no_schema, &scratch) : decode_resource(ctx, msg, &no_schema, &scratch);
+    containers_free(&scratch);
+    return rc;
+}
+
 static int decode_scope_spans(Ctx *ctx, const Reader *ss, Traces *t, int64_t max_attrs,
                               const Reader *resource, const Reader *res_schema, int *resource_added) {
     Reader schema, scope = {0};
@@ -778,7 +809,7 @@ static int decode_scope_spans(Ctx *ctx, const Reader *ss, Traces *t, int64_t max
     /* the scope message first (it may come after the spans on the wire) */
     Reader scan = *ss;
     while ((more = next_tag(&scan, &field, &wire)) == 1) {
-        if (field == 1 && wire == 2) { if (read_bytes(&scan, &scope)) return -1; }
+        if (field == 1 && wire == 2) { if (scope.p || read_bytes(&scan, &scope)) return -1; } /* 2 copies: merged by the Python path */
         else if (skip_field(&scan, wire)) return -1;
     }
     if (more < 0) return -1;
@@ -807,7 +838,8 @@ static int decode_scope_spans(Ctx *ctx, const Reader *ss, Traces *t, int64_t max
             if (decode_span(ctx, &span, t)) return -1;
         } else if (skip_field(&r, wire)) return -1;
     }
-    return more < 0 ? -1 : 0;
+    if (more < 0) return -1;
+    return !scope_added && scope.p ? check_container(ctx, &scope, 1) : 0;
 }
 
 static int decode_resource_spans(Ctx *ctx, const Reader *rs, Traces *t, int64_t max_attrs) {
@@ -817,7 +849,7 @@ static int decode_resource_spans(Ctx *ctx, const Reader *rs, Traces *t, int64_t 
     uint32_t field;
     int wire, more;
     while ((more = next_tag(&scan, &field, &wire)) == 1) {
-        if (field == 1 && wire == 2) { if (read_bytes(&scan, &resource)) return -1; }
+        if (field == 1 && wire == 2) { if (resource.p || read_bytes(&scan, &resource)) return -1; } /* 2 copies: merged by the Python path */
         else if (skip_field(&scan, wire)) return -1;
     }
     if (more < 0) return -1;
@@ -830,7 +862,8 @@ static int decode_resource_spans(Ctx *ctx, const Reader *rs, Traces *t, int64_t 
             if (decode_scope_spans(ctx, &ss, t, max_attrs, &resource, &schema, &resource_added)) return -1;
         } else if (skip_field(&r, wire)) return -1;
     }
-    return more < 0 ? -1 : 0;
+    if (more < 0) return -1;
+    return !resource_added && resource.p ? check_container(ctx, &resource, 0) : 0;
 }
 
 static int decode_traces_request(Ctx *ctx, Reader *req, Traces *t, int64_t max_attrs) {
@@ -905,7 +938,7 @@ static int decode_log(Ctx *ctx, Reader *rec, Logs *l) {
         case 1: if (wire != 1 || read_fixed64(rec, &time)) return -1; break;
         case 2: if (wire != 0 || read_varint(rec, &v)) return -1; severity = (int32_t)v; break;
         case 3: if (wire != 2 || read_string(rec, &severity_text)) return -1; break;
-        case 5: if (wire != 2 || read_bytes(rec, &body)) return -1; has_body = 1; break;
+        case 5: if (wire != 2 || has_body || read_bytes(rec, &body)) return -1; has_body = 1; break; /* 2 copies: merged by the Python path */
         case 6: if (wire != 2 || read_attrs_into(ctx, rec, &l->attrs)) return -1; break;
         case 7: if (wire != 0 || read_varint(rec, &v)) return -1; dropped = (uint32_t)v; break;
         case 8: if (wire != 5 || read_fixed32(rec, &flags)) return -1; break;
@@ -947,7 +980,7 @@ static int decode_scope_logs(Ctx *ctx, const Reader *sl, Logs *l, int64_t max_at
     int wire, more;
     Reader scan = *sl;
     while ((more = next_tag(&scan, &field, &wire)) == 1) {
-        if (field == 1 && wire == 2) { if (read_bytes(&scan, &scope)) return -1; }
+        if (field == 1 && wire == 2) { if (scope.p || read_bytes(&scan, &scope)) return -1; } /* 2 copies: merged by the Python path */
         else if (skip_field(&scan, wire)) return -1;
     }
     if (more < 0) return -1;
@@ -977,7 +1010,8 @@ static int decode_scope_logs(Ctx *ctx, const Reader *sl, Logs *l, int64_t max_at
             if (decode_log(ctx, &rec, l)) return -1;
         } else if (skip_field(&r, wire)) return -1;
     }
-    return more < 0 ? -1 : 0;
+    if (more < 0) return -1;
+    return !scope_added && scope.p ? check_container(ctx, &scope, 1) : 0;
 }
 
 static int decode_logs_request(Ctx *ctx, Reader *req, Logs *l, int64_t max_attrs) {
@@ -992,7 +1026,7 @@ static int decode_logs_request(Ctx *ctx, Reader *req, Logs *l, int64_t max_attrs
             int w2, m2;
             scan = rl;
             while ((m2 = next_tag(&scan, &f2, &w2)) == 1) {
-                if (f2 == 1 && w2 == 2) { if (read_bytes(&scan, &resource)) return -1; }
+                if (f2 == 1 && w2 == 2) { if (resource.p || read_bytes(&scan, &resource)) return -1; } /* 2 copies: Python merges */
                 else if (skip_field(&scan, w2)) return -1;
             }
             if (m2 < 0) return -1;
@@ -1006,6 +1040,7 @@ static int decode_logs_request(Ctx *ctx, Reader *req, Logs *l, int64_t max_attrs
                 } else if (skip_field(&r, w2)) return -1;
             }
             if (m2 < 0) return -1;
+            if (!resource_added && resource.p && check_container(ctx, &resource, 0)) return -1;
         } else if (skip_field(req, wire)) return -1;
     }
     return more < 0 ? -1 : 0;
@@ -1049,7 +1084,8 @@ static PyObject *py_decode_traces(PyObject *self, PyObject *args) {
     Py_buffer view;
     long long max_attrs;
     PyObject *fallback;
-    if (!PyArg_ParseTuple(args, "y*LO", &view, &max_attrs, &fallback)) return NULL;
+    Py_ssize_t max_column = INT32_MAX;
+    if (!PyArg_ParseTuple(args, "y*LO|n", &view, &max_attrs, &fallback, &max_column)) return NULL;
     Traces t;
     Ctx ctx = {fallback, 0, (const uint8_t *)view.buf};
     if (traces_init(&t)) {
@@ -1059,6 +1095,8 @@ static PyObject *py_decode_traces(PyObject *self, PyObject *args) {
     }
     Reader req = {(const uint8_t *)view.buf, (const uint8_t *)view.buf + view.len};
     int rc;
+    decode_error = NULL;
+    max_column_bytes = max_column < 0 ? 0 : (size_t)max_column;
     Py_BEGIN_ALLOW_THREADS
     rc = decode_traces_request(&ctx, &req, &t, (int64_t)max_attrs);
     Py_END_ALLOW_THREADS
@@ -1066,6 +1104,11 @@ static PyObject *py_decode_traces(PyObject *self, PyObject *args) {
     if (ctx.failed) {
         traces_free(&t);
         return NULL; /* the fallback raised */
+    }
+    if (rc && decode_error) {
+        traces_free(&t);
+        PyErr_SetString(PyExc_ValueError, decode_error); /* refused for a reason of ours, not protobuf's */
+        return NULL;
     }
     if (rc) {
         traces_free(&t);
@@ -1128,7 +1171,8 @@ static PyObject *py_decode_logs(PyObject *self, PyObject *args) {
     Py_buffer view;
     long long max_attrs;
     PyObject *fallback;
-    if (!PyArg_ParseTuple(args, "y*LO", &view, &max_attrs, &fallback)) return NULL;
+    Py_ssize_t max_column = INT32_MAX;
+    if (!PyArg_ParseTuple(args, "y*LO|n", &view, &max_attrs, &fallback, &max_column)) return NULL;
     Logs l;
     Ctx ctx = {fallback, 0, (const uint8_t *)view.buf};
     if (logs_init(&l)) {
@@ -1138,11 +1182,14 @@ static PyObject *py_decode_logs(PyObject *self, PyObject *args) {
     }
     Reader req = {(const uint8_t *)view.buf, (const uint8_t *)view.buf + view.len};
     int rc;
+    decode_error = NULL;
+    max_column_bytes = max_column < 0 ? 0 : (size_t)max_column;
     Py_BEGIN_ALLOW_THREADS
     rc = decode_logs_request(&ctx, &req, &l, (int64_t)max_attrs);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     if (ctx.failed) { logs_free(&l); return NULL; }
+    if (rc && decode_error) { logs_free(&l); PyErr_SetString(PyExc_ValueError, decode_error); return NULL; }
     if (rc) { logs_free(&l); Py_RETURN_NONE; }
     PyObject *out = PyDict_New();
     if (!out) { logs_free(&l); return NULL; }
@@ -1182,9 +1229,11 @@ static PyObject *py_decode_logs(PyObject *self, PyObject *args) {
 
 static PyMethodDef METHODS[] = {
     {"decode_traces", py_decode_traces, METH_VARARGS,
-     "decode_traces(data, max_attributes, fallback) -> dict of column buffers, or None if malformed"},
+     "decode_traces(data, max_attributes, fallback[, max_column_bytes]) -> dict of column buffers, or None if malformed;"
+     " ValueError when a column would pass max_column_bytes (default 2^31 - 1)"},
     {"decode_logs", py_decode_logs, METH_VARARGS,
-     "decode_logs(data, max_attributes, fallback) -> dict of column buffers, or None if malformed"},
+     "decode_logs(data, max_attributes, fallback[, max_column_bytes]) -> dict of column buffers, or None if malformed;"
+     " ValueError when a column would pass max_column_bytes (default 2^31 - 1)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import pyarrow as pa
 from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
@@ -23,6 +24,20 @@ from summitcol.pdata.logs import logs_from_otlp, logs_to_otlp
 from summitcol.pdata.metrics import metrics_from_otlp, metrics_to_otlp
 from summitcol.pdata.signal import LOGS, SPANS, SignalData
 from summitcol.pdata.traces import traces_from_otlp, traces_to_otlp
+from summitcol.pdata.values import TOO_DEEP
+
+# What a decoder raises on bytes it cannot turn into data. Each is permanent (sending the same
+# bytes again fails again), so `decode_request` turns it into InvalidDataError (400), never the
+# "internal error, retry later" an unexpected exception gets.
+DECODE_FAILURES = (DecodeError, RecursionError, UnicodeError, OverflowError, ValueError, pa.ArrowException)
+
+
+def _reason(exc: BaseException) -> str:
+    """The error's text; protobuf parses (and builds) at most 100 levels of nested messages, and
+    in OTLP only AnyValue nests that deep."""
+    if "MaxDepth" in str(exc):
+        return f"{TOO_DEEP} (protobuf's limit of 100 nested messages)"
+    return str(exc)
 
 Encoding = Literal["proto", "json"]
 
@@ -92,13 +107,20 @@ def parse_request(signal: Signal, body: bytes, encoding: Encoding) -> Message:
     try:
         return codec.request_type.FromString(body)
     except (DecodeError, RecursionError) as exc:
-        raise InvalidDataError(f"request body is not a valid {codec.request_type.__name__} protobuf: {exc}") from None
+        raise InvalidDataError(f"request body is not a valid {codec.request_type.__name__} protobuf: {_reason(exc)}") from None
 
 
 def decode_request(
     signal: Signal, body: bytes, encoding: Encoding, limits: DecodeLimits = DEFAULT_LIMITS
 ) -> tuple[SignalData, Rejections]:
     """Parse and convert one request; raises InvalidDataError when the body cannot be read at all."""
+    try:
+        return _decode(signal, body, encoding, limits)
+    except DECODE_FAILURES as exc:
+        raise InvalidDataError(f"request body could not be decoded: {type(exc).__name__}: {_reason(exc)}") from None
+
+
+def _decode(signal: Signal, body: bytes, encoding: Encoding, limits: DecodeLimits) -> tuple[SignalData, Rejections]:
     codec = CODECS[signal]
     if signal is not Signal.METRICS and encoding == "proto" and fastdecode.AVAILABLE:
         fast = fastdecode.traces_from_wire if signal is Signal.TRACES else fastdecode.logs_from_wire

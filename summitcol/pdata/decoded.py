@@ -12,15 +12,22 @@ DEFAULT_MAX_ATTRIBUTES = 1024
 # can cause (1,000,000 of them took seconds of GIL-holding work before the bound).
 DEFAULT_MAX_RECORDS = 500_000
 MAX_REASONS = 5  # reasons a Rejections keeps for the client's error_message
+# Arrow `string` columns have int32 offsets: no column of a decoded request may hold more text.
+MAX_COLUMN_BYTES = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DecodeLimits:
     """Limits the receiver enforces: a record over `max_attributes` is rejected (partial
-    success); a request of more than `max_records` records is refused as a whole (400)."""
+    success); a request of more than `max_records` records is refused as a whole (400).
+
+    `max_column_bytes` bounds the text one column of a request may render (the whole request is
+    refused past it, as its offsets would wrap); only tests lower it.
+    """
 
     max_attributes: int = DEFAULT_MAX_ATTRIBUTES
     max_records: int = DEFAULT_MAX_RECORDS
+    max_column_bytes: int = MAX_COLUMN_BYTES
 
 
 def check_record_count(count: int, limits: DecodeLimits, items: str) -> None:

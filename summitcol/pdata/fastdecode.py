@@ -5,7 +5,10 @@ The C extension reads the wire format into column buffers with the GIL released;
 wraps the buffers into Arrow arrays without copying and assembles exactly the batch
 `traces.traces_from_otlp` / `logs.logs_from_otlp` makes (differential tests hold them equal).
 Rejected records come back as byte ranges and are worded by the Python checks. When the extension is not built, or the bytes
-are malformed (the protobuf library then words the error), callers use the Python path.
+are malformed (the protobuf library then words the error), callers use the Python path. So do
+requests that carry a singular message twice (a resource, a scope, a log body, a `KeyValue.value`):
+protobuf merges the copies, and the Python path is where that is done. Arrays and kvlists are
+converted by `values.encode_value`, which also holds them to `MAX_ANYVALUE_DEPTH`.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.logs.v1 import logs_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
+from summitcol.errors import InvalidDataError
 from summitcol.pdata.decoded import MAX_REASONS, DecodeLimits, Rejections, check_record_count
 from summitcol.pdata.logs import LOGS_SCHEMA, _log_problem
 from summitcol.pdata.traces import SPAN_KINDS, STATUS_CODES, TIMESTAMP, TRACES_SCHEMA, _span_problem
-from summitcol.pdata.values import ATTRIBUTES, DOUBLE, VALUE_TYPE, encode_value, format_double
+from summitcol.pdata.values import ATTRIBUTES, DOUBLE, TOO_DEEP, VALUE_TYPE, encode_value, format_double
 
 try:
     from summitcol.pdata import _otlp
@@ -39,7 +43,23 @@ def _fallback(kind: int, payload: bytes) -> tuple[int, str]:
     """Values the C side does not render: 0 = an AnyValue (array/kvlist), 1 = a double's bytes."""
     if kind == 1:
         return DOUBLE, format_double(struct.unpack("<d", payload)[0])
-    return encode_value(AnyValue.FromString(payload))
+    try:
+        value = AnyValue.FromString(payload)
+    except DecodeError as exc:
+        if "MaxDepth" in str(exc):  # protobuf's own limit (100 messages) lies past ours
+            raise InvalidDataError(TOO_DEEP) from None
+        raise  # e.g. invalid UTF-8 inside: `_decode` lets the Python path word it
+    return encode_value(value)
+
+
+def _decode(decode, body: bytes, limits: DecodeLimits) -> dict | None:  # type: ignore[no-untyped-def, type-arg]
+    """The C decoder's buffers; None when protobuf should word what is wrong with the bytes."""
+    try:
+        return decode(body, limits.max_attributes, _fallback, limits.max_column_bytes)  # type: ignore[no-any-return]
+    except DecodeError:
+        return None
+    except ValueError as exc:  # refused by the C side itself (a column past the Arrow offset limit)
+        raise InvalidDataError(str(exc)) from None
 
 
 def _buffer(data: bytes) -> pa.Buffer:
@@ -124,7 +144,7 @@ def _rejections(body: bytes, ranges: bytes, message_type, request_type, problem,
 def logs_from_wire(body: bytes, limits: DecodeLimits) -> tuple[pa.RecordBatch, Rejections] | None:
     """The batch and rejections for a protobuf logs request; None when the bytes are malformed."""
     assert _otlp is not None
-    out = _otlp.decode_logs(body, limits.max_attributes, _fallback)
+    out = _decode(_otlp.decode_logs, body, limits)
     if out is None:
         return None
     check_record_count(out["n"] + len(out["rejected"]) // 16, limits, "log records")  # before any per-record work
@@ -154,7 +174,7 @@ def logs_from_wire(body: bytes, limits: DecodeLimits) -> tuple[pa.RecordBatch, R
 def traces_from_wire(body: bytes, limits: DecodeLimits) -> tuple[pa.RecordBatch, Rejections] | None:
     """The batch and rejections for a protobuf request body; None when the bytes are malformed."""
     assert _otlp is not None
-    out = _otlp.decode_traces(body, limits.max_attributes, _fallback)
+    out = _decode(_otlp.decode_traces, body, limits)
     if out is None:
         return None
     check_record_count(out["n"] + len(out["rejected"]) // 16, limits, "spans")  # before any per-record work

@@ -25,7 +25,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
+from summitcol.errors import InvalidDataError
 from summitcol.pdata import otlp_json
+
+# One depth limit for every AnyValue accepted (a scalar is 1 level, an array or kvlist holding it
+# 2, ...), so that everything stored can be written by every exporter: OTLP/JSON (the file
+# exporter, orjson refuses more than 254 levels of JSON, and a kvlist level is 4) and protobuf
+# (the protobuf library parses at most 100 levels of messages, a kvlist level is 3 and a request
+# wraps an attribute in up to 9). Both decoders enforce it here: the Python one for every
+# array/kvlist it converts, the C one by handing every array/kvlist to `encode_value`.
+MAX_ANYVALUE_DEPTH = 32
+TOO_DEEP = f"AnyValue nested deeper than {MAX_ANYVALUE_DEPTH} levels"
 
 EMPTY, STRING, INT, DOUBLE, BOOL, KVLIST, ARRAY, BYTES = range(8)
 
@@ -60,12 +70,32 @@ def encode_value(value: AnyValue) -> tuple[int, str]:
     if which == "bool_value":
         return BOOL, "true" if value.bool_value else "false"
     if which == "kvlist_value":
+        check_depth(value)
         return KVLIST, otlp_json.dumps(value).decode()
     if which == "array_value":
+        check_depth(value)
         return ARRAY, otlp_json.dumps(value).decode()
     if which == "bytes_value":
         return BYTES, base64.b64encode(value.bytes_value).decode("ascii")
     return EMPTY, ""
+
+
+def check_depth(value: AnyValue) -> None:
+    """Raise InvalidDataError when `value` nests deeper than MAX_ANYVALUE_DEPTH (iterative: a
+    value too deep for Python's recursion limit is refused like any other)."""
+    level = [value]
+    for _ in range(MAX_ANYVALUE_DEPTH):
+        inner: list[AnyValue] = []
+        for item in level:
+            which = item.WhichOneof("value")
+            if which == "array_value":
+                inner.extend(item.array_value.values)
+            elif which == "kvlist_value":
+                inner.extend(kv.value for kv in item.kvlist_value.values)
+        if not inner:
+            return
+        level = inner
+    raise InvalidDataError(TOO_DEEP)
 
 
 def decode_value(type_: int, text: str, target: AnyValue) -> None:

@@ -1,10 +1,13 @@
 """Fuzzing (hypothesis over raw bytes, bounded here; `make fuzz` runs longer): the decoders and
-both receivers answer every input with a result or their specific error — no crash, no hang."""
+both receivers answer every input with a result or their specific error — no crash, no hang —
+and the C decoder reads every input as protobuf does (mutated bytes, and the wire forms of
+`tests/pdata/test_wire_merge.py`: repeated singular messages, field numbers past 2^29)."""
 
 from __future__ import annotations
 
 import http.client
 import os
+import random
 
 import grpc
 import pytest
@@ -13,12 +16,16 @@ from hypothesis import strategies as st
 
 from summitcol.component import Signal
 from summitcol.errors import InvalidDataError
+from summitcol.pdata import fastdecode
 from summitcol.pdata.codec import decode_request
 from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml
+from tests.pdata.test_roundtrip import log_requests, trace_requests
+from tests.pdata.test_wire_merge import Rewriter, assert_c_equals_python
 from tests.receiver.otlp.test_bad_input import TRACE_METHOD, good_request
 
 EXAMPLES = int(os.environ.get("SUMMIT_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+DIFFERENTIAL = settings(max_examples=max(100, EXAMPLES // 3), deadline=None, suppress_health_check=list(HealthCheck))
 VALID = good_request("fuzz", 3).SerializeToString()
 
 
@@ -58,6 +65,28 @@ def test_protobuf_decoder_never_crashes(body: bytes, signal: Signal) -> None:
         decode_request(signal, body, "proto")
     except InvalidDataError:
         pass
+
+
+@pytest.mark.skipif(not fastdecode.AVAILABLE, reason="the C extension is not built")
+@FUZZ
+@given(mutations(), st.sampled_from([Signal.TRACES, Signal.LOGS]))
+def test_c_decoder_reads_mutated_bytes_as_protobuf_does(body: bytes, signal: Signal) -> None:
+    assert_c_equals_python(signal, body)
+
+
+@pytest.mark.skipif(not fastdecode.AVAILABLE, reason="the C extension is not built")
+@DIFFERENTIAL
+@given(
+    st.one_of(st.tuples(st.just(Signal.TRACES), trace_requests()), st.tuples(st.just(Signal.LOGS), log_requests())),
+    st.integers(0, 2**32).map(random.Random),
+    st.sampled_from(["split", "extra", "corrupt", "field"]),
+    st.sampled_from([2**29 - 1, 2**29, 2**32 + 1, 2**40]),
+)
+def test_c_decoder_reads_repeated_messages_and_big_field_numbers_as_protobuf_does(  # type: ignore[no-untyped-def]
+    signal_request, rng, mode: str, number: int
+) -> None:
+    signal, request = signal_request
+    assert_c_equals_python(signal, Rewriter(rng, mode, number).serialize(request))
 
 
 @FUZZ
