@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 DEFAULT_MAX_ATTRIBUTES = 1024
@@ -12,6 +13,9 @@ class DecodeLimits:
     """Per-record limits the receiver enforces; a record over a limit is rejected (partial success)."""
 
     max_attributes: int = DEFAULT_MAX_ATTRIBUTES
+    # Called with the bytes of the resource/scope columns about to be repeated on every record,
+    # before they are built; raises to refuse the request (the memory limiter's admission).
+    reserve: Callable[[int], None] | None = field(default=None, compare=False)
 
 
 DEFAULT_LIMITS = DecodeLimits()

@@ -26,7 +26,8 @@ SPANS = 2000
 BLOB = 200_000
 GRPC_CLIENTS = 4
 HTTP_CLIENTS = 2
-REQUESTS_PER_CLIENT = 6
+REQUESTS_PER_CLIENT = 4
+ATTACK_S = 12.0  # refused requests are sent again (after Retry-After, shortened) until then
 TRACES_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
 
@@ -106,11 +107,17 @@ extensions:
             channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}", options=[("grpc.max_send_message_length", 64 << 20)])
             export = channel.unary_unary(TRACES_METHOD)
             for number in range(REQUESTS_PER_CLIENT):
-                try:
-                    export(amplifying_request(index, number), timeout=120)
-                    record("ok", index * 1000 + number)
-                except grpc.RpcError as exc:
-                    record(f"grpc {exc.code().name}", 0)  # type: ignore[attr-defined]
+                body = amplifying_request(index, number)
+                while True:
+                    try:
+                        export(body, timeout=120)
+                        record("ok", index * 1000 + number)
+                        break
+                    except grpc.RpcError as exc:
+                        record(f"grpc {exc.code().name}", 0)  # type: ignore[attr-defined]
+                        if time.monotonic() > deadline:
+                            break
+                        time.sleep(0.2)
             channel.close()
 
         def http_client(index: int) -> None:
@@ -119,14 +126,20 @@ extensions:
                 request = urllib.request.Request(
                     f"http://127.0.0.1:{http_port}/v1/traces", data=body, headers={"Content-Type": "application/x-protobuf"}
                 )
-                try:
-                    with urllib.request.urlopen(request, timeout=120) as response:
-                        assert response.status == 200
-                    record("ok", index * 1000 + number)
-                except urllib.error.HTTPError as exc:
-                    retry_after = exc.headers.get("Retry-After")
-                    record(f"http {exc.code}" + (" retry-after" if retry_after and retry_after.isdigit() else ""), 0)
+                while True:
+                    try:
+                        with urllib.request.urlopen(request, timeout=120) as response:
+                            assert response.status == 200
+                        record("ok", index * 1000 + number)
+                        break
+                    except urllib.error.HTTPError as exc:
+                        retry_after = exc.headers.get("Retry-After")
+                        record(f"http {exc.code}" + (" retry-after" if retry_after and retry_after.isdigit() else ""), 0)
+                        if time.monotonic() > deadline:
+                            break
+                        time.sleep(0.2)
 
+        deadline = time.monotonic() + ATTACK_S
         sampler = threading.Thread(target=sample)
         sampler.start()
         threads = [threading.Thread(target=grpc_client, args=(c,)) for c in range(GRPC_CLIENTS)]
@@ -143,7 +156,6 @@ extensions:
         done.set()
         sampler.join()
     print(f"amplification: RSS peaked at {peak[0]:.0f} MiB (limit {LIMIT_MIB}); outcomes {dict(outcomes)}")
-    assert sum(outcomes.values()) == (GRPC_CLIENTS + HTTP_CLIENTS) * REQUESTS_PER_CLIENT
     assert set(outcomes) <= {"ok", "grpc UNAVAILABLE", "http 503 retry-after"}, outcomes
     assert outcomes["ok"] > 0, "nothing got through"
     assert outcomes["grpc UNAVAILABLE"] + outcomes["http 503 retry-after"] > 0, "the attack never reached the limit"

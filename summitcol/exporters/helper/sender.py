@@ -212,6 +212,10 @@ class ExporterHelper(Exporter):
                         self.queue.ack(token)
             finally:
                 self._in_flight -= 1
+                # Let go of this batch before waiting for the next: an idle consumer would keep its
+                # last batch alive otherwise (measured: 400 MB held after a burst, issue #12 item 6).
+                data = pieces = None  # type: ignore[assignment]
+                piece = None
 
     async def _dead_letter(self, data: SignalData, error: Exception) -> None:
         items = data.item_count()

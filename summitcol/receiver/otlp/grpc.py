@@ -83,7 +83,7 @@ class GrpcServer:
 
         async def export(body: bytes, context: aio.ServicerContext) -> bytes:
             try:
-                response = await receiver.export(signal, body, "proto", "grpc", client=self._client(context))
+                response = await receiver.export(signal, body, "proto", "grpc", client=self._client(context), peer=context.peer() or "")
             except Exception as exc:
                 failure = failure_for(exc)
                 await context.abort(

@@ -101,7 +101,9 @@ class HttpServer:
             return self._failure(encoding, _too_large(limit), close=True)
         content_encoding = request.headers.get("Content-Encoding", "")
         try:
-            result = await self.receiver.export(signal, body, encoding, "http", content_encoding, limit, self._client(request))
+            result = await self.receiver.export(
+                signal, body, encoding, "http", content_encoding, limit, self._client(request), _peer(request)
+            )
         except BodyTooLargeError:
             return self._failure(encoding, _too_large(limit))
         except UnsupportedEncodingError as exc:
@@ -150,6 +152,12 @@ class HttpServer:
 
     def _plain(self, status: int, message: str) -> web.Response:
         return web.Response(status=status, text=message, headers=dict(self.config.response_headers))
+
+
+def _peer(request: web.BaseRequest) -> str:
+    """The connection's address and port (whom memory admission is fair between)."""
+    peername = request.transport.get_extra_info("peername") if request.transport is not None else None
+    return f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) and len(peername) >= 2 else request.remote or ""
 
 
 def _too_large(limit: int) -> Failure:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from google.protobuf.message import Message
@@ -66,18 +66,56 @@ class OtlpReceiver(Receiver):
             self._executor.shutdown(wait=True)
             self._executor = None
 
-    def _decode(self, signal: Signal, body: bytes, encoding: Encoding, content_encoding: str, limit: int) -> Decoded:
+    def _decode(
+        self, signal: Signal, body: bytes, encoding: Encoding, content_encoding: str, limit: int, limits: DecodeLimits
+    ) -> Decoded:
         if content_encoding:
             body = decompress(body, content_encoding, limit)
-        data, rejections = decode_request(signal, body, encoding, self.limits)
+        data, rejections = decode_request(signal, body, encoding, limits)
         return Decoded(data, rejections)
 
     async def decode(
-        self, signal: Signal, body: bytes, encoding: Encoding, content_encoding: str = "", limit: int = 0
+        self,
+        signal: Signal,
+        body: bytes,
+        encoding: Encoding,
+        content_encoding: str = "",
+        limit: int = 0,
+        limits: DecodeLimits | None = None,
     ) -> Decoded:
         """Decompress, parse and convert off the event loop. Raises InvalidDataError and friends."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._decode, signal, body, encoding, content_encoding, limit)
+        return await loop.run_in_executor(
+            self._executor, self._decode, signal, body, encoding, content_encoding, limit, limits or self.limits
+        )
+
+    def _admit(self, size: int, compressed: bool, peer: str) -> list[tuple[Any, Any]]:
+        """Reserve memory for a request with every memory_limiter it will pass (all or none)."""
+        tickets: list[tuple[Any, Any]] = []
+        try:
+            for limiter in self.admission:
+                tickets.append((limiter, limiter.admit(size, compressed, peer)))  # noqa: PERF401 - release what was taken if one refuses
+        except RetryableError:
+            self._release(tickets)
+            raise
+        return tickets
+
+    @staticmethod
+    def _release(tickets: list[tuple[Any, Any]]) -> None:
+        for limiter, ticket in tickets:
+            limiter.release(ticket)
+
+    def _limits_for(self, tickets: list[tuple[Any, Any]]) -> DecodeLimits:
+        """The decode limits, with the decoder's requests for more memory (the resource and scope
+        columns it replicates per record) going to the request's reservations."""
+        if not tickets:
+            return self.limits
+
+        def reserve(nbytes: int) -> None:
+            for limiter, ticket in tickets:
+                limiter.grow(ticket, nbytes)
+
+        return replace(self.limits, reserve=reserve)
 
     async def export(
         self,
@@ -88,24 +126,20 @@ class OtlpReceiver(Receiver):
         content_encoding: str = "",
         limit: int = 0,
         client: dict[str, str] | None = None,
+        peer: str = "",
     ) -> Message:
-        """Admit (memory), decode off the loop, push into the pipeline; the OTLP response."""
-        reservations = []
+        """Admit (memory), decode off the loop, push into the pipeline; the OTLP response.
+
+        `peer` (address and port of the connection) is who the memory admission is fair between.
+        """
+        tickets = self._admit(len(body), bool(content_encoding), peer or (client or {}).get("client.address", ""))
         try:
-            for limiter in self.admission:
-                reservations.append((limiter, limiter.admit(len(body), bool(content_encoding))))  # noqa: PERF401 - release what was taken if one refuses
-        except RetryableError:
-            for limiter, reserved in reservations:
-                limiter.release(reserved)
-            raise
-        try:
-            decoded = await self.decode(signal, body, encoding, content_encoding, limit)
+            decoded = await self.decode(signal, body, encoding, content_encoding, limit, self._limits_for(tickets))
             if client:
                 decoded = Decoded(SignalData(decoded.data.signal, decoded.data.tables, client), decoded.rejections)
             return await self.consume(decoded, transport)
         finally:
-            for limiter, reserved in reservations:
-                limiter.release(reserved)
+            self._release(tickets)
 
     async def consume(self, decoded: Decoded, transport: str) -> Message:
         """Push decoded data into the pipeline; the pipeline's refusal propagates to the caller."""
