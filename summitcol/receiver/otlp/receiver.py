@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -27,6 +28,42 @@ log = logging.getLogger("summitcol.receiver.otlp")
 DECODE_THREADS = 2
 
 
+class FairSlots:
+    """The decode threads, handed out round robin between connections: a client with many
+    requests queued waits behind one request of each other client, not in front of all of them
+    (a FIFO let one client's slow requests delay everyone's, issue #12 item 7)."""
+
+    def __init__(self, slots: int) -> None:
+        self.free = slots
+        self.waiting: OrderedDict[str, deque[asyncio.Future[None]]] = OrderedDict()
+
+    async def acquire(self, key: str) -> None:
+        if self.free and not self.waiting:
+            self.free -= 1
+            return
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.setdefault(key, deque()).append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # granted just as the caller went away: pass it on
+            raise
+
+    def release(self) -> None:
+        while self.waiting:
+            key, queue = next(iter(self.waiting.items()))
+            future = queue.popleft()
+            if queue:
+                self.waiting.move_to_end(key)  # its next request waits for the others' turn
+            else:
+                del self.waiting[key]
+            if not future.done():
+                future.set_result(None)
+                return
+        self.free += 1
+
+
 @dataclass(frozen=True, slots=True)
 class Decoded:
     data: SignalData
@@ -41,6 +78,7 @@ class OtlpReceiver(Receiver):
         self.label = str(settings.id)
         self.limits = DecodeLimits(max_attributes=config.max_attributes_per_record)
         self._executor: ThreadPoolExecutor | None = None
+        self._slots = FairSlots(DECODE_THREADS)
         self._servers: list = []
         # memory_limiter processors of the pipelines this receiver feeds (set by the graph builder)
         self.admission: list[Any] = []
@@ -82,12 +120,18 @@ class OtlpReceiver(Receiver):
         content_encoding: str = "",
         limit: int = 0,
         limits: DecodeLimits | None = None,
+        peer: str = "",
     ) -> Decoded:
-        """Decompress, parse and convert off the event loop. Raises InvalidDataError and friends."""
+        """Decompress, parse and convert off the event loop (in turn with other connections).
+        Raises InvalidDataError and friends."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, self._decode, signal, body, encoding, content_encoding, limit, limits or self.limits
-        )
+        await self._slots.acquire(peer)
+        try:
+            return await loop.run_in_executor(
+                self._executor, self._decode, signal, body, encoding, content_encoding, limit, limits or self.limits
+            )
+        finally:
+            self._slots.release()
 
     def _admit(self, size: int, compressed: bool, peer: str) -> list[tuple[Any, Any]]:
         """Reserve memory for a request with every memory_limiter it will pass (all or none)."""
@@ -132,9 +176,10 @@ class OtlpReceiver(Receiver):
 
         `peer` (address and port of the connection) is who the memory admission is fair between.
         """
-        tickets = self._admit(len(body), bool(content_encoding), peer or (client or {}).get("client.address", ""))
+        peer = peer or (client or {}).get("client.address", "")
+        tickets = self._admit(len(body), bool(content_encoding), peer)
         try:
-            decoded = await self.decode(signal, body, encoding, content_encoding, limit, self._limits_for(tickets))
+            decoded = await self.decode(signal, body, encoding, content_encoding, limit, self._limits_for(tickets), peer)
             if client:
                 decoded = Decoded(SignalData(decoded.data.signal, decoded.data.tables, client), decoded.rejections)
             return await self.consume(decoded, transport)
