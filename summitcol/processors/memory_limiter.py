@@ -16,7 +16,7 @@ Retry-After — never RESOURCE_EXHAUSTED without RetryInfo, which SDKs treat as 
   halfway to the hard limit; clients holding more are refused first.
 * **in the pipeline**: data arriving while the measured RSS is over the soft limit is refused
   (otelcol's behaviour); over the soft limit freed memory is handed back to the OS (GC, glibc,
-  Arrow's pool, the embedded engine's jemalloc) before RSS is trusted.
+  Arrow's pool) before RSS is trusted.
 
 RSS is measured every `check_interval`; keys and defaults are otelcol's (`spike_limit_mib`
 defaults to 20% of the limit).
@@ -29,7 +29,6 @@ import gc
 import logging
 import os
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -50,9 +49,6 @@ COMPRESSED_EXPANSION = 60  # per byte of a gzip body (gzip shrinks OTLP about 5x
 # Measured (tests/processors/test_memory_attack.py): a batch of N bytes of Arrow took the collector
 # ~2N at its peak, as the embedded engine's insert copies it into its own columns.
 PIPELINE_FACTOR = 2
-# Callbacks that hand memory back to the OS, registered by what owns it (the embedded engine's
-# jemalloc purge), run by `release_memory`.
-RELEASE_HOOKS: list[Callable[[], None]] = []
 
 
 def release_memory() -> None:
@@ -66,8 +62,6 @@ def release_memory() -> None:
     except (OSError, AttributeError):
         pass
     pa.default_memory_pool().release_unused()
-    for hook in RELEASE_HOOKS:
-        hook()
 
 
 def total_memory_bytes() -> int:
@@ -153,7 +147,7 @@ class MemoryLimiter(Processor):
             self.rss = collector_rss_bytes(self.worker)
             if self.rss > self.soft:
                 # Over the soft limit RSS may be memory freed but kept by an allocator (Arrow's
-                # pool, glibc, the engine's jemalloc): hand it back before refusing on it.
+                # pool, glibc): hand it back before refusing on it.
                 if self.rss > self.hard:
                     log.warning("memory usage %d MiB is above the hard limit %d MiB; forcing a GC", self.rss // MIB, self.hard // MIB)
                 await asyncio.to_thread(release_memory)
