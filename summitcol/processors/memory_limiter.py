@@ -208,15 +208,16 @@ class MemoryLimiter(Processor):
         """Raise the refusal unless `client` may reserve `need` more bytes (caller holds the lock).
 
         Memory in use is the idle baseline plus what requests in flight reserved plus what the
-        pipeline holds; RSS itself also holds memory freed but not yet reused, so it only counts
-        once it passes the limits. Under the soft limit everyone is admitted. Over it, a client
+        pipeline holds, or RSS when that is more: allocators keep freed memory for a while (the
+        watch loop hands it back when idle or over the soft limit), and an insert in progress
+        holds the engine's copy. Under the soft limit everyone is admitted. Over it, a client
         holding less than its share of the room ((soft - baseline) / clients in flight) is still
         admitted up to halfway to the hard limit, so one heavy client cannot starve the others.
         """
         soft, hard = self._limits()
         if self.rss > self.hard:
             raise self._refused_request()
-        used = max(self.baseline + self.reserved + self._held(), self.rss if self.rss > self.soft else 0)
+        used = max(self.baseline + self.reserved + self._held(), self.rss)
         if used + need <= soft:
             return
         clients = len(self.by_client) + (client not in self.by_client)
