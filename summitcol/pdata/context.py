@@ -13,6 +13,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from summitcol.pdata.decoded import DEFAULT_LIMITS, DecodeLimits
+from summitcol.pdata.expansion import replicate
 from summitcol.pdata.values import ATTRIBUTES, AttributesBuilder, AttributesReader
 
 SERVICE_NAME_KEY = "service.name"
@@ -37,9 +39,11 @@ INDEX_FIELDS = [
 
 
 class ContextBuilder:
-    """Collects resources and scopes of one request; `columns` replicates them per row."""
+    """Collects resources and scopes of one request; `columns` replicates them per row (once
+    `limits.reserve`, the memory admission, has granted what that takes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: DecodeLimits = DEFAULT_LIMITS) -> None:
+        self.limits = limits
         self.resource_attributes = AttributesBuilder()
         self.resource_schema_urls: list[str] = []
         self.resource_dropped: list[int] = []
@@ -74,19 +78,20 @@ class ContextBuilder:
     def columns(self, resource_index: list[int], scope_index: list[int]) -> dict[str, pa.Array]:
         r = pa.array(resource_index, pa.uint32())
         s = pa.array(scope_index, pa.uint32())
-        return {
-            "ResourceAttributes": self.resource_attributes.finish().take(r),
-            "ResourceSchemaUrl": pa.array(self.resource_schema_urls, pa.string()).take(r),
-            "ResourceDroppedAttributesCount": pa.array(self.resource_dropped, pa.uint32()).take(r),
-            "ServiceName": pa.array(self.service_names, pa.string()).take(r),
-            "ScopeName": pa.array(self.scope_names, pa.string()).take(s),
-            "ScopeVersion": pa.array(self.scope_versions, pa.string()).take(s),
-            "ScopeAttributes": self.scope_attributes.finish().take(s),
-            "ScopeDroppedAttributesCount": pa.array(self.scope_dropped, pa.uint32()).take(s),
-            "ScopeSchemaUrl": pa.array(self.scope_schema_urls, pa.string()).take(s),
-            "ResourceIndex": r,
-            "ScopeIndex": s,
+        per_resource = {
+            "ResourceAttributes": self.resource_attributes.finish(),
+            "ResourceSchemaUrl": pa.array(self.resource_schema_urls, pa.string()),
+            "ResourceDroppedAttributesCount": pa.array(self.resource_dropped, pa.uint32()),
+            "ServiceName": pa.array(self.service_names, pa.string()),
         }
+        per_scope = {
+            "ScopeName": pa.array(self.scope_names, pa.string()),
+            "ScopeVersion": pa.array(self.scope_versions, pa.string()),
+            "ScopeAttributes": self.scope_attributes.finish(),
+            "ScopeDroppedAttributesCount": pa.array(self.scope_dropped, pa.uint32()),
+            "ScopeSchemaUrl": pa.array(self.scope_schema_urls, pa.string()),
+        }
+        return {**replicate(self.limits, (per_resource, r), (per_scope, s)), "ResourceIndex": r, "ScopeIndex": s}
 
 
 class ContextEncoder:

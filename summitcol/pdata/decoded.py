@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from summitcol.errors import InvalidDataError
@@ -28,6 +29,9 @@ class DecodeLimits:
     max_attributes: int = DEFAULT_MAX_ATTRIBUTES
     max_records: int = DEFAULT_MAX_RECORDS
     max_column_bytes: int = MAX_COLUMN_BYTES
+    # Called with the bytes of the resource/scope columns about to be repeated on every record,
+    # before they are built; raises to refuse the request (the memory limiter's admission).
+    reserve: Callable[[int], None] | None = field(default=None, compare=False)
 
 
 def check_record_count(count: int, limits: DecodeLimits, items: str) -> None:

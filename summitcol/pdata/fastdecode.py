@@ -27,6 +27,7 @@ from opentelemetry.proto.trace.v1 import trace_pb2
 
 from summitcol.errors import InvalidDataError
 from summitcol.pdata.decoded import MAX_REASONS, DecodeLimits, Rejections, check_record_count
+from summitcol.pdata.expansion import replicate
 from summitcol.pdata.logs import LOGS_SCHEMA, _log_problem
 from summitcol.pdata.traces import SPAN_KINDS, STATUS_CODES, TIMESTAMP, TRACES_SCHEMA, _span_problem
 from summitcol.pdata.values import ATTRIBUTES, DOUBLE, TOO_DEEP, VALUE_TYPE, encode_value, format_double
@@ -101,22 +102,24 @@ def _timestamps(data: bytes, n: int) -> pa.Array:
     return _numbers(data, pa.int64(), n).view(TIMESTAMP)
 
 
-def _containers(out: dict, r: pa.Array, s: pa.Array) -> dict[str, pa.Array]:  # type: ignore[type-arg]
-    """Resource and scope columns, replicated per record (as `ContextBuilder.columns`)."""
+def _containers(out: dict, r: pa.Array, s: pa.Array, limits: DecodeLimits) -> dict[str, pa.Array]:  # type: ignore[type-arg]
+    """Resource and scope columns, replicated per record (as `ContextBuilder.columns`), once
+    admission has granted the memory they take."""
     resources, scopes = out["resources"], out["scopes"]
-    return {
-        "ResourceAttributes": _attributes(out["res_attrs"], resources).take(r),
-        "ResourceSchemaUrl": _strings(out["res_schema"], resources).take(r),
-        "ResourceDroppedAttributesCount": _numbers(out["res_dropped"], pa.uint32(), resources).take(r),
-        "ServiceName": _strings(out["service"], resources).take(r),
-        "ScopeName": _strings(out["scope_name"], scopes).take(s),
-        "ScopeVersion": _strings(out["scope_version"], scopes).take(s),
-        "ScopeAttributes": _attributes(out["scope_attrs"], scopes).take(s),
-        "ScopeDroppedAttributesCount": _numbers(out["scope_dropped"], pa.uint32(), scopes).take(s),
-        "ScopeSchemaUrl": _strings(out["scope_schema"], scopes).take(s),
-        "ResourceIndex": r,
-        "ScopeIndex": s,
+    per_resource = {
+        "ResourceAttributes": _attributes(out["res_attrs"], resources),
+        "ResourceSchemaUrl": _strings(out["res_schema"], resources),
+        "ResourceDroppedAttributesCount": _numbers(out["res_dropped"], pa.uint32(), resources),
+        "ServiceName": _strings(out["service"], resources),
     }
+    per_scope = {
+        "ScopeName": _strings(out["scope_name"], scopes),
+        "ScopeVersion": _strings(out["scope_version"], scopes),
+        "ScopeAttributes": _attributes(out["scope_attrs"], scopes),
+        "ScopeDroppedAttributesCount": _numbers(out["scope_dropped"], pa.uint32(), scopes),
+        "ScopeSchemaUrl": _strings(out["scope_schema"], scopes),
+    }
+    return {**replicate(limits, (per_resource, r), (per_scope, s)), "ResourceIndex": r, "ScopeIndex": s}
 
 
 def _rejections(body: bytes, ranges: bytes, message_type, request_type, problem, limits: DecodeLimits) -> Rejections | None:  # type: ignore[no-untyped-def]
@@ -164,7 +167,7 @@ def logs_from_wire(body: bytes, limits: DecodeLimits) -> tuple[pa.RecordBatch, R
         "Body": _strings(out["body"], n),
         "BodyType": pc.if_else(present, _numbers(out["body_types"], pa.uint8(), n), pa.scalar(None, pa.uint8())),
         "EventName": _strings(out["event_name"], n),
-        **_containers(out, _numbers(out["resource_idx"], pa.uint32(), n), _numbers(out["scope_idx"], pa.uint32(), n)),
+        **_containers(out, _numbers(out["resource_idx"], pa.uint32(), n), _numbers(out["scope_idx"], pa.uint32(), n), limits),
         "LogAttributes": _attributes(out["attrs"], n),
         "DroppedAttributesCount": _numbers(out["dropped"], pa.uint32(), n),
     }
@@ -202,7 +205,7 @@ def traces_from_wire(body: bytes, limits: DecodeLimits) -> tuple[pa.RecordBatch,
         "TraceState": _strings(out["trace_state"], n),
         "SpanName": _strings(out["name"], n),
         "SpanKind": _enum_names(out["kind"], n, SPAN_KINDS),
-        **_containers(out, r, s),
+        **_containers(out, r, s, limits),
         "SpanAttributes": _attributes(out["attrs"], n),
         "Duration": pc.subtract(_numbers(out["end"], pa.uint64(), n), start),
         "StatusCode": _enum_names(out["status_code"], n, STATUS_CODES),

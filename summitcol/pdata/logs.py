@@ -68,7 +68,7 @@ def logs_from_otlp(
 ) -> tuple[pa.RecordBatch, Rejections]:
     """Decode one request into a batch; invalid records are left out and counted in Rejections."""
     rejections = Rejections()
-    context = ContextBuilder()
+    context = ContextBuilder(limits)
     resource_index: list[int] = []
     scope_index: list[int] = []
     times: list[int] = []

@@ -222,7 +222,7 @@ def metrics_from_otlp(
 ) -> tuple[dict[str, pa.RecordBatch], Rejections]:
     """Decode one request into a batch per metric type present; invalid points are counted."""
     rejections = Rejections()
-    context = ContextBuilder()
+    context = ContextBuilder(limits)
     tables: dict[str, _PointTable] = {}
     metric_counter = 0
 

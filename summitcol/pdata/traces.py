@@ -110,7 +110,7 @@ def traces_from_otlp(
 ) -> tuple[pa.RecordBatch, Rejections]:
     """Decode one request into a batch; invalid spans are left out and counted in Rejections."""
     rejections = Rejections()
-    context = ContextBuilder()
+    context = ContextBuilder(limits)
     resource_index: list[int] = []
     scope_index: list[int] = []
     starts: list[int] = []

@@ -3,12 +3,20 @@
 Two checks, both refusing with a retryable error (gRPC UNAVAILABLE + RetryInfo, HTTP 503 +
 Retry-After — never RESOURCE_EXHAUSTED without RetryInfo, which SDKs treat as final):
 
-* **admission, before decoding**: receivers ask `admit(bytes)` with the size a request will take
-  once decoded (its wire size times an expansion factor) before they decode it; the bytes stay
-  reserved until the request is done. A request that would take the process over the soft limit
-  (`limit - spike_limit`) is refused without being decoded at all.
+* **admission, before and while decoding**: receivers ask `admit(bytes, client=…)` with the
+  size a request will take once decoded (its wire size times an expansion factor) before they
+  decode it; the decoder then calls `grow` with the bytes of the resource and scope columns it is
+  about to replicate on every record (a 200 kB resource attribute shared by 2,000 spans is 400 MB
+  of Arrow from a 205 KiB request), before building them. The bytes stay reserved until the
+  request is done; the pipeline's Arrow memory (batches, queues, inserts in progress) counts too.
+  A request that would take the process over the soft limit (`limit - spike_limit`) is refused;
+  one that could not fit even in an idle collector is refused permanently (INVALID_ARGUMENT/400).
+* **fairness**: over the soft limit, a client (a connection: peer address and port) holding less
+  than its share of the room, `(soft - idle RSS) / clients in flight`, is still admitted up to
+  halfway to the hard limit; clients holding more are refused first.
 * **in the pipeline**: data arriving while the measured RSS is over the soft limit is refused
-  (otelcol's behaviour); over the hard limit a garbage collection is forced.
+  (otelcol's behaviour); over the soft limit freed memory is handed back to the OS (GC, glibc,
+  Arrow's pool) before RSS is trusted.
 
 RSS is measured every `check_interval`; keys and defaults are otelcol's (`spike_limit_mib`
 defaults to 20% of the limit).
@@ -20,11 +28,14 @@ import asyncio
 import gc
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
+import pyarrow as pa
+
 from summitcol.component import Consumer, CreateSettings, Factory, Host, Kind, Processor, Signal, Stability
-from summitcol.errors import ConfigError, RetryableError
+from summitcol.errors import ConfigError, InvalidDataError, RetryableError
 from summitcol.pdata.signal import SignalData
 from summitcol.service.telemetry import ITEM_NAMES
 from summitcol.service.workers import collector_rss_bytes
@@ -35,6 +46,9 @@ MIB = 1024 * 1024
 # peak (upb objects, Python lists, Arrow buffers).
 EXPANSION = 12  # per byte of uncompressed OTLP
 COMPRESSED_EXPANSION = 60  # per byte of a gzip body (gzip shrinks OTLP about 5x)
+# Measured (tests/processors/test_memory_attack.py): a batch of N bytes of Arrow took the collector
+# ~2N at its peak, as the embedded engine's insert copies it into its own columns.
+PIPELINE_FACTOR = 2
 
 
 def release_memory() -> None:
@@ -47,8 +61,6 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
-    import pyarrow as pa
-
     pa.default_memory_pool().release_unused()
 
 
@@ -97,6 +109,14 @@ class Config:
         return hard, hard - spike
 
 
+@dataclass(slots=True)
+class Ticket:
+    """One request's reservation: who holds it (the connection, for fairness) and how much."""
+
+    client: str
+    bytes: int = 0
+
+
 class MemoryLimiter(Processor):
     def __init__(self, settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> None:
         self.settings = settings
@@ -104,12 +124,17 @@ class MemoryLimiter(Processor):
         self.next_consumer = next_consumer
         self.label = str(settings.id)
         # The limits are the collector's: with several worker processes, each compares the
-        # resident memory of all of them with the limits.
+        # resident memory of all of them with the limits, and admits up to its share of the room.
         self.hard, self.soft = config.limits()
         self.worker = settings.worker
         self.rss = collector_rss_bytes(self.worker)
         self.baseline = self.rss  # RSS with nothing in flight, after freed memory went back to the OS
+        self.floor = self.rss  # the lowest baseline seen: what an idle collector needs
+        self.arrow_baseline = pa.total_allocated_bytes()  # Arrow memory held when `baseline` was measured
         self.reserved = 0
+        self.by_client: dict[str, int] = {}
+        # admit/release run on the event loop, grow in decode threads
+        self._lock = threading.Lock()
         self._warned = False
         self._task: asyncio.Task[None] | None = None
 
@@ -120,8 +145,11 @@ class MemoryLimiter(Processor):
         interval = self.config.check_interval.total_seconds()
         while True:
             self.rss = collector_rss_bytes(self.worker)
-            if self.rss > self.hard:
-                log.warning("memory usage %d MiB is above the hard limit %d MiB; forcing a GC", self.rss // MIB, self.hard // MIB)
+            if self.rss > self.soft:
+                # Over the soft limit RSS may be memory freed but kept by an allocator (Arrow's
+                # pool, glibc): hand it back before refusing on it.
+                if self.rss > self.hard:
+                    log.warning("memory usage %d MiB is above the hard limit %d MiB; forcing a GC", self.rss // MIB, self.hard // MIB)
                 await asyncio.to_thread(release_memory)
                 self.rss = collector_rss_bytes(self.worker)
             if not self.reserved:
@@ -129,7 +157,8 @@ class MemoryLimiter(Processor):
                     await asyncio.to_thread(release_memory)
                     self.rss = collector_rss_bytes(self.worker)
                 if not self.reserved:
-                    self.baseline = self.rss
+                    self.baseline, self.arrow_baseline = self.rss, pa.total_allocated_bytes()
+                    self.floor = min(self.floor, self.baseline)
                     self._warn_if_idle_above_soft_limit()
             await asyncio.sleep(interval)
 
@@ -153,7 +182,8 @@ class MemoryLimiter(Processor):
     def _refusal(self) -> RetryableError:
         return RetryableError(
             f"data refused due to high memory usage ({self.rss // MIB} MiB resident, {self.reserved // MIB} MiB "
-            f"reserved for requests in flight, soft limit {self.soft // MIB} MiB); retry later",
+            f"reserved for requests in flight, {self._held() // MIB} MiB held by the pipeline, soft limit "
+            f"{self.soft // MIB} MiB); retry later",
             retry_after=max(1.0, self.config.check_interval.total_seconds()),
         )
 
@@ -161,25 +191,84 @@ class MemoryLimiter(Processor):
         self.settings.telemetry.count_plain("summitcol_memory_limiter_refused_requests", 1, processor=self.label)
         return self._refusal()
 
-    def admit(self, wire_bytes: int, compressed: bool) -> int:
-        """Reserve the memory a request will need; raises the refusal when there is none.
+    def _held(self) -> int:
+        """What the data already in the pipeline (batches, queues, inserts) will cost: the Arrow
+        memory allocated since the idle baseline, once more for the engine's copy at insert."""
+        return PIPELINE_FACTOR * max(0, pa.total_allocated_bytes() - self.arrow_baseline)
 
-        Returns the reservation to pass to `release` when the request is done.
+    def _limits(self) -> tuple[int, int]:
+        """(soft, hard) for this process: the baseline plus its share of the room above it."""
+        count = max(1, self.worker.count)
+        return (
+            self.baseline + max(0, self.soft - self.baseline) // count,
+            self.baseline + max(0, self.hard - self.baseline) // count,
+        )
+
+    def _check(self, client: str, need: int) -> None:
+        """Raise the refusal unless `client` may reserve `need` more bytes (caller holds the lock).
+
+        Memory in use is the idle baseline plus what requests in flight reserved plus what the
+        pipeline holds, or RSS when that is more: allocators keep freed memory for a while (the
+        watch loop hands it back when idle or over the soft limit), and an insert in progress
+        holds the engine's copy. Under the soft limit everyone is admitted. Over it, a client
+        holding less than its share of the room ((soft - baseline) / clients in flight) is still
+        admitted up to halfway to the hard limit, so one heavy client cannot starve the others.
         """
-        need = wire_bytes * (COMPRESSED_EXPANSION if compressed else EXPANSION)
-        self.rss = collector_rss_bytes(self.worker)
+        soft, hard = self._limits()
         if self.rss > self.hard:
             raise self._refused_request()
-        # Memory in use ≈ the idle baseline plus what admitted requests reserved; RSS itself also
-        # holds memory freed but not yet reused, so it would refuse long after the load is gone.
-        # With nothing in flight one request is always admitted, so a large one cannot starve.
-        if self.reserved and self.baseline + self.reserved + need > self.soft:
-            raise self._refused_request()
-        self.reserved += need
-        return need
+        used = max(self.baseline + self.reserved + self._held(), self.rss)
+        if used + need <= soft:
+            return
+        clients = len(self.by_client) + (client not in self.by_client)
+        share = max(0, soft - self.baseline) // clients
+        if self.by_client.get(client, 0) + need <= share and used + need <= (soft + hard) // 2:
+            return
+        raise self._refused_request()
 
-    def release(self, reservation: int) -> None:
-        self.reserved -= reservation
+    def admit(self, wire_bytes: int, compressed: bool, client: str = "") -> Ticket:
+        """Reserve the memory a request will need before it is decoded (its wire size times an
+        expansion factor); raises the refusal when there is none. Pass the ticket to `grow` as
+        decoding finds more, and to `release` when the request is done."""
+        need = wire_bytes * (COMPRESSED_EXPANSION if compressed else EXPANSION)
+        self.rss = collector_rss_bytes(self.worker)
+        ticket = Ticket(client)
+        with self._lock:
+            self._check(client, need)
+            self._take(ticket, need)
+        return ticket
+
+    def grow(self, ticket: Ticket, nbytes: int) -> None:
+        """Reserve `nbytes` more for the request (called by the decoder, in its thread, before it
+        builds columns the wire size does not predict: resource and scope values repeated on each
+        record). Refuses retryably when there is no room now, permanently when there never can be."""
+        need = PIPELINE_FACTOR * nbytes
+        room = max(0, self.soft - self.floor) // max(1, self.worker.count)
+        if need > room:
+            self.settings.telemetry.count_plain("summitcol_memory_limiter_refused_requests", 1, processor=self.label)
+            raise InvalidDataError(
+                f"the request would take {need // MIB} MiB once decoded (its resource and scope attributes are "
+                f"repeated on each of its records), more than memory_limiter {self.label} can ever admit "
+                f"({room // MIB} MiB); send fewer records per resource or smaller resource attributes"
+            )
+        with self._lock:
+            self._check(ticket.client, need)
+            self._take(ticket, need)
+
+    def _take(self, ticket: Ticket, need: int) -> None:
+        ticket.bytes += need
+        self.reserved += need
+        self.by_client[ticket.client] = self.by_client.get(ticket.client, 0) + need
+
+    def release(self, ticket: Ticket) -> None:
+        with self._lock:
+            self.reserved -= ticket.bytes
+            left = self.by_client.get(ticket.client, 0) - ticket.bytes
+            if left > 0:
+                self.by_client[ticket.client] = left
+            else:
+                self.by_client.pop(ticket.client, None)
+            ticket.bytes = 0
 
     async def consume(self, data: SignalData) -> None:
         # Data admitted by a receiver is already accounted for in `reserved`; the RSS check is for

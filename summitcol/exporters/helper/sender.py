@@ -212,6 +212,9 @@ class ExporterHelper(Exporter):
             self._count_replayed(taken)
             for group in self._groups(taken):
                 await self._send_group(group)
+            # Let go of this batch before waiting for the next: an idle consumer would keep its
+            # last batch alive otherwise (measured: 400 MB held after a burst, issue #12 item 6).
+            taken = group = []  # type: ignore[assignment]
 
     def _count_replayed(self, taken: list[tuple[int, SignalData]]) -> None:
         """`summitcol_wal_replayed_*`: the items of each request that came from the last run's WAL."""

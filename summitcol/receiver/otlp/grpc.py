@@ -108,7 +108,7 @@ class GrpcServer:
                 await _abort(context, failure)
             assert isinstance(body, bytes)
             try:
-                response = await receiver.export(signal, body, "proto", "grpc", client=client)
+                response = await receiver.export(signal, body, "proto", "grpc", client=client, peer=context.peer() or "")
             except Exception as exc:
                 failure = failure_for(exc)
                 if failure.grpc_code == grpc.StatusCode.INVALID_ARGUMENT:

@@ -114,7 +114,9 @@ class HttpServer:
             return self._refused_failure(request, encoding, "too_large", _too_large(limit), close=True)
         content_encoding = request.headers.get("Content-Encoding", "")
         try:
-            result = await self.receiver.export(signal, body, encoding, "http", content_encoding, limit, self._client(request))
+            result = await self.receiver.export(
+                signal, body, encoding, "http", content_encoding, limit, self._client(request), _peer(request)
+            )
         except BodyTooLargeError:
             return self._refused_failure(request, encoding, "too_large", _too_large(limit))
         except UnsupportedEncodingError as exc:
@@ -198,6 +200,12 @@ class _ProtocolErrorLog(logging.LoggerAdapter):  # type: ignore[type-arg]
             self.refusals.refused("protocol_error", client, f"{type(exc).__name__}: {first_line}")
             return
         super().log(level, msg, *args, exc_info=exc_info, **kwargs)
+
+
+def _peer(request: web.BaseRequest) -> str:
+    """The connection's address and port (whom memory admission is fair between)."""
+    peername = request.transport.get_extra_info("peername") if request.transport is not None else None
+    return f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) and len(peername) >= 2 else request.remote or ""
 
 
 def _too_large(limit: int) -> Failure:

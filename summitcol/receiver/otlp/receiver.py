@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from google.protobuf.message import Message
@@ -33,6 +34,42 @@ DECODE_THREADS = 2
 SMALL_BODY_BYTES = 256 * 1024
 
 
+class FairSlots:
+    """The decode threads, handed out round robin between connections: a client with many
+    requests queued waits behind one request of each other client, not in front of all of them
+    (a FIFO let one client's slow requests delay everyone's, issue #12 item 7)."""
+
+    def __init__(self, slots: int) -> None:
+        self.free = slots
+        self.waiting: OrderedDict[str, deque[asyncio.Future[None]]] = OrderedDict()
+
+    async def acquire(self, key: str) -> None:
+        if self.free and not self.waiting:
+            self.free -= 1
+            return
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.setdefault(key, deque()).append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # granted just as the caller went away: pass it on
+            raise
+
+    def release(self) -> None:
+        while self.waiting:
+            key, queue = next(iter(self.waiting.items()))
+            future = queue.popleft()
+            if queue:
+                self.waiting.move_to_end(key)  # its next request waits for the others' turn
+            else:
+                del self.waiting[key]
+            if not future.done():
+                future.set_result(None)
+                return
+        self.free += 1
+
+
 @dataclass(frozen=True, slots=True)
 class Decoded:
     data: SignalData
@@ -48,6 +85,7 @@ class OtlpReceiver(Receiver):
         self.limits = DecodeLimits(max_attributes=config.max_attributes_per_record, max_records=config.max_records_per_request)
         self._executor: ThreadPoolExecutor | None = None
         self._small_executor: ThreadPoolExecutor | None = None
+        self._slots = FairSlots(DECODE_THREADS)
         self._servers: list = []
         # memory_limiter processors of the pipelines this receiver feeds (set by the graph builder)
         self.admission: list[Any] = []
@@ -75,20 +113,64 @@ class OtlpReceiver(Receiver):
                 executor.shutdown(wait=True)
         self._executor = self._small_executor = None
 
-    def _decode(self, signal: Signal, body: bytes, encoding: Encoding, content_encoding: str, limit: int) -> Decoded:
+    def _decode(
+        self, signal: Signal, body: bytes, encoding: Encoding, content_encoding: str, limit: int, limits: DecodeLimits
+    ) -> Decoded:
         if content_encoding:
             body = decompress(body, content_encoding, limit)
-        data, rejections = decode_request(signal, body, encoding, self.limits)
-        check_record_count(data.item_count() + rejections.count, self.limits, ITEM_NAMES[signal].replace("_", " "))
-        return Decoded(reject_oversized_containers(data, rejections, self.limits), rejections)
+        data, rejections = decode_request(signal, body, encoding, limits)
+        check_record_count(data.item_count() + rejections.count, limits, ITEM_NAMES[signal].replace("_", " "))
+        return Decoded(reject_oversized_containers(data, rejections, limits), rejections)
 
     async def decode(
-        self, signal: Signal, body: bytes, encoding: Encoding, content_encoding: str = "", limit: int = 0
+        self,
+        signal: Signal,
+        body: bytes,
+        encoding: Encoding,
+        content_encoding: str = "",
+        limit: int = 0,
+        limits: DecodeLimits | None = None,
+        peer: str = "",
     ) -> Decoded:
-        """Decompress, parse and convert off the event loop. Raises InvalidDataError and friends."""
+        """Decompress, parse and convert off the event loop (in turn with other connections).
+        Raises InvalidDataError and friends."""
         loop = asyncio.get_running_loop()
-        executor = self._small_executor if len(body) <= SMALL_BODY_BYTES else self._executor
-        return await loop.run_in_executor(executor, self._decode, signal, body, encoding, content_encoding, limit)
+        await self._slots.acquire(peer)
+        try:
+            executor = self._small_executor if len(body) <= SMALL_BODY_BYTES else self._executor
+            return await loop.run_in_executor(
+                executor, self._decode, signal, body, encoding, content_encoding, limit, limits or self.limits
+            )
+        finally:
+            self._slots.release()
+
+    def _admit(self, size: int, compressed: bool, peer: str) -> list[tuple[Any, Any]]:
+        """Reserve memory for a request with every memory_limiter it will pass (all or none)."""
+        tickets: list[tuple[Any, Any]] = []
+        try:
+            for limiter in self.admission:
+                tickets.append((limiter, limiter.admit(size, compressed, peer)))  # noqa: PERF401 - release what was taken if one refuses
+        except RetryableError:
+            self._release(tickets)
+            raise
+        return tickets
+
+    @staticmethod
+    def _release(tickets: list[tuple[Any, Any]]) -> None:
+        for limiter, ticket in tickets:
+            limiter.release(ticket)
+
+    def _limits_for(self, tickets: list[tuple[Any, Any]]) -> DecodeLimits:
+        """The decode limits, with the decoder's requests for more memory (the resource and scope
+        columns it replicates per record) going to the request's reservations."""
+        if not tickets:
+            return self.limits
+
+        def reserve(nbytes: int) -> None:
+            for limiter, ticket in tickets:
+                limiter.grow(ticket, nbytes)
+
+        return replace(self.limits, reserve=reserve)
 
     async def export(
         self,
@@ -99,24 +181,21 @@ class OtlpReceiver(Receiver):
         content_encoding: str = "",
         limit: int = 0,
         client: dict[str, str] | None = None,
+        peer: str = "",
     ) -> Message:
-        """Admit (memory), decode off the loop, push into the pipeline; the OTLP response."""
-        reservations = []
+        """Admit (memory), decode off the loop, push into the pipeline; the OTLP response.
+
+        `peer` (address and port of the connection) is who the memory admission is fair between.
+        """
+        peer = peer or (client or {}).get("client.address", "")
+        tickets = self._admit(len(body), bool(content_encoding), peer)
         try:
-            for limiter in self.admission:
-                reservations.append((limiter, limiter.admit(len(body), bool(content_encoding))))  # noqa: PERF401 - release what was taken if one refuses
-        except RetryableError:
-            for limiter, reserved in reservations:
-                limiter.release(reserved)
-            raise
-        try:
-            decoded = await self.decode(signal, body, encoding, content_encoding, limit)
+            decoded = await self.decode(signal, body, encoding, content_encoding, limit, self._limits_for(tickets), peer)
             if client:
                 decoded = Decoded(SignalData(decoded.data.signal, decoded.data.tables, client), decoded.rejections)
             return await self.consume(decoded, transport)
         finally:
-            for limiter, reserved in reservations:
-                limiter.release(reserved)
+            self._release(tickets)
 
     async def consume(self, decoded: Decoded, transport: str) -> Message:
         """Push decoded data into the pipeline; the pipeline's refusal propagates to the caller."""
