@@ -26,26 +26,29 @@ log = logging.getLogger("summitcol")
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 
 
-def _config_arguments(parser: argparse.ArgumentParser) -> None:
+def _config_arguments(parser: argparse.ArgumentParser, default: object = None) -> None:
+    """`--config`/`--set` on the main parser (default []) and on a subcommand (default SUPPRESS,
+    so that `summitcol --config FILE validate` keeps the FILE given before the subcommand)."""
     parser.add_argument(
-        "--config", action="append", default=[], metavar="FILE", help="config file (repeat to merge several)"
+        "--config", action="append", default=default, metavar="FILE", help="config file (repeat to merge several)"
     )
     parser.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="override one key, e.g. processors.batch.timeout=2s"
+        "--set", action="append", default=default, metavar="KEY=VALUE", help="override one key, e.g. processors.batch.timeout=2s"
     )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="summitcol", description="Summit Collector: OTLP in, Arrow pipelines, columnar out.")
     parser.add_argument("--version", action="version", version=f"summitcol {__version__}")
+    parser.set_defaults(config=[], set=[])
     _config_arguments(parser)
     commands = parser.add_subparsers(dest="command")
     validate = commands.add_parser("validate", help="check a config without starting anything")
-    _config_arguments(validate)
+    _config_arguments(validate, argparse.SUPPRESS)
     commands.add_parser("components", help="list every component type and the signals it supports")
     query = commands.add_parser("query", help="run SQL against the embedded ClickHouse store")
     query.add_argument("sql", help='e.g. "SELECT ServiceName, count() FROM otel.otel_traces GROUP BY 1"')
-    _config_arguments(query)
+    _config_arguments(query, argparse.SUPPRESS)
     query.add_argument("--endpoint", help="host:port of a chdb http endpoint (default: from --config, else localhost:8123)")
     query.add_argument("--path", help="data path to open when no collector answers (default: from --config, else ./data/clickhouse)")
     query.add_argument("--user", default="", help="user for the HTTP endpoint")
@@ -61,10 +64,8 @@ def _report(problems: list[Problem]) -> None:
 
 def _load(args: argparse.Namespace, registry: Registry) -> CollectorConfig | None:
     if not args.config:
-        print(
-            "summitcol: at least one --config is required; try: summitcol --config config/default.yaml",
-            file=sys.stderr,
-        )
+        command = "summitcol validate --config FILE" if args.command == "validate" else "summitcol --config FILE"
+        print(f"summitcol: at least one --config is required; try: {command} (e.g. config/default.yaml)", file=sys.stderr)
         return None
     config, problems = load_config(args.config, registry, args.set)
     _report(problems)
