@@ -12,8 +12,9 @@ import asyncio
 import logging
 import os
 import shutil
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from summitcol import __version__
 from summitcol.component import Kind, Worker
@@ -126,28 +127,34 @@ def _worker(config: CollectorConfig) -> tuple[Worker, str]:
     return Worker(index=0, count=count, hub=workers.hub_path() if count > 1 else "", owner_pid=os.getpid()), why
 
 
+def _stop_before_service(signum: int, frame: object) -> None:
+    """SIGTERM before the service has its own handler: end through `_run`'s `finally` (which
+    removes the hub directory) instead of the default action, which would leave it behind."""
+    raise SystemExit(128 + signum)
+
+
 def _run(config: CollectorConfig, argv: list[str]) -> int:
     from summitcol.service.service import Service
 
     worker, why_one = _worker(config)
-    _setup_logging(config.service.telemetry.logs.level, worker)
-    if why_one:
-        log.info("running one worker process: %s", why_one)
-    # Column work runs in worker threads; a shorter GIL switch interval (5 ms by default) lets the
-    # event loop answer clients promptly while they compute.
-    sys.setswitchinterval(0.001)
+    if worker.owner:
+        signal.signal(signal.SIGTERM, _stop_before_service)
     try:
-        import uvloop
+        _setup_logging(config.service.telemetry.logs.level, worker)
+        if why_one:
+            log.info("running one worker process: %s", why_one)
+        # Column work runs in worker threads; a shorter GIL switch interval (5 ms by default) lets
+        # the event loop answer clients promptly while they compute.
+        sys.setswitchinterval(0.001)
+        if worker.owner:  # before anything starts: a taken port fails here, not after a half start
+            from summitcol.service.ports import check_listeners
 
-        loop_factory = uvloop.new_event_loop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
-        loop_factory = None
+            check_listeners(config)
 
-    async def main() -> None:
-        await Service(config, worker, argv).run()
+        async def main() -> None:
+            await Service(config, worker, argv).run()
 
-    try:
-        with asyncio.Runner(loop_factory=loop_factory) as runner:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             runner.run(main())
     except OSError as exc:
         log.error("%s", exc)
@@ -156,6 +163,15 @@ def _run(config: CollectorConfig, argv: list[str]) -> int:
         if worker.owner and worker.hub:
             shutil.rmtree(os.path.dirname(worker.hub), ignore_errors=True)
     return 0
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+
+        return uvloop.new_event_loop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
+        return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
