@@ -27,7 +27,7 @@ log = logging.getLogger("summitcol")
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 
 
-def _config_arguments(parser: argparse.ArgumentParser, default: object = None) -> None:
+def _config_arguments(parser: argparse.ArgumentParser, default: object) -> None:
     """`--config`/`--set` on the main parser (default []) and on a subcommand (default SUPPRESS,
     so that `summitcol --config FILE validate` keeps the FILE given before the subcommand)."""
     parser.add_argument(
@@ -41,8 +41,7 @@ def _config_arguments(parser: argparse.ArgumentParser, default: object = None) -
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="summitcol", description="Summit Collector: OTLP in, Arrow pipelines, columnar out.")
     parser.add_argument("--version", action="version", version=f"summitcol {__version__}")
-    parser.set_defaults(config=[], set=[])
-    _config_arguments(parser)
+    _config_arguments(parser, [])
     commands = parser.add_subparsers(dest="command")
     validate = commands.add_parser("validate", help="check a config without starting anything")
     _config_arguments(validate, argparse.SUPPRESS)

@@ -235,6 +235,10 @@ def test_config_given_before_the_subcommand_counts(tmp_path: Path, capsys: pytes
 
     assert cli.main(["--config", write(tmp_path, BASE), "validate"]) == 0
     assert capsys.readouterr().err == "summitcol: the configuration is valid\n"
+    parsed = cli._parser().parse_args(["--config", "a.yaml", "query", "SELECT 1", "--set", "x=1"])
+    assert (parsed.config, parsed.set) == (["a.yaml"], ["x=1"])
+    parsed = cli._parser().parse_args(["query", "SELECT 1"])
+    assert (parsed.config, parsed.set) == ([], [])
 
 
 @pytest.mark.parametrize(
