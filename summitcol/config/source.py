@@ -118,6 +118,7 @@ class _Reader:
             self.problems.append(
                 Problem(self._loc(node), "", "the top level of a config file must be a mapping")
             )
+            self.source.unreadable.append(self.filename)
             return {}
         return value
 
@@ -137,6 +138,7 @@ class _Reader:
                         Problem(self._loc(key_node), format_path(child), "duplicate key; remove one of them")
                     )
                 self.locations[child] = self._loc(key_node)
+                self.source.empty_env.pop(child, None)  # a later file's value replaces an earlier one
                 out[key] = self._value(value_node, child)
             return out
         if isinstance(node, yaml.SequenceNode):

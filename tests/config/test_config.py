@@ -211,6 +211,15 @@ def test_unset_environment_variable_is_named(tmp_path: Path) -> None:
     ]
 
 
+def test_a_later_file_replaces_an_empty_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SUMMIT_TEST_NOPE", raising=False)
+    first = write(tmp_path, BASE.replace("  batch:\n", "  batch:\n    timeout: ${env:SUMMIT_TEST_NOPE}\n"), "a.yaml")
+    config, problems = load_config([first, write(tmp_path, "processors:\n  batch:\n    timeout: 1s\n", "b.yaml")], REGISTRY)
+    assert config is not None and [str(p) for p in problems] == []
+    _, problems = load_config([write(tmp_path, "- a list\n", "list.yaml")], REGISTRY)
+    assert [str(p) for p in problems] == [f"{tmp_path}/list.yaml:1: the top level of a config file must be a mapping"]
+
+
 def test_validate_without_config_suggests_validate() -> None:
     result = validate_cli("validate")
     assert (result.returncode, result.stderr) == (
