@@ -6,21 +6,39 @@ CONFIG ?= config/default.yaml
 
 .PHONY: run test lint install bench bench-full fuzz clean
 
+# Each step prints one line first: the first run downloads ~40 packages and compiles the C
+# decoder (about a minute), and pip -q is otherwise silent for that long.
 $(BIN)/python:
+	@echo "==> creating the virtualenv in $(VENV)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "==> upgrading pip"
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml summitcol/pdata/_otlp.c | $(BIN)/python
+# The C decoder is optional to pip (setup.py): without a compiler the install succeeds quietly and
+# Summit runs the pure-Python decoder, ~8x slower. `make run` says so and goes on; `make test`
+# (and CI) fail, since the C decoder's tests would skip and every end-to-end test would run the
+# fallback instead of the code users run.
+C_DECODER_CHECK = $(BIN)/python -c 'import summitcol.pdata._otlp' 2>/dev/null
+C_DECODER_MISSING = the C decoder (summitcol/pdata/_otlp.c) did not build: install a C compiler and the Python \
+headers (Debian/Ubuntu: apt-get install gcc python3-dev; Fedora: dnf install gcc python3-devel), then run \
+$(BIN)/pip install -e . (the build log shows with -v)
+
+$(VENV)/.installed: pyproject.toml setup.py summitcol/pdata/_otlp.c | $(BIN)/python
+	@echo "==> installing summitcol and its dependencies, building the C decoder (first run: about a minute)"
 	$(BIN)/pip install -q -e .
-	touch $@
+	@$(C_DECODER_CHECK) && echo "==> installed; C decoder built" \
+		|| echo "warning: $(C_DECODER_MISSING); running with the Python decoder meanwhile" >&2
+	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	@echo "==> installing the test dependencies"
 	$(BIN)/pip install -q -e '.[test]'
-	touch $@
+	@touch $@
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
+	@echo "==> installing the benchmark dependencies"
 	$(BIN)/pip install -q -e '.[test,bench]'
-	touch $@
+	@touch $@
 
 install: $(VENV)/.installed
 
@@ -28,8 +46,9 @@ run: $(VENV)/.installed
 	$(BIN)/summitcol --config $(CONFIG)
 
 test: $(VENV)/.installed-test
+	@$(C_DECODER_CHECK) || { echo "error: $(C_DECODER_MISSING)" >&2; exit 1; }
 	$(BIN)/ruff check summitcol tests perf
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q --durations=15 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check summitcol tests perf

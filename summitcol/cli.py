@@ -12,8 +12,9 @@ import asyncio
 import logging
 import os
 import shutil
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from summitcol import __version__
 from summitcol.component import Kind, Worker
@@ -26,26 +27,28 @@ log = logging.getLogger("summitcol")
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 
 
-def _config_arguments(parser: argparse.ArgumentParser) -> None:
+def _config_arguments(parser: argparse.ArgumentParser, default: object) -> None:
+    """`--config`/`--set` on the main parser (default []) and on a subcommand (default SUPPRESS,
+    so that `summitcol --config FILE validate` keeps the FILE given before the subcommand)."""
     parser.add_argument(
-        "--config", action="append", default=[], metavar="FILE", help="config file (repeat to merge several)"
+        "--config", action="append", default=default, metavar="FILE", help="config file (repeat to merge several)"
     )
     parser.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="override one key, e.g. processors.batch.timeout=2s"
+        "--set", action="append", default=default, metavar="KEY=VALUE", help="override one key, e.g. processors.batch.timeout=2s"
     )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="summitcol", description="Summit Collector: OTLP in, Arrow pipelines, columnar out.")
     parser.add_argument("--version", action="version", version=f"summitcol {__version__}")
-    _config_arguments(parser)
+    _config_arguments(parser, [])
     commands = parser.add_subparsers(dest="command")
     validate = commands.add_parser("validate", help="check a config without starting anything")
-    _config_arguments(validate)
+    _config_arguments(validate, argparse.SUPPRESS)
     commands.add_parser("components", help="list every component type and the signals it supports")
     query = commands.add_parser("query", help="run SQL against the embedded ClickHouse store")
     query.add_argument("sql", help='e.g. "SELECT ServiceName, count() FROM otel.otel_traces GROUP BY 1"')
-    _config_arguments(query)
+    _config_arguments(query, argparse.SUPPRESS)
     query.add_argument("--endpoint", help="host:port of a chdb http endpoint (default: from --config, else localhost:8123)")
     query.add_argument("--path", help="data path to open when no collector answers (default: from --config, else ./data/clickhouse)")
     query.add_argument("--user", default="", help="user for the HTTP endpoint")
@@ -61,10 +64,8 @@ def _report(problems: list[Problem]) -> None:
 
 def _load(args: argparse.Namespace, registry: Registry) -> CollectorConfig | None:
     if not args.config:
-        print(
-            "summitcol: at least one --config is required; try: summitcol --config config/default.yaml",
-            file=sys.stderr,
-        )
+        command = "summitcol validate --config FILE" if args.command == "validate" else "summitcol --config FILE"
+        print(f"summitcol: at least one --config is required; try: {command} (e.g. config/default.yaml)", file=sys.stderr)
         return None
     config, problems = load_config(args.config, registry, args.set)
     _report(problems)
@@ -126,28 +127,34 @@ def _worker(config: CollectorConfig) -> tuple[Worker, str]:
     return Worker(index=0, count=count, hub=workers.hub_path() if count > 1 else "", owner_pid=os.getpid()), why
 
 
+def _stop_before_service(signum: int, frame: object) -> None:
+    """SIGTERM before the service has its own handler: end through `_run`'s `finally` (which
+    removes the hub directory) instead of the default action, which would leave it behind."""
+    raise SystemExit(128 + signum)
+
+
 def _run(config: CollectorConfig, argv: list[str]) -> int:
     from summitcol.service.service import Service
 
     worker, why_one = _worker(config)
-    _setup_logging(config.service.telemetry.logs.level, worker)
-    if why_one:
-        log.info("running one worker process: %s", why_one)
-    # Column work runs in worker threads; a shorter GIL switch interval (5 ms by default) lets the
-    # event loop answer clients promptly while they compute.
-    sys.setswitchinterval(0.001)
+    if worker.owner:
+        signal.signal(signal.SIGTERM, _stop_before_service)
     try:
-        import uvloop
+        _setup_logging(config.service.telemetry.logs.level, worker)
+        if why_one:
+            log.info("running one worker process: %s", why_one)
+        # Column work runs in worker threads; a shorter GIL switch interval (5 ms by default) lets
+        # the event loop answer clients promptly while they compute.
+        sys.setswitchinterval(0.001)
+        if worker.owner:  # before anything starts: a taken port fails here, not after a half start
+            from summitcol.service.ports import check_listeners
 
-        loop_factory = uvloop.new_event_loop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
-        loop_factory = None
+            check_listeners(config)
 
-    async def main() -> None:
-        await Service(config, worker, argv).run()
+        async def main() -> None:
+            await Service(config, worker, argv).run()
 
-    try:
-        with asyncio.Runner(loop_factory=loop_factory) as runner:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             runner.run(main())
     except OSError as exc:
         log.error("%s", exc)
@@ -156,6 +163,15 @@ def _run(config: CollectorConfig, argv: list[str]) -> int:
         if worker.owner and worker.hub:
             shutil.rmtree(os.path.dirname(worker.hub), ignore_errors=True)
     return 0
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+
+        return uvloop.new_event_loop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
+        return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -70,6 +70,7 @@ class Decoder:
 
     def __init__(self, source: Source) -> None:
         self.source = source
+        self.env_reported: set[Path] = set()  # paths whose error already names an unset variable
 
     def problem(self, path: Path, message: str, severity: str = "error") -> None:
         self.source.problems.append(Problem(self.source.where(path), format_path(path), message, severity))
@@ -174,7 +175,13 @@ class Decoder:
         return self._wrong(tp, raw, path)
 
     def _wrong(self, tp: Any, raw: Any, path: Path) -> tuple[None, bool]:
-        self.problem(path, f"expected {_type_name(tp)}, got {raw!r}")
+        note = self.source.env_note(path)
+        if note:  # "expected a string, got None" would not say why it is None
+            self.env_reported.add(path)
+            name = self.source.empty_env[path][0]
+            self.problem(path, f"expected {_type_name(tp)}, but {note}; set it, or give a default: ${{env:{name}:-value}}")
+        else:
+            self.problem(path, f"expected {_type_name(tp)}, got {raw!r}")
         return None, False
 
 

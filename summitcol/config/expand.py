@@ -19,7 +19,10 @@ _REFERENCE = re.compile(r"\$\$|\$\{([^{}]*)\}")
 _ENV_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,199}$")
 
 
-def _resolve(body: str) -> str:
+def _resolve(body: str, empty: list[str] | None = None) -> str:
+    """The value of one reference; the name of a variable that is unset or empty and has no
+    default is added to `empty` (otelcol warns about those: "Configuration references unset
+    environment variable")."""
     reference = f"${{{body}}}"
     if body.startswith("env:"):
         body = body[len("env:"):]
@@ -30,15 +33,20 @@ def _resolve(body: str) -> str:
     if _ENV_NAME.match(name) is None:
         raise ConfigError(f"'{name}' in '{reference}' is not a valid environment variable name (letters, digits, _)")
     value = os.environ.get(name)
-    if value is None or (sep and value == ""):
-        return default if sep else ""
+    if value is None or value == "":
+        if sep:
+            return default
+        if empty is not None:
+            empty.append(name)
+        return ""
     return value
 
 
-def expand_scalar(text: str, *, plain: bool) -> Any:
-    """Expand every reference in `text`; re-type a plain scalar that was one whole reference."""
+def expand_scalar(text: str, *, plain: bool, empty: list[str] | None = None) -> Any:
+    """Expand every reference in `text`; re-type a plain scalar that was one whole reference.
+    Variables that were unset or empty (without a default) are added to `empty`."""
     whole = _REFERENCE.fullmatch(text)
-    expanded = _REFERENCE.sub(lambda m: "$" if m.group(0) == "$$" else _resolve(m.group(1)), text)
+    expanded = _REFERENCE.sub(lambda m: "$" if m.group(0) == "$$" else _resolve(m.group(1), empty), text)
     if plain and whole is not None and whole.group(0) != "$$":
         try:
             typed = yaml.safe_load(expanded) if expanded else None

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from summitcol.component import ComponentID, Factory, Kind, Signal
 from summitcol.config.decode import Decoder
 from summitcol.config.registry import Registry
-from summitcol.config.source import Problem, Source, load_sources
+from summitcol.config.source import Problem, load_sources
 from summitcol.errors import ConfigError
 
 _TYPE_PATTERN = re.compile(r"^[a-zA-Z][0-9a-zA-Z_]{0,62}$")
@@ -109,9 +109,14 @@ class CollectorConfig:
 def load_config(
     files: list[str], registry: Registry, sets: list[str] | None = None
 ) -> tuple[CollectorConfig | None, list[Problem]]:
-    """Load and check the config; the config is None when there is any error."""
+    """Load and check the config; the config is None when there is any error. A file that cannot
+    be read or parsed is the only problem reported: the checks of the whole would be false alarms."""
     source = load_sources(files, sets)
-    config = _build(source, registry)
+    if source.unreadable:
+        return None, source.problems
+    decoder = Decoder(source)
+    config = _build(decoder, registry)
+    source.warn_empty_env(decoder.env_reported)
     errors = [p for p in source.problems if p.severity == "error"]
     return (None if errors else config), source.problems
 
@@ -143,9 +148,8 @@ def _check_workers(
         )
 
 
-def _build(source: Source, registry: Registry) -> CollectorConfig:
-    decoder = Decoder(source)
-    values = source.values
+def _build(decoder: Decoder, registry: Registry) -> CollectorConfig:
+    values = decoder.source.values
     for key in values:
         if key not in _TOP_LEVEL:
             decoder.problem((key,), f"unknown top-level key '{key}' (valid: {', '.join(_TOP_LEVEL)})")

@@ -3,11 +3,13 @@
 Every mapping key and sequence item gets a location (`file:line`) so that any problem found
 later, by the decoder or by a component's `validate()`, can be reported where the user wrote it.
 Several files merge like the collector's repeated `--config`: maps merge deeply, the later file
-wins for scalars and lists. `--set a.b.c=value` overrides one key (the value is parsed as YAML).
+wins for scalars and lists. `--set a.b.c=value` overrides one key (the value is parsed as YAML);
+what it writes is located at `--set a.b.c`, so problems in it are not blamed on a file.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +44,12 @@ class Source:
     values: dict[str, Any] = field(default_factory=dict)
     locations: dict[Path, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # Files that could not be read or parsed: the merged values are then incomplete, and checks
+    # of the whole (a missing `service`, undefined references) would only be false alarms.
+    unreadable: list[str] = field(default_factory=list)
+    # Values that referenced environment variables which are unset or empty (no default), by
+    # path: the variables' names.
+    empty_env: dict[Path, list[str]] = field(default_factory=dict)
 
     def where(self, path: Path) -> str:
         """The location of `path`, or of its nearest ancestor that has one."""
@@ -51,15 +59,48 @@ class Source:
             path = path[:-1]
         return next(iter(self.locations.values()), "")
 
+    def env_note(self, path: Path) -> str:
+        """Which variables left the value at `path` empty, e.g. "the environment variable NOPE
+        is not set (${env:NOPE})"; '' when none did."""
+        return "; ".join(
+            f"the environment variable {name} is {'set but empty' if name in os.environ else 'not set'} (${{env:{name}}})"
+            for name in self.empty_env.get(path, [])
+        )
+
+    def warn_empty_env(self, reported: set[Path]) -> None:
+        """A warning for each value an unset variable emptied that no error already names
+        (otelcol logs "Configuration references unset environment variable")."""
+        for path in self.empty_env:
+            if path not in reported:
+                note = f"{self.env_note(path)}: it expands to an empty string"
+                self.problems.append(Problem(self.where(path), format_path(path), note, "warning"))
+
 
 def format_path(path: Path) -> str:
     return "::".join(str(p) for p in path)
 
 
+def yaml_problem(filename: str, text: str, exc: yaml.YAMLError) -> Problem:
+    """One line naming the file, line and column (PyYAML's own text says `"<unicode string>"`
+    and quotes the source over several lines)."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        message = f"invalid YAML at column {mark.column + 1}: {exc.problem}"
+        if exc.context:
+            start = exc.context_mark
+            where = f" that starts at line {start.line + 1}" if start is not None and start.line != mark.line else ""
+            message += f", {exc.context}{where}"
+        return Problem(f"{filename}:{mark.line + 1}", "", message)
+    position = getattr(exc, "position", None)
+    line = f":{text.count(chr(10), 0, position) + 1}" if isinstance(position, int) else ""
+    return Problem(f"{filename}{line}", "", f"invalid YAML: {str(exc).splitlines()[0]}")
+
+
 class _Reader:
-    def __init__(self, filename: str, problems: list[Problem]) -> None:
+    def __init__(self, filename: str, source: Source) -> None:
         self.filename = filename
-        self.problems = problems
+        self.source = source
+        self.problems = source.problems
         self.locations: dict[Path, str] = {}
         self._constructor = yaml.SafeLoader("")
 
@@ -67,9 +108,8 @@ class _Reader:
         try:
             node = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark is not None else ""
-            self.problems.append(Problem(f"{self.filename}{line}", "", f"invalid YAML: {exc}"))
+            self.problems.append(yaml_problem(self.filename, text, exc))
+            self.source.unreadable.append(self.filename)
             return {}
         if node is None:
             return {}
@@ -78,6 +118,7 @@ class _Reader:
             self.problems.append(
                 Problem(self._loc(node), "", "the top level of a config file must be a mapping")
             )
+            self.source.unreadable.append(self.filename)
             return {}
         return value
 
@@ -89,7 +130,7 @@ class _Reader:
             self._constructor.flatten_mapping(node)
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
-                key = self._scalar(key_node, path)
+                key = self._scalar(key_node, path, key=True)
                 key = "" if key is None else str(key)
                 child = (*path, key)
                 if key in out:
@@ -97,6 +138,7 @@ class _Reader:
                         Problem(self._loc(key_node), format_path(child), "duplicate key; remove one of them")
                     )
                 self.locations[child] = self._loc(key_node)
+                self.source.empty_env.pop(child, None)  # a later file's value replaces an earlier one
                 out[key] = self._value(value_node, child)
             return out
         if isinstance(node, yaml.SequenceNode):
@@ -107,13 +149,17 @@ class _Reader:
             return items
         return self._scalar(node, path)
 
-    def _scalar(self, node: yaml.Node, path: Path) -> Any:
+    def _scalar(self, node: yaml.Node, path: Path, key: bool = False) -> Any:
         if isinstance(node, yaml.ScalarNode) and "$" in node.value:
+            empty: list[str] = []
             try:
-                return expand_scalar(node.value, plain=node.style is None)
+                value = expand_scalar(node.value, plain=node.style is None, empty=empty)
             except ConfigError as exc:
                 self.problems.append(Problem(self._loc(node), format_path(path), str(exc)))
                 return node.value
+            if empty and not key:
+                self.source.empty_env[path] = list(dict.fromkeys(empty))
+            return value
         return self._constructor.construct_object(node, deep=True)
 
 
@@ -135,11 +181,13 @@ def load_sources(files: list[str], sets: list[str] | None = None) -> Source:
                 text = fh.read()
         except OSError as exc:
             source.problems.append(Problem(filename, "", f"cannot read config file: {exc.strerror}"))
+            source.unreadable.append(filename)
             continue
         except UnicodeDecodeError as exc:
             source.problems.append(Problem(filename, "", f"config file is not valid UTF-8: {exc}"))
+            source.unreadable.append(filename)
             continue
-        reader = _Reader(filename, source.problems)
+        reader = _Reader(filename, source)
         merge_into(source.values, reader.read(text))
         source.locations.update(reader.locations)
     for assignment in sets or []:
@@ -160,9 +208,22 @@ def _apply_set(source: Source, assignment: str) -> None:
     except yaml.YAMLError:
         value = raw
     node = source.values
-    for part in parts[:-1]:
+    for depth, part in enumerate(parts[:-1]):
         if not isinstance(node.get(part), dict):
             node[part] = {}
+            source.locations[tuple(parts[: depth + 1])] = f"--set {key}"
         node = node[part]
     node[parts[-1]] = value
-    source.locations[tuple(parts)] = f"--set {key}"
+    _locate_set(source, tuple(parts), value, f"--set {key}")
+
+
+def _locate_set(source: Source, path: Path, value: Any, where: str) -> None:
+    """`where` for `path` and everything under it (a `--set` value may be a map or a list)."""
+    source.locations[path] = where
+    source.empty_env.pop(path, None)
+    if isinstance(value, dict):
+        for child_key, child in value.items():
+            _locate_set(source, (*path, str(child_key)), child, where)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            _locate_set(source, (*path, index), child, where)

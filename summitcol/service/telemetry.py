@@ -186,8 +186,14 @@ class MetricsServer:
         if self.address.startswith("/"):
             await web.UnixSite(self._runner, self.address).start()
             return
-        host, port = split_host_port(self.address, "service::telemetry::metrics::address")
-        await web.TCPSite(self._runner, host, port, reuse_address=True).start()
+        from summitcol.service.ports import METRICS_ADDRESS_KEY, port_taken
+
+        host, port = split_host_port(self.address, METRICS_ADDRESS_KEY)
+        try:
+            await web.TCPSite(self._runner, host, port, reuse_address=True).start()
+        except OSError as exc:  # checked before start (ports.py); this is a port taken since
+            await self._runner.cleanup()
+            raise OSError(port_taken(self.address, METRICS_ADDRESS_KEY, exc)) from None
         log.info("self-metrics on http://%s/metrics", self.address)
 
     async def _metrics(self, request: web.Request) -> web.Response:

@@ -25,6 +25,7 @@ import contextlib
 import ctypes
 import logging
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -271,9 +272,60 @@ class WorkerPool:
             task.cancel()
 
 
+HUB_DIR_PREFIX = "summitcol-"
+
+
 def hub_path() -> str:
-    """A private directory for the hub's and the workers' sockets."""
-    return os.path.join(tempfile.mkdtemp(prefix="summitcol-"), "hub.sock")
+    """A private directory for the hub's and the workers' sockets, `summitcol-<owner pid>-…` in
+    the temp directory. Worker 0 removes it at stop (cli.py); one a killed collector left behind
+    is removed by the next collector that starts (`remove_stale_hub_dirs`)."""
+    remove_stale_hub_dirs()
+    return os.path.join(tempfile.mkdtemp(prefix=f"{HUB_DIR_PREFIX}{os.getpid()}-"), "hub.sock")
+
+
+def remove_stale_hub_dirs(parent: str | None = None) -> list[str]:
+    """Remove this user's hub directories whose collector is gone: its hub socket refuses
+    connections, or it has none and the pid in its name is dead. Returns what was removed."""
+    parent = parent or tempfile.gettempdir()
+    try:
+        names = [name for name in os.listdir(parent) if name.startswith(HUB_DIR_PREFIX)]
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        path = os.path.join(parent, name)
+        try:
+            if os.lstat(path).st_uid != os.getuid() or not _hub_dir_is_stale(path, name):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _hub_dir_is_stale(path: str, name: str) -> bool:
+    hub = os.path.join(path, "hub.sock")
+    if os.path.exists(hub):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(1.0)  # a live hub with a full backlog must not stall this start
+            try:
+                probe.connect(hub)
+            except ConnectionRefusedError:
+                return True  # nobody listens: the collector that made it was killed
+            except OSError:
+                return False
+        return False
+    pid = name[len(HUB_DIR_PREFIX):].partition("-")[0]
+    if not pid.isdigit():  # not one of ours, or made before the pid was in the name
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 # --- the worker's side ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -158,11 +159,95 @@ def test_several_files_merge_and_set_overrides(tmp_path: Path) -> None:
     )
 
 
+def validate_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`summitcol validate …` as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "summitcol.cli", *args], capture_output=True, text=True, timeout=60, env=env
+    )
+
+
 def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
-    _, problems = load_config([str(tmp_path / "missing.yaml"), write(tmp_path, "receivers: [\n")], REGISTRY)
-    messages = errors_of(problems)
-    assert any("cannot read config file" in m for m in messages)
-    assert any("invalid YAML" in m for m in messages)
+    """An unreadable file is the only problem: "missing 'service' section" and the like would be
+    false, since the file may well have had them."""
+    missing, bad = str(tmp_path / "missing.yaml"), write(tmp_path, "receivers: [\n")
+    _, problems = load_config([missing, bad, write(tmp_path, BASE, "good.yaml")], REGISTRY)
+    assert [str(p) for p in problems] == [
+        f"{missing}: cannot read config file: No such file or directory",
+        f"{bad}:2: invalid YAML at column 1: expected the node content, but found '<stream end>', while parsing a flow node",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("receivers:\n  otlp:\n    protocols: [grpc\n", ":4: invalid YAML at column 1: expected ',' or ']', but got '<stream end>', "
+         "while parsing a flow sequence that starts at line 3"),
+        (None, ": cannot read config file: No such file or directory"),
+    ],
+    ids=["yaml-syntax", "missing-file"],
+)
+def test_validate_names_the_file_and_adds_no_false_errors(tmp_path: Path, text: str | None, message: str) -> None:
+    path = write(tmp_path, text) if text is not None else str(tmp_path / "nope.yaml")
+    result = validate_cli("validate", "--config", path)
+    assert result.returncode == 1
+    assert result.stderr == f"{path}{message}\nsummitcol: 1 error(s) in the configuration; nothing was started\n"
+
+
+def test_unset_environment_variable_is_named(tmp_path: Path) -> None:
+    """otelcol expands an unset variable to nothing and warns; the error that follows says which."""
+    text = BASE.replace("      grpc:\n", "      grpc:\n        endpoint: ${env:SUMMIT_TEST_NOPE}\n").replace(
+        "  debug:\n", "  debug:\n  file:\n    path: /tmp/${SUMMIT_TEST_EMPTY}x\n"
+    ).replace("exporters: [debug]", "exporters: [debug, file]")
+    path = write(tmp_path, text)
+    env = {k: v for k, v in os.environ.items() if k != "SUMMIT_TEST_NOPE"} | {"SUMMIT_TEST_EMPTY": ""}
+    result = validate_cli("validate", "--config", path, env=env)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"{path}:5: receivers::otlp::protocols::grpc::endpoint: expected a string, but the environment variable "
+        "SUMMIT_TEST_NOPE is not set (${env:SUMMIT_TEST_NOPE}); set it, or give a default: ${env:SUMMIT_TEST_NOPE:-value}",
+        f"{path}:11: warning: exporters::file::path: the environment variable SUMMIT_TEST_EMPTY is set but empty "
+        "(${env:SUMMIT_TEST_EMPTY}): it expands to an empty string",
+        "summitcol: 1 error(s) in the configuration; nothing was started",
+    ]
+
+
+def test_a_later_file_replaces_an_empty_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SUMMIT_TEST_NOPE", raising=False)
+    first = write(tmp_path, BASE.replace("  batch:\n", "  batch:\n    timeout: ${env:SUMMIT_TEST_NOPE}\n"), "a.yaml")
+    config, problems = load_config([first, write(tmp_path, "processors:\n  batch:\n    timeout: 1s\n", "b.yaml")], REGISTRY)
+    assert config is not None and [str(p) for p in problems] == []
+    _, problems = load_config([write(tmp_path, "- a list\n", "list.yaml")], REGISTRY)
+    assert [str(p) for p in problems] == [f"{tmp_path}/list.yaml:1: the top level of a config file must be a mapping"]
+
+
+def test_validate_without_config_suggests_validate() -> None:
+    result = validate_cli("validate")
+    assert (result.returncode, result.stderr) == (
+        1,
+        "summitcol: at least one --config is required; try: summitcol validate --config FILE (e.g. config/default.yaml)\n",
+    )
+
+
+def test_problems_in_set_values_are_located_at_set(tmp_path: Path) -> None:
+    sets = ["receivers.nope.x=1", "service.pipelines.traces.exporters=[debug, kafka]", "exporters.debug.verbosity=loud"]
+    _, problems = load_config([write(tmp_path, BASE)], REGISTRY, sets)
+    assert errors_of(problems) == [
+        "--set receivers.nope.x: receivers::nope: unknown receiver type 'nope' (available: otlp; see `summitcol components`)",
+        "--set exporters.debug.verbosity: exporters::debug::verbosity: expected one of 'basic', 'normal', 'detailed', got 'loud'",
+        '--set service.pipelines.traces.exporters: service::pipelines::traces::exporters::1: references exporter "kafka" '
+        "which is not configured; define it under exporters",
+    ]
+
+
+def test_config_given_before_the_subcommand_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from summitcol import cli
+
+    assert cli.main(["--config", write(tmp_path, BASE), "validate"]) == 0
+    assert capsys.readouterr().err == "summitcol: the configuration is valid\n"
+    parsed = cli._parser().parse_args(["--config", "a.yaml", "query", "SELECT 1", "--set", "x=1"])
+    assert (parsed.config, parsed.set) == (["a.yaml"], ["x=1"])
+    parsed = cli._parser().parse_args(["query", "SELECT 1"])
+    assert (parsed.config, parsed.set) == ([], [])
 
 
 @pytest.mark.parametrize(
