@@ -20,7 +20,7 @@ from tests.exporters.test_delivery import make_spans
 from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml, wait_for
 
 LIMIT_MIB = 300
-CLIENTS = 8
+CLIENTS = 16
 SPANS_PER_EXPORT = 2000
 
 
