@@ -57,20 +57,11 @@ def _max_index(data: SignalData, column: str) -> int:
     return top
 
 
-def by_signal(items: Sequence[SignalData]) -> list[list[SignalData]]:
-    """`items` grouped by signal (first appearance order, order kept within each group): what
-    `concat` may merge."""
-    groups: dict[Signal, list[SignalData]] = {}
-    for data in items:
-        groups.setdefault(data.signal, []).append(data)
-    return list(groups.values())
-
-
 def concat(items: Sequence[SignalData]) -> SignalData:
     """Concatenate batches of one signal, renumbering container indexes so none collide.
 
     Mixed signals are refused (ValueError): a merge of spans and logs would be counted, routed
-    and replayed as the first item's signal (issue #12); callers group with `by_signal` first."""
+    and replayed as the first item's signal (issue #12); callers batch per signal."""
     signal = items[0].signal
     mixed = {data.signal for data in items} - {signal}
     if mixed:

@@ -21,6 +21,7 @@ from summitcol.exporters.clickhouse import partitions, schema
 from summitcol.exporters.clickhouse.config import Config
 from summitcol.exporters.clickhouse.projection import project
 from summitcol.exporters.clickhouse.writer import RemoteWriter, Writer
+from summitcol.logthrottle import LogThrottle
 from summitcol.pdata.metrics import METRIC_TYPES
 from summitcol.pdata.signal import LOGS, SPANS, SignalData, concat
 from summitcol.service.telemetry import ITEM_NAMES
@@ -41,8 +42,7 @@ class ClickHouseExporter(Exporter):
         self.signals = settings.signals or frozenset(Signal)
         self.label = str(settings.id)
         self.telemetry = settings.telemetry
-        self._expired_logged: dict[Signal, float] = {}  # monotonic time of the last "expired" line
-        self._expired_unlogged: dict[Signal, int] = {}  # counted since that line
+        self._expired_log = LogThrottle(EXPIRED_LOG_INTERVAL_S)  # per signal
         self.writer: Writer | None = None
         self._waiting: list[tuple[SignalData, asyncio.Future[None]]] = []
         self._committer: asyncio.Task[None] | None = None
@@ -198,12 +198,9 @@ class ClickHouseExporter(Exporter):
         """Count rows skipped as past the TTL; log them at most once per EXPIRED_LOG_INTERVAL_S
         and signal (a line names what was skipped since the previous one)."""
         self.telemetry.count_plain(f"summitcol_exporter_expired_{ITEM_NAMES[signal]}", rows, exporter=self.label)
-        self._expired_unlogged[signal] = self._expired_unlogged.get(signal, 0) + rows
-        now = time.monotonic()
-        if now - self._expired_logged.get(signal, float("-inf")) < EXPIRED_LOG_INTERVAL_S:
+        count = self._expired_log.add(signal, rows)
+        if count is None:
             return
-        self._expired_logged[signal] = now
-        count = self._expired_unlogged.pop(signal)
         log.warning(
             "exporter %s: %d %s not stored: already older than the %s TTL (%s); counted in "
             "summitcol_exporter_expired_%s (check the senders' clocks or the ttl settings)",

@@ -30,12 +30,13 @@ from google.protobuf import duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from summitcol.errors import DEFAULT_RETRY_AFTER_S, InvalidDataError, PermanentError, RetryableError
+from summitcol.logthrottle import DEFAULT_INTERVAL_S, LogThrottle
 
 if TYPE_CHECKING:
     from summitcol.service.telemetry import Telemetry
 
 REFUSED_REQUESTS = "summitcol_receiver_refused_requests"
-REFUSAL_LOG_INTERVAL_S = 10.0
+REFUSAL_LOG_INTERVAL_S = DEFAULT_INTERVAL_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,6 @@ def retry_after_header(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
 
 
-
 class Refusals:
     """Counts and logs the requests one server of a receiver refuses as the client's fault.
 
@@ -94,19 +94,14 @@ class Refusals:
         self.transport = transport
         self.telemetry = telemetry
         self.logger = logger
-        self.interval = interval
-        self.clock = clock
-        self._last: dict[str, tuple[float, int]] = {}  # reason → (time of the last line, refusals since)
+        self._throttle = LogThrottle(interval, clock)  # per reason
 
     def refused(self, reason: str, client: str, message: str) -> None:
         self.telemetry.count_plain(REFUSED_REQUESTS, 1, receiver=self.receiver, transport=self.transport, reason=reason)
-        now = self.clock()
-        last = self._last.get(reason)
-        if last is not None and now - last[0] < self.interval:
-            self._last[reason] = (last[0], last[1] + 1)
+        total = self._throttle.add(reason)
+        if total is None:
             return
-        suppressed = last[1] if last is not None else 0
-        self._last[reason] = (now, 0)
+        suppressed = total - 1
         more = f" (and {suppressed} more for this reason since the last such line)" if suppressed else ""
         self.logger.info(
             "%s refused a request over %s from %s (%s): %s%s",
