@@ -32,6 +32,7 @@ from datetime import timedelta
 from summitcol.component import Consumer, CreateSettings, Factory, Kind, Processor, Signal, Stability
 from summitcol.errors import ConfigError, ConsumerError, PartialRejectionError, RetryableError
 from summitcol.pdata.signal import SignalData, concat
+from summitcol.processors.retrying import consume_retrying
 
 log = logging.getLogger("summitcol.processor.batch")
 
@@ -227,24 +228,20 @@ class BatchProcessor(Processor):
     async def _deliver(self, batch: SignalData) -> None:
         """Ack-on-receipt mode: hand `batch` downstream, retrying retryable refusals (bounded at a
         stop, then the refusal is raised); a permanent failure is raised at once."""
-        delay = 0.1
         deadline: float | None = None
         loop = asyncio.get_running_loop()
-        while True:
-            try:
-                await self.next_consumer.consume(batch)
-                return
-            except PartialRejectionError:
-                return  # downstream took the rest and counted what it rejected
-            except RetryableError as exc:
-                if self._draining:
-                    deadline = deadline or loop.time() + SHUTDOWN_RETRY_S
-                    if loop.time() > deadline:
-                        raise
-                wait = max(delay, exc.retry_after or 0.0)
-                log.info("%s: downstream refused a batch of %d items (%s); retrying in %.1fs", self.label, batch.item_count(), exc, wait)
-                await asyncio.sleep(wait)
-                delay = min(delay * 2, 5.0)
+
+        def give_up_at() -> float | None:
+            nonlocal deadline
+            if self._draining:
+                deadline = deadline or loop.time() + SHUTDOWN_RETRY_S
+            return deadline
+
+        what = f"{self.label}: a batch of {batch.item_count()} items"
+        try:
+            await consume_retrying(self.next_consumer, batch, give_up_at, log, what)
+        except PartialRejectionError:
+            return  # downstream took the rest and counted what it rejected
 
     def _lost(self, lost: list[tuple[int, BaseException]], requests: int) -> None:
         items = sum(count for count, _ in lost)

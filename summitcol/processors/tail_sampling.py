@@ -33,6 +33,7 @@ from summitcol.component import Consumer, CreateSettings, Factory, Host, Kind, P
 from summitcol.errors import ConfigError, PartialRejectionError, RetryableError
 from summitcol.pdata.signal import SPANS, SignalData, concat
 from summitcol.pdata.values import lookup_attribute
+from summitcol.processors.retrying import consume_retrying
 from summitcol.sampling.vectorized import fnv1a32_seeded, id_bytes
 
 log = logging.getLogger("summitcol.processor.tail_sampling")
@@ -424,25 +425,18 @@ class TailSampler(Processor):
             self._deliverer = asyncio.get_running_loop().create_task(self._deliver())
 
     async def _deliver(self) -> None:
-        loop = asyncio.get_running_loop()
-        delay = 0.1
         while True:
             await self._outbox_ready.wait()
             while self._outbox:
                 batch = self._outbox[0]
+                what = f"{self.label}: {batch.num_rows} sampled spans"
                 try:
-                    await self.next_consumer.consume(SignalData(Signal.TRACES, {SPANS: batch}))
+                    await consume_retrying(self.next_consumer, SignalData(Signal.TRACES, {SPANS: batch}), lambda: self._stop_by, log, what)
                 except PartialRejectionError:
                     pass  # the next stage took the rest and counted what it rejected
-                except RetryableError as exc:
-                    if self._stop_by is not None and loop.time() > self._stop_by:
-                        self._drop_outbox(exc)
-                        break
-                    wait = max(delay, exc.retry_after or 0.0)
-                    log.info("%s: the next stage refused %d sampled spans (%s); retrying in %.1fs", self.label, batch.num_rows, exc, wait)
-                    await asyncio.sleep(wait)
-                    delay = min(delay * 2, 5.0)
-                    continue
+                except RetryableError as exc:  # still refused when the stop's time ran out
+                    self._drop_outbox(exc)
+                    break
                 except Exception as exc:
                     log.error("%s: the next stage failed on %d sampled spans", self.label, batch.num_rows, exc_info=exc)
                     self._lost(batch.num_rows, exc)
@@ -450,7 +444,6 @@ class TailSampler(Processor):
                     self.settings.telemetry.processor_items("outgoing", self.label, Signal.TRACES, batch.num_rows)
                 self._outbox.popleft()
                 self._outbox_spans -= batch.num_rows
-                delay = 0.1
             if self._stop_by is not None:
                 return
             self._outbox_ready.clear()
