@@ -84,12 +84,45 @@ exporters:
             metrics = response.read().decode()
         assert wait_for(lambda: not list(out.rglob("*.inprogress")), timeout=30)
     refused = [line for line in metrics.splitlines() if line.startswith("summitcol_memory_limiter_refused_requests_total")]
+    print(f"overload: RSS peaked at {peak[0]:.0f} MiB (limit {LIMIT_MIB}), {len(acknowledged)} spans acknowledged, {refused}")
     assert refused and float(refused[0].split()[-1]) > 0, "the load never reached the limit"
-    print(f"overload: RSS peaked at {peak[0]:.0f} MiB (limit {LIMIT_MIB}), {len(acknowledged)} spans acknowledged")
     assert peak[0] < LIMIT_MIB, f"RSS peaked at {peak[0]:.0f} MiB"
     stored = set(ds.dataset(out / "signal=traces", format="parquet", partitioning="hive").to_table(columns=["SpanId"]).column("SpanId").to_pylist())
     assert {f"{s:016x}" for s in acknowledged} <= stored
     assert len(acknowledged) == CLIENTS * SPANS_PER_EXPORT * 3  # the SDK's retries got everything through
+
+
+def test_a_collector_idle_above_its_soft_limit_still_takes_requests_one_at_a_time(tmp_path: Path) -> None:
+    """`limit_mib` set below what the idle collector needs (~150 MiB resident, soft limit 100 MiB):
+    before the fix every request was refused for good (RSS never drops under the soft limit, CI
+    saw it with 193 over 180 MiB). Now each export, alone in the idle collector, is admitted and
+    stored, and the log says which knob to turn."""
+    grpc_port = free_port()
+    out = tmp_path / "parquet"
+    config = f"""
+receivers:
+{receiver_yaml(grpc_port, None)}
+processors:
+  memory_limiter:
+    check_interval: 100ms
+    limit_mib: 1000
+    spike_limit_mib: 900
+exporters:
+  parquet:
+    path: {out}
+    roll:
+      max_age: 100ms
+{pipelines_yaml("otlp", "memory_limiter", "parquet")}
+  workers: 1
+"""
+    spans = make_spans(50 * 4, "idle")
+    with Collector(tmp_path, config) as collector:
+        exporter = OTLPSpanExporter(endpoint=f"127.0.0.1:{grpc_port}", insecure=True, timeout=30)
+        results = [exporter.export(spans[start : start + 50]) for start in range(0, len(spans), 50)]
+        assert wait_for(lambda: "so it takes one request at a time" in collector.log(), timeout=10), collector.log()
+    assert results == [SpanExportResult.SUCCESS] * 4
+    stored = ds.dataset(out / "signal=traces", format="parquet", partitioning="hive").to_table(columns=["SpanId"]).column("SpanId").to_pylist()
+    assert sorted(stored) == sorted(f"{s.context.span_id:016x}" for s in spans)
 
 
 @pytest.mark.parametrize(
