@@ -15,7 +15,6 @@ from google.protobuf.message import DecodeError, Message
 from google.rpc import error_details_pb2, status_pb2
 
 from summitcol.errors import (
-    DEFAULT_RETRY_AFTER_S,
     ConsumerError,
     InvalidDataError,
     PartialRejectionError,
@@ -34,6 +33,10 @@ RETRYABLE_GRPC = {
     grpc.StatusCode.DATA_LOSS,
 }
 RETRYABLE_HTTP = {429, 502, 503, 504}
+# A retryable answer without RetryInfo / Retry-After gives no hint: the exporter's own backoff
+# (`retry_on_failure`) decides, as in otelcol. A default of 1 s here outweighed a shorter
+# `initial_interval` and, with a `max_elapsed_time` under a second, gave up after one attempt.
+NO_HINT = 0.0
 
 
 def _retry_info(details: bytes | None) -> float | None:
@@ -56,7 +59,7 @@ def grpc_error(endpoint: str, code: grpc.StatusCode, message: str, trailing: Map
     delay = _retry_info(details if isinstance(details, bytes) else None)
     text = f"{endpoint} answered {code.name}: {message}"
     if code in RETRYABLE_GRPC or (code is grpc.StatusCode.RESOURCE_EXHAUSTED and delay is not None):
-        return RetryableError(text, retry_after=delay if delay is not None else DEFAULT_RETRY_AFTER_S)
+        return RetryableError(text, retry_after=delay if delay is not None else NO_HINT)
     if code is grpc.StatusCode.INVALID_ARGUMENT:
         return InvalidDataError(text)
     return PermanentError(text)
@@ -72,7 +75,7 @@ def http_error(url: str, status: int, retry_after: str | None, body: bytes) -> C
         pass
     text = f"{url} answered HTTP {status}: {message}"
     if status in RETRYABLE_HTTP:
-        delay = DEFAULT_RETRY_AFTER_S
+        delay = NO_HINT
         if retry_after and retry_after.strip().isdigit():
             delay = float(retry_after.strip())
         return RetryableError(text, retry_after=delay)

@@ -63,7 +63,7 @@ def failure_for(exc: BaseException) -> Failure:
     if isinstance(exc, InvalidDataError):
         return Failure(grpc.StatusCode.INVALID_ARGUMENT, 400, str(exc))
     if isinstance(exc, RetryableError):
-        return Failure(grpc.StatusCode.UNAVAILABLE, 503, str(exc), exc.retry_after)
+        return Failure(grpc.StatusCode.UNAVAILABLE, 503, str(exc), exc.retry_after or DEFAULT_RETRY_AFTER_S)
     if isinstance(exc, PermanentError):
         return Failure(grpc.StatusCode.INTERNAL, 500, str(exc))
     return Failure(
