@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 from dataclasses import dataclass
 
@@ -65,3 +66,43 @@ class TLSClientConfig:
         if self.cert_file:
             context.load_cert_chain(self.cert_file, self.key_file)
         return context
+
+
+def peer_certificate(host: str, port: int, client: TLSClientConfig, timeout: float) -> tuple[bytes, str]:
+    """The certificate a TLS server presents (PEM, not verified) and a name it is valid for.
+
+    gRPC's Python library cannot skip certificate verification, so `insecure_skip_verify` on a
+    gRPC client trusts exactly the certificate the server shows when the channel opens, and checks
+    it against a name it carries: the same trust as not verifying, with grpc's own handshake. The
+    second handshake, against the pinned certificate, is what decodes the names (Python's ssl
+    decodes only a verified certificate)."""
+
+    def handshake(context: ssl.SSLContext) -> ssl.SSLSocket:
+        if client.cert_file:
+            context.load_cert_chain(client.cert_file, client.key_file)
+        sock = socket.create_connection((host, port), timeout)
+        try:
+            return context.wrap_socket(sock, server_hostname=host)
+        except BaseException:
+            sock.close()
+            raise
+
+    unverified = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    unverified.check_hostname = False
+    unverified.verify_mode = ssl.CERT_NONE
+    with handshake(unverified) as tls:
+        der = tls.getpeercert(binary_form=True)
+    if not der:
+        raise ssl.SSLError(f"{host}:{port} presented no certificate")
+    pem = ssl.DER_cert_to_PEM_cert(der)
+    pinned = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    pinned.check_hostname = False
+    pinned.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN  # the leaf itself is the trust anchor
+    pinned.load_verify_locations(cadata=pem)
+    with handshake(pinned) as tls:
+        decoded = tls.getpeercert() or {}
+    names = [value for kind, value in decoded.get("subjectAltName", ()) if kind in ("DNS", "IP Address")]
+    names += [value for rdn in decoded.get("subject", ()) for key, value in rdn if key == "commonName"]
+    if not names:
+        raise ssl.SSLError(f"{host}:{port} presented a certificate without a DNS name, IP address or common name")
+    return pem.encode(), host if host in names else str(names[0])
