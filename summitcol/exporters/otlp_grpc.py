@@ -16,7 +16,7 @@ from summitcol.exporters.helper.config import HelperConfig
 from summitcol.exporters.otlp_common import check_partial_success, grpc_error
 from summitcol.pdata.codec import CODECS, to_message
 from summitcol.pdata.signal import SignalData
-from summitcol.tlsconfig import TLSClientConfig, peer_certificate
+from summitcol.tlsconfig import TLSClientConfig, peer_certificate, read_pem
 
 DEFAULT_TIMEOUT = timedelta(seconds=5)  # otelcol exporterhelper
 
@@ -99,13 +99,19 @@ class OtlpGrpcExporter(Exporter):
             raise RetryableError(
                 f"cannot read the TLS certificate of {self.config.endpoint} (tls::insecure_skip_verify): {exc}"
             ) from None
-        tls = self.config.tls
-        credentials = grpc.ssl_channel_credentials(pem, _read(tls.key_file), _read(tls.cert_file))
+        credentials = grpc.ssl_channel_credentials(pem, *self._client_pair())
         self._open(aio.secure_channel, target, credentials, name_override=name)
 
     def _credentials(self) -> grpc.ChannelCredentials:
+        roots = read_pem("ca_file", self.config.tls.ca_file) if self.config.tls.ca_file else None
+        return grpc.ssl_channel_credentials(roots, *self._client_pair())
+
+    def _client_pair(self) -> tuple[bytes | None, bytes | None]:
+        """(private key, certificate chain) for mTLS, or (None, None)."""
         tls = self.config.tls
-        return grpc.ssl_channel_credentials(_read(tls.ca_file), _read(tls.key_file), _read(tls.cert_file))
+        if not tls.cert_file:
+            return None, None
+        return read_pem("key_file", tls.key_file), read_pem("cert_file", tls.cert_file)
 
     async def consume(self, data: SignalData) -> None:
         if self._pinning and self._channel is None:
@@ -131,13 +137,6 @@ class OtlpGrpcExporter(Exporter):
             await self._channel.close()
             self._channel = None
             self._calls.clear()
-
-
-def _read(path: str) -> bytes | None:
-    if not path:
-        return None
-    with open(path, "rb") as fh:
-        return fh.read()
 
 
 def _create(settings: CreateSettings, config: Config) -> OtlpGrpcExporter:

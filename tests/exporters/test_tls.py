@@ -187,3 +187,30 @@ def test_exporter_tls(chain: Chain, route: str) -> None:
     assert send(good.agent_port, marker, timeout=10.0) == SpanExportResult.SUCCESS
     assert wait_for(lambda: stored(chain, marker) == N)
     assert stored(chain, service) == 0
+
+
+@pytest.mark.parametrize("kind", ["otlp_grpc", "otlp_http"])
+def test_an_unreadable_ca_file_stops_the_start_naming_the_key_and_file(tmp_path: Path, kind: str) -> None:
+    missing = tmp_path / "nowhere.pem"
+    config = f"""
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:{free_port()}
+exporters:
+{exporter_yaml(kind, "bad", free_port(), f"ca_file: {missing}")}
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [{kind}/bad]
+"""
+    collector = Collector(tmp_path, config, "bad_tls")
+    with pytest.raises(RuntimeError, match="exited with 1"):
+        collector.start()
+    assert f"tls::ca_file: cannot read '{missing}': No such file or directory" in collector.log()
+    assert "Traceback" not in collector.log()

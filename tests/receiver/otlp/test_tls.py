@@ -224,3 +224,36 @@ def test_a_plaintext_client_is_refused(gateway: Gateway, transport: str) -> None
     finally:
         exporter.shutdown()
     assert_refused_and_nothing_stored(gateway, transport, "tls", service)
+
+
+@pytest.mark.parametrize("transport", ["grpc", "http"])
+def test_an_unreadable_certificate_stops_the_start_naming_the_key_and_file(tmp_path: Path, transport: str) -> None:
+    """Before: gRPC said 'cannot listen … No such file or directory; is another collector
+    running?', HTTP a bare '[Errno 2] No such file or directory'."""
+    pki = make_pki(tmp_path / "pki")
+    missing = tmp_path / "nowhere.pem"
+    config = f"""
+receivers:
+  otlp:
+    protocols:
+      {transport}:
+        endpoint: 127.0.0.1:{free_port()}
+        tls:
+          cert_file: {missing}
+          key_file: {pki.server.key}
+exporters:
+  debug:
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [debug]
+"""
+    collector = Collector(tmp_path, config, "bad_tls")
+    with pytest.raises(RuntimeError, match="exited with 1"):
+        collector.start()
+    assert f"tls::cert_file: cannot read '{missing}': No such file or directory" in collector.log()
+    assert "Traceback" not in collector.log()
