@@ -35,6 +35,7 @@ def _load_cert_chain(context: ssl.SSLContext, cert_file: str, key_file: str) -> 
 
 
 def _load_verify_locations(context: ssl.SSLContext, key: str, path: str) -> None:
+    """Trust the CA certificates in the file `tls::<key>` names."""
     try:
         context.load_verify_locations(cadata=read_pem(key, path).decode("ascii", "replace"))
     except ssl.SSLError as exc:
@@ -88,7 +89,7 @@ class TLSClientConfig:
 
     def ssl_context(self) -> ssl.SSLContext:
         if self.ca_file:  # this CA only, not the system's roots besides (as gRPC's root_certificates)
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies certificate and name, TLS >= 1.2
             _load_verify_locations(context, "ca_file", self.ca_file)
         else:
             context = ssl.create_default_context()

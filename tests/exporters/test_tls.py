@@ -81,7 +81,7 @@ class Chain:
 
 def exporter_yaml(kind: str, name: str, target: int, tls: str) -> str:
     """One exporter, without queue or retries, to a gateway port; `tls` holds its tls keys, one a line."""
-    settings = ["timeout: 2s"]
+    settings = ["timeout: 5s"]  # room for a loaded machine; a refused handshake fails at once
     if tls:
         settings += ["tls:", *(f"  {line.strip()}" for line in tls.splitlines())]
     settings += ["sending_queue:", "  enabled: false", "retry_on_failure:", "  enabled: false"]
