@@ -75,7 +75,9 @@ class OtlpHttpExporter(Exporter):
         if self.config.compression == "gzip":
             headers["Content-Encoding"] = "gzip"
         try:
-            async with self._session.post(url, data=body, headers=headers) as response:
+            # server_name_override: the name the server's certificate is checked against (and SNI).
+            server_hostname = self.config.tls.server_name_override or None
+            async with self._session.post(url, data=body, headers=headers, server_hostname=server_hostname) as response:
                 payload = await response.read()
                 if response.status != 200:
                     raise http_error(url, response.status, response.headers.get("Retry-After"), payload)

@@ -127,11 +127,12 @@ class GrpcServer:
                 (grpc.method_handlers_generic_handler(service, {method: self._handler(signal)}),)
             )
         endpoint = self.config.endpoint
+        credentials = self.config.tls.grpc_credentials() if self.config.tls is not None else None  # names a bad file
         try:
             if worker.shared_ports and worker.owner:
                 ensure_port_free(endpoint)
-            if self.config.tls is not None:
-                self.port = self.server.add_secure_port(endpoint, self.config.tls.grpc_credentials())
+            if credentials is not None:
+                self.port = self.server.add_secure_port(endpoint, credentials)
             else:
                 self.port = self.server.add_insecure_port(endpoint)
         except (RuntimeError, OSError) as exc:
