@@ -14,7 +14,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from summitcol.errors import ConfigError
 from summitcol.exporters.clickhouse import schema
 from summitcol.exporters.clickhouse.config import Config
-from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml
+from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml, wait_for
 from tests.sdk_client import send_with_sdk
 
 N = 2_000
@@ -100,14 +100,23 @@ def test_ttl_change_alters_the_table_and_expires_old_rows(tmp_path: Path) -> Non
     channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
     channel.unary_unary(TRACE_METHOD)(old_and_new_spans(time.time_ns()).SerializeToString(), timeout=30)
     channel.close()
+    client = clickhouse_connect.get_client(host="127.0.0.1", port=ch)
+    every = ["age-0-2", "age-0-3", "age-259200-0", "age-259200-1"]
+    query = "SELECT SpanName FROM otel.otel_traces ORDER BY SpanName"
+    assert wait_for(lambda: [r[0] for r in client.query(query).result_rows] == every)  # without a TTL all four are kept
+    client.close()
     assert keep.stop() == 0
 
-    # The same data path, now with `ttl: 1h`: the restart alters the existing table, nothing is dropped.
-    with Collector(tmp_path, (tmp_path / "ttl.yaml").read_text().replace("ttl: 0", "ttl: 1h"), "ttl-1h"):
+    # The same data path, now with `ttl: 1h` (and 2h for logs): the restart alters the existing
+    # tables, nothing is dropped.
+    config = (tmp_path / "ttl.yaml").read_text().replace("ttl: 0", "ttl: 1h\n    logs_ttl: 2h")
+    with Collector(tmp_path, config, "ttl-1h"):
         client = clickhouse_connect.get_client(host="127.0.0.1", port=ch)
         ddl = client.command("SHOW CREATE TABLE otel.otel_traces")
         assert "TTL toDateTime(Timestamp) + toIntervalHour(1)" in ddl
         assert "ttl_only_drop_parts = 1" in ddl
+        assert "TTL TimestampTime + toIntervalHour(2)" in client.command("SHOW CREATE TABLE otel.otel_logs")
+        assert "toIntervalHour(1)" in client.command("SHOW CREATE TABLE otel.otel_metrics_sum")
         client.command("OPTIMIZE TABLE otel.otel_traces FINAL")
         names = sorted(r[0] for r in client.query("SELECT SpanName FROM otel.otel_traces").result_rows)
         assert names == ["age-0-2", "age-0-3"]  # the 3-day-old rows are gone, the fresh ones kept
@@ -148,3 +157,31 @@ def test_exactly_one_of_storage_and_endpoint() -> None:
     with pytest.raises(ConfigError, match="must be http"):
         Config(endpoint="tcp://x:9000").validate()
     Config(storage="chdb").validate()
+
+
+def test_an_insert_the_server_fails_is_refused_retryably(tmp_path: Path) -> None:
+    """ClickHouse goes away after the exporter started (it created its tables): with no sending
+    queue the client sees the failed insert as gRPC UNAVAILABLE with RetryInfo, so its SDK retries
+    later, and the collector keeps running."""
+    from google.rpc import error_details_pb2, status_pb2
+
+    b_http, b_grpc, a_grpc = free_port(), free_port(), free_port()
+    b = storage_collector(tmp_path, "b", b_http, b_grpc, "  clickhouse:\n    storage: chdb\n").start()
+    exporter = f"""  clickhouse:
+    endpoint: http://127.0.0.1:{b_http}
+    sending_queue:
+      enabled: false
+    retry_on_failure:
+      enabled: false
+"""
+    with Collector(tmp_path, f"receivers:\n{receiver_yaml(a_grpc, None)}\nexporters:\n{exporter}{pipelines_yaml('otlp', '', 'clickhouse')}", "a") as a:
+        assert b.stop() == 0, b.log()
+        channel = grpc.insecure_channel(f"127.0.0.1:{a_grpc}")
+        with pytest.raises(grpc.RpcError) as refused:
+            channel.unary_unary(TRACE_METHOD)(old_and_new_spans(1_700_000_000_000_000_000).SerializeToString(), timeout=30)
+        channel.close()
+        assert refused.value.code() is grpc.StatusCode.UNAVAILABLE  # type: ignore[attr-defined]
+        details = dict(refused.value.trailing_metadata() or ())["grpc-status-details-bin"]  # type: ignore[attr-defined]
+        kinds = [detail.type_url for detail in status_pb2.Status.FromString(details).details]
+        assert f"type.googleapis.com/{error_details_pb2.RetryInfo.DESCRIPTOR.full_name}" in kinds
+        assert a.process.poll() is None  # type: ignore[union-attr]
