@@ -72,3 +72,42 @@ def test_the_sdk_snippet_delivers_its_span(tmp_path: Path) -> None:
     [(span, resource, scope)] = spans_by_id(read_file_export(out)[ExportTraceServiceRequest]).values()
     assert (span.name, scope.name) == ("hello", "demo")
     assert {a.key: a.value.string_value for a in resource.attributes}["service.name"] == "sdk-demo"
+
+
+def test_the_default_config_runs_and_the_curl_example_shows_up_in_query(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`config/default.yaml` run as `make run` runs it (ports and data dir moved by its documented
+    environment overrides), the Quick start's curl block verbatim but for the ports: the span it
+    posts is what its `summitcol query` line prints, and the health check says so."""
+    import urllib.request
+
+    from tests.helpers import Collector, free_port
+
+    grpc_port, http_port, ch_port, health_port, metrics_port = (free_port() for _ in range(5))
+    for name, value in {
+        "SUMMIT_GRPC_ENDPOINT": f"127.0.0.1:{grpc_port}",
+        "SUMMIT_HTTP_ENDPOINT": f"127.0.0.1:{http_port}",
+        "SUMMIT_CLICKHOUSE_HTTP": f"127.0.0.1:{ch_port}",
+        "SUMMIT_HEALTH_ENDPOINT": f"127.0.0.1:{health_port}",
+        "SUMMIT_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
+        "SUMMIT_DATA_DIR": str(tmp_path / "data"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    block = re.search(r"or send OTLP/JSON by hand, then look at it:\n\n```sh\n(.*?)```", README, re.S)
+    assert block and "http://localhost:4318/v1/traces" in block.group(1)
+    script = block.group(1).replace("localhost:4318", f"127.0.0.1:{http_port}")
+    script = script.replace('otel.otel_traces"', f'otel.otel_traces" --endpoint 127.0.0.1:{ch_port}')
+    post, query = script.split(".venv/bin/summitcol query")
+    with Collector(tmp_path, (ROOT / "config" / "default.yaml").read_text()):
+        with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/", timeout=10) as response:
+            assert response.status == 200
+        posted = subprocess.run(["bash", "-e", "-c", post], capture_output=True, text=True, timeout=60, cwd=ROOT)
+        assert (posted.returncode, posted.stdout) == (0, "{}"), posted.stderr
+        for _ in range(100):  # until the batch (200 ms) is inserted
+            shown = subprocess.run(
+                ["bash", "-e", "-c", ".venv/bin/summitcol query" + query], capture_output=True, text=True, timeout=60, cwd=ROOT
+            )
+            assert shown.returncode == 0, shown.stderr
+            if "curl-demo" in shown.stdout:
+                break
+    rows = [line.split() for line in shown.stdout.splitlines() if "curl-demo" in line]
+    assert rows == [["curl-demo", "hello", "1500000"]]
