@@ -141,3 +141,13 @@ def test_everything_dropped_sends_nothing() -> None:
 def test_unsupported_ottl_is_a_config_error(condition: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Config(traces=TracesConditions(span=[condition])).validate()
+
+
+@pytest.mark.parametrize("error_mode", ["propagate", "ignore", "silent"])
+def test_conditions_on_mismatched_types_are_false_not_errors(error_mode: str) -> None:
+    """OTTL compares values of different types as false (no error): a string attribute against a
+    number, a number against a string. So even `error_mode: propagate` refuses nothing at run time;
+    what could fail (a bad regex, an unsupported function) is a config error at start."""
+    conditions = ['attributes["http.route"] > 5', 'attributes["http.status_code"] == "200"', 'attributes["http.route"] == 5']
+    out = run(Config(error_mode=error_mode, traces=TracesConditions(span=conditions)), Signal.TRACES, spans())  # type: ignore[arg-type]
+    assert out is not None and out.item_count() == N
