@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
@@ -18,6 +19,8 @@ from summitcol.pdata import otlp_json
 from summitcol.pdata.codec import CODECS, encode_request
 from summitcol.pdata.signal import SignalData
 from summitcol.tlsconfig import TLSClientConfig
+
+log = logging.getLogger("summitcol.exporter.otlp_http")
 
 DEFAULT_TIMEOUT = timedelta(seconds=30)  # otelcol exporter/otlphttpexporter
 CONTENT_TYPES = {"proto": "application/x-protobuf", "json": "application/json"}
@@ -90,7 +93,9 @@ class OtlpHttpExporter(Exporter):
                     reply = otlp_json.parse(payload, codec.response_type())
                 else:
                     reply = codec.response_type.FromString(payload)
-            except Exception:  # an unreadable success body does not undo the success
+            except Exception as exc:  # an unreadable success body does not undo the success
+                log.warning("%s answered 200 with a body that is not an %s (%s); a partial success in it is not seen",
+                            url, codec.response_type.DESCRIPTOR.name, exc)
                 return
             check_partial_success(url, reply)
 

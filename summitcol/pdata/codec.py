@@ -52,7 +52,6 @@ class SignalCodec:
     http_path: str
     from_otlp: Callable[[Any, DecodeLimits], tuple[dict[str, Any], Rejections]]
     to_otlp: Callable[[dict[str, Any]], Message]
-    item_name: str
 
 
 def _one(name: str, fn: Callable[..., Any]) -> Callable[[Any, DecodeLimits], tuple[dict[str, Any], Rejections]]:
@@ -73,7 +72,6 @@ CODECS: dict[Signal, SignalCodec] = {
         "/v1/traces",
         _one(SPANS, traces_from_otlp),
         lambda tables: traces_to_otlp(tables[SPANS]) if SPANS in tables else trace_service_pb2.ExportTraceServiceRequest(),
-        "spans",
     ),
     Signal.METRICS: SignalCodec(
         Signal.METRICS,
@@ -84,7 +82,6 @@ CODECS: dict[Signal, SignalCodec] = {
         "/v1/metrics",
         metrics_from_otlp,
         metrics_to_otlp,
-        "metric_points",
     ),
     Signal.LOGS: SignalCodec(
         Signal.LOGS,
@@ -95,7 +92,6 @@ CODECS: dict[Signal, SignalCodec] = {
         "/v1/logs",
         _one(LOGS, logs_from_otlp),
         lambda tables: logs_to_otlp(tables[LOGS]) if LOGS in tables else logs_service_pb2.ExportLogsServiceRequest(),
-        "log_records",
     ),
 }
 

@@ -69,10 +69,6 @@ def timestamps(values: list[int]) -> pa.Array:
     return pa.array(values, pa.uint64()).view(pa.int64()).view(TIMESTAMP)
 
 
-def timestamp_list(offsets: list[int], values: list[int]) -> pa.Array:
-    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), timestamps(values))
-
-
 def unix_nanos(column: pa.Array) -> list[int]:
     """timestamp[ns] → python ints as OTLP's fixed64."""
     if isinstance(column, pa.ChunkedArray):

@@ -9,8 +9,8 @@ An attribute map is `map<string, struct<type: uint8, value: string>>`:
   bytes in standard base64; arrays and kvlists as their OTLP/JSON (lossless, rare).
 
 The ClickHouse projection `Map(String, String)` is just the map with its `value` child: derived
-without copying (`attributes_projection`), and exactly what contrib's exporter writes for
-scalars. Processors regex over `value` for all strings at once, and filter on `type`.
+without copying (`exporters/clickhouse/projection.project_map`), and exactly what contrib's
+exporter writes for scalars. Processors regex over `value` for all strings at once, and filter on `type`.
 """
 
 from __future__ import annotations
@@ -207,14 +207,6 @@ class ListReader:
 
     def rows(self, index: int) -> range:
         return range(self.offsets[index], self.offsets[index + 1])
-
-
-def attributes_projection(column: pa.Array) -> pa.Array:
-    """`map<string, string>` of the same column (what ClickHouse stores), without copying data."""
-    column = combined(column)
-    return pa.MapArray.from_arrays(
-        column.offsets, column.keys, column.items.field("value"), type=PROJECTED_ATTRIBUTES
-    )
 
 
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"

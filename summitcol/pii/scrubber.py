@@ -27,7 +27,6 @@ from summitcol.pdata.values import bool_mask
 from summitcol.pii.detectors import Detector
 
 Action = Literal["replace", "mask", "hash", "remove"]
-ACTIONS = ("replace", "mask", "hash", "remove")
 _MARKER = re.compile(r"\[[a-z0-9_]+\]")
 
 

@@ -13,12 +13,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from summitcol.component import Signal
+from summitcol.exporters.clickhouse.projection import project_map
 from summitcol.pdata.codec import decode_request, encode_request
 from summitcol.pdata.logs import logs_from_otlp, logs_to_otlp
 from summitcol.pdata.metrics import metrics_from_otlp, metrics_to_otlp
 from summitcol.pdata.signal import SignalData, concat
 from summitcol.pdata.traces import traces_from_otlp, traces_to_otlp
-from summitcol.pdata.values import attributes_projection, format_double
+from summitcol.pdata.values import format_double
 
 u32 = st.integers(0, 2**32 - 1)
 u64 = st.integers(0, 2**64 - 1)
@@ -274,7 +275,7 @@ def test_clickhouse_projection_is_the_text_of_each_value() -> None:
     ]:
         span.attributes.add(key=key, value=value)
     batch, _ = traces_from_otlp(request)
-    projected = attributes_projection(batch.column("SpanAttributes"))
+    projected = project_map(batch.column("SpanAttributes"))
     assert projected.type == pa.map_(pa.string(), pa.string())
     assert projected.to_pylist() == [
         [("s", "x"), ("i", "-7"), ("d", "1000000000000000000000"), ("b", "true"), ("y", "AP8=")]

@@ -8,6 +8,7 @@ waits for room instead of refusing. Counters are checked by value."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -230,3 +231,36 @@ def test_block_on_overflow_waits_for_room_instead_of_refusing(tmp_path: Path) ->
     assert blocked
     assert sorted(state.delivered) == ["a0", "a1", "b0", "b1"]
     assert telemetry.value("otelcol_exporter_enqueue_failed_spans_total", exporter=LABEL) == 0
+
+
+def test_an_unreadable_success_body_is_delivered_and_said(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A peer answering 200 with a body that is no ExportTraceServiceResponse: the data was
+    accepted (no retry, no dead letter), and a WARNING says a partial success in it is unseen."""
+
+    async def garbage(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(body=b"\xff\xff\xff", content_type="application/x-protobuf")
+
+    async def scenario() -> Telemetry:
+        app = web.Application()
+        app.router.add_post("/v1/traces", garbage)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        helper, telemetry = exporter(tmp_path, f"http://127.0.0.1:{port}")
+        await helper.start(Host({}))
+        await helper.consume(spans("g", 2))
+        await settled(helper)
+        await helper.shutdown()
+        await runner.cleanup()
+        return telemetry
+
+    with caplog.at_level(logging.WARNING, logger="summitcol.exporter.otlp_http"):
+        telemetry = asyncio.run(scenario())
+    assert [r.getMessage().split(" answered 200 ")[1].split(" (")[0] for r in caplog.records] == [
+        "with a body that is not an ExportTraceServiceResponse"
+    ]
+    assert telemetry.value("otelcol_exporter_sent_spans_total", exporter=LABEL) == 2
+    assert dead_letter_names(tmp_path) == []
