@@ -7,6 +7,8 @@ details, and the resource/scope indexes (see `context.py`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pyarrow as pa
 import pyarrow.compute as pc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -101,129 +103,170 @@ def _span_problem(span: trace_pb2.Span, limits: DecodeLimits) -> str | None:
     return None
 
 
+class _EventColumns:
+    """The `Events.*` columns: one list per span, built as flat values plus offsets."""
+
+    def __init__(self) -> None:
+        self.offsets = [0]
+        self.times: list[int] = []
+        self.names: list[str] = []
+        self.attributes = AttributesBuilder()
+        self.dropped: list[int] = []
+
+    def add(self, events: Iterable[trace_pb2.Span.Event]) -> None:
+        for event in events:
+            self.times.append(event.time_unix_nano)
+            self.names.append(event.name)
+            self.attributes.add(event.attributes)
+            self.dropped.append(event.dropped_attributes_count)
+        self.offsets.append(len(self.names))
+
+    def columns(self) -> dict[str, pa.Array]:
+        offsets = pa.array(self.offsets, pa.int32())
+        return {
+            "Events.Timestamp": pa.ListArray.from_arrays(offsets, timestamps(self.times)),
+            "Events.Name": pa.ListArray.from_arrays(offsets, pa.array(self.names, pa.string())),
+            "Events.Attributes": pa.ListArray.from_arrays(offsets, self.attributes.finish()),
+            "Events.DroppedAttributesCount": pa.ListArray.from_arrays(offsets, pa.array(self.dropped, pa.uint32())),
+        }
+
+
+class _LinkColumns:
+    """The `Links.*` columns: one list per span, built as flat values plus offsets."""
+
+    def __init__(self) -> None:
+        self.offsets = [0]
+        self.trace_ids: list[str] = []
+        self.span_ids: list[str] = []
+        self.states: list[str] = []
+        self.attributes = AttributesBuilder()
+        self.flags: list[int] = []
+        self.dropped: list[int] = []
+
+    def add(self, links: Iterable[trace_pb2.Span.Link]) -> None:
+        for link in links:
+            self.trace_ids.append(link.trace_id.hex())
+            self.span_ids.append(link.span_id.hex())
+            self.states.append(link.trace_state)
+            self.attributes.add(link.attributes)
+            self.flags.append(link.flags)
+            self.dropped.append(link.dropped_attributes_count)
+        self.offsets.append(len(self.span_ids))
+
+    def columns(self) -> dict[str, pa.Array]:
+        offsets = pa.array(self.offsets, pa.int32())
+        return {
+            "Links.TraceId": pa.ListArray.from_arrays(offsets, pa.array(self.trace_ids, pa.string())),
+            "Links.SpanId": pa.ListArray.from_arrays(offsets, pa.array(self.span_ids, pa.string())),
+            "Links.TraceState": pa.ListArray.from_arrays(offsets, pa.array(self.states, pa.string())),
+            "Links.Attributes": pa.ListArray.from_arrays(offsets, self.attributes.finish()),
+            "Links.Flags": pa.ListArray.from_arrays(offsets, pa.array(self.flags, pa.uint32())),
+            "Links.DroppedAttributesCount": pa.ListArray.from_arrays(offsets, pa.array(self.dropped, pa.uint32())),
+        }
+
+
+class _SpanColumns:
+    """The span's own columns, one value per span (resource and scope by index into the context)."""
+
+    def __init__(self) -> None:
+        self.resource_index: list[int] = []
+        self.scope_index: list[int] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.trace_ids: list[str] = []
+        self.span_ids: list[str] = []
+        self.parent_ids: list[str] = []
+        self.trace_states: list[str] = []
+        self.names: list[str] = []
+        self.kinds: list[str] = []
+        self.attributes = AttributesBuilder()
+        self.status_codes: list[str] = []
+        self.status_messages: list[str] = []
+        self.flags: list[int] = []
+        self.dropped_attributes: list[int] = []
+        self.dropped_events: list[int] = []
+        self.dropped_links: list[int] = []
+
+    def add(self, span: trace_pb2.Span, resource: int, scope: int) -> None:
+        self.resource_index.append(resource)
+        self.scope_index.append(scope)
+        self.starts.append(span.start_time_unix_nano)
+        self.ends.append(span.end_time_unix_nano)
+        self.trace_ids.append(span.trace_id.hex())
+        self.span_ids.append(span.span_id.hex())
+        self.parent_ids.append(span.parent_span_id.hex())
+        self.trace_states.append(span.trace_state)
+        self.names.append(span.name)
+        kind = span.kind
+        self.kinds.append(SPAN_KINDS[kind] if 0 <= kind < 6 else str(kind))
+        self.attributes.add(span.attributes)
+        status = span.status
+        code = status.code
+        self.status_codes.append(STATUS_CODES[code] if 0 <= code < 3 else str(code))
+        self.status_messages.append(status.message)
+        self.flags.append(span.flags)
+        self.dropped_attributes.append(span.dropped_attributes_count)
+        self.dropped_events.append(span.dropped_events_count)
+        self.dropped_links.append(span.dropped_links_count)
+
+    def columns(self, context: ContextBuilder) -> dict[str, pa.Array]:
+        start_col = pa.array(self.starts, pa.uint64())
+        return {
+            "Timestamp": start_col.view(pa.int64()).view(TIMESTAMP),
+            "TraceId": pa.array(self.trace_ids, pa.string()),
+            "SpanId": pa.array(self.span_ids, pa.string()),
+            "ParentSpanId": pa.array(self.parent_ids, pa.string()),
+            "TraceState": pa.array(self.trace_states, pa.string()),
+            "SpanName": pa.array(self.names, pa.string()),
+            "SpanKind": pa.array(self.kinds, pa.string()),
+            **context.columns(self.resource_index, self.scope_index),
+            "SpanAttributes": self.attributes.finish(),
+            "Duration": pc.subtract(pa.array(self.ends, pa.uint64()), start_col),
+            "StatusCode": pa.array(self.status_codes, pa.string()),
+            "StatusMessage": pa.array(self.status_messages, pa.string()),
+            "Flags": pa.array(self.flags, pa.uint32()),
+            "DroppedAttributesCount": pa.array(self.dropped_attributes, pa.uint32()),
+            "DroppedEventsCount": pa.array(self.dropped_events, pa.uint32()),
+            "DroppedLinksCount": pa.array(self.dropped_links, pa.uint32()),
+        }
+
+
+def _fast_valid(span: trace_pb2.Span, limits: DecodeLimits) -> bool:
+    """The common case, checked cheaply: well-sized ids, few attributes, no events or links (those
+    take `_span_problem`'s slow, thorough check)."""
+    return (
+        len(span.trace_id) == 16
+        and len(span.span_id) == 8
+        and len(span.parent_span_id) in (0, 8)
+        and len(span.attributes) <= limits.max_attributes
+        and not span.links
+        and not span.events
+    )
+
+
 def traces_from_otlp(
     request: ExportTraceServiceRequest, limits: DecodeLimits = DEFAULT_LIMITS
 ) -> tuple[pa.RecordBatch, Rejections]:
     """Decode one request into a batch; invalid spans are left out and counted in Rejections."""
     rejections = Rejections()
     context = ContextBuilder(limits)
-    resource_index: list[int] = []
-    scope_index: list[int] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    trace_ids: list[str] = []
-    span_ids: list[str] = []
-    parent_ids: list[str] = []
-    trace_states: list[str] = []
-    names: list[str] = []
-    kinds: list[str] = []
-    attributes = AttributesBuilder()
-    status_codes: list[str] = []
-    status_messages: list[str] = []
-    flags: list[int] = []
-    dropped_attributes: list[int] = []
-    dropped_events: list[int] = []
-    dropped_links: list[int] = []
-    event_offsets = [0]
-    event_times: list[int] = []
-    event_names: list[str] = []
-    event_attributes = AttributesBuilder()
-    event_dropped: list[int] = []
-    link_offsets = [0]
-    link_trace_ids: list[str] = []
-    link_span_ids: list[str] = []
-    link_states: list[str] = []
-    link_attributes = AttributesBuilder()
-    link_flags: list[int] = []
-    link_dropped: list[int] = []
-
+    spans, events, links = _SpanColumns(), _EventColumns(), _LinkColumns()
     for resource_spans in request.resource_spans:
         r = None
         for scope_spans in resource_spans.scope_spans:
             s = None
             for span in scope_spans.spans:
-                if (
-                    len(span.trace_id) != 16
-                    or len(span.span_id) != 8
-                    or len(span.parent_span_id) not in (0, 8)
-                    or len(span.attributes) > limits.max_attributes
-                    or span.links
-                    or span.events
-                ):
-                    problem = _span_problem(span, limits)  # the slow, thorough check
-                    if problem is not None:
-                        rejections.add(problem)
-                        continue
+                if not _fast_valid(span, limits) and (problem := _span_problem(span, limits)) is not None:
+                    rejections.add(problem)
+                    continue
                 if r is None:
                     r = context.add_resource(resource_spans.resource, resource_spans.schema_url)
                 if s is None:
                     s = context.add_scope(scope_spans.scope, scope_spans.schema_url)
-                resource_index.append(r)
-                scope_index.append(s)
-                starts.append(span.start_time_unix_nano)
-                ends.append(span.end_time_unix_nano)
-                trace_ids.append(span.trace_id.hex())
-                span_ids.append(span.span_id.hex())
-                parent_ids.append(span.parent_span_id.hex())
-                trace_states.append(span.trace_state)
-                names.append(span.name)
-                kind = span.kind
-                kinds.append(SPAN_KINDS[kind] if 0 <= kind < 6 else str(kind))
-                attributes.add(span.attributes)
-                status = span.status
-                code = status.code
-                status_codes.append(STATUS_CODES[code] if 0 <= code < 3 else str(code))
-                status_messages.append(status.message)
-                flags.append(span.flags)
-                dropped_attributes.append(span.dropped_attributes_count)
-                dropped_events.append(span.dropped_events_count)
-                dropped_links.append(span.dropped_links_count)
-                for event in span.events:
-                    event_times.append(event.time_unix_nano)
-                    event_names.append(event.name)
-                    event_attributes.add(event.attributes)
-                    event_dropped.append(event.dropped_attributes_count)
-                event_offsets.append(len(event_names))
-                for link in span.links:
-                    link_trace_ids.append(link.trace_id.hex())
-                    link_span_ids.append(link.span_id.hex())
-                    link_states.append(link.trace_state)
-                    link_attributes.add(link.attributes)
-                    link_flags.append(link.flags)
-                    link_dropped.append(link.dropped_attributes_count)
-                link_offsets.append(len(link_span_ids))
-
-    start_col = pa.array(starts, pa.uint64())
-    events = pa.array(event_offsets, pa.int32())
-    links = pa.array(link_offsets, pa.int32())
-    columns = {
-        "Timestamp": start_col.view(pa.int64()).view(TIMESTAMP),
-        "TraceId": pa.array(trace_ids, pa.string()),
-        "SpanId": pa.array(span_ids, pa.string()),
-        "ParentSpanId": pa.array(parent_ids, pa.string()),
-        "TraceState": pa.array(trace_states, pa.string()),
-        "SpanName": pa.array(names, pa.string()),
-        "SpanKind": pa.array(kinds, pa.string()),
-        **context.columns(resource_index, scope_index),
-        "SpanAttributes": attributes.finish(),
-        "Duration": pc.subtract(pa.array(ends, pa.uint64()), start_col),
-        "StatusCode": pa.array(status_codes, pa.string()),
-        "StatusMessage": pa.array(status_messages, pa.string()),
-        "Events.Timestamp": pa.ListArray.from_arrays(events, timestamps(event_times)),
-        "Events.Name": pa.ListArray.from_arrays(events, pa.array(event_names, pa.string())),
-        "Events.Attributes": pa.ListArray.from_arrays(events, event_attributes.finish()),
-        "Events.DroppedAttributesCount": pa.ListArray.from_arrays(events, pa.array(event_dropped, pa.uint32())),
-        "Links.TraceId": pa.ListArray.from_arrays(links, pa.array(link_trace_ids, pa.string())),
-        "Links.SpanId": pa.ListArray.from_arrays(links, pa.array(link_span_ids, pa.string())),
-        "Links.TraceState": pa.ListArray.from_arrays(links, pa.array(link_states, pa.string())),
-        "Links.Attributes": pa.ListArray.from_arrays(links, link_attributes.finish()),
-        "Links.Flags": pa.ListArray.from_arrays(links, pa.array(link_flags, pa.uint32())),
-        "Links.DroppedAttributesCount": pa.ListArray.from_arrays(links, pa.array(link_dropped, pa.uint32())),
-        "Flags": pa.array(flags, pa.uint32()),
-        "DroppedAttributesCount": pa.array(dropped_attributes, pa.uint32()),
-        "DroppedEventsCount": pa.array(dropped_events, pa.uint32()),
-        "DroppedLinksCount": pa.array(dropped_links, pa.uint32()),
-    }
+                spans.add(span, r, s)
+                events.add(span.events)
+                links.add(span.links)
+    columns = {**spans.columns(context), **events.columns(), **links.columns()}
     return pa.RecordBatch.from_arrays([columns[f.name] for f in TRACES_SCHEMA], schema=TRACES_SCHEMA), rejections
 
 
