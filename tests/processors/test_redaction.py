@@ -348,3 +348,40 @@ def test_pii_config_errors_name_the_problem() -> None:
         PIIConfig(detectors=["emial"]).validate()
     with pytest.raises(ConfigError, match="invalid regular expression"):
         Config(blocked_values=["(unclosed"]).validate()
+
+
+def test_scope_attributes_are_redacted_on_every_signal() -> None:
+    """Scope attributes carry PII as any others do (issue #13 item 3: no test set one, and a
+    redactor skipping ScopeAttributes passed every test)."""
+    config = Config(allow_all_keys=True, blocked_values=[r"4[0-9]{15}"], pii=PIIConfig(detectors=["email"]))
+    scope = {"lib.owner": "dev@example.com", "lib.card": CARD, "lib.version": "1.2"}
+    expected = {"lib.owner": "[email]", "lib.card": "****", "lib.version": "1.2"}
+
+    traces = span_request({"k": "v"})
+    traces.resource_spans[0].scope_spans[0].scope.attributes.extend(key_values(scope))
+    out = run(config, Signal.TRACES, traces)
+    assert as_dict(out.resource_spans[0].scope_spans[0].scope.attributes) == expected  # type: ignore[attr-defined]
+
+    logs = log_request({"k": "v"})
+    logs.resource_logs[0].scope_logs[0].scope.attributes.extend(key_values(scope))
+    out = run(config, Signal.LOGS, logs)
+    assert as_dict(out.resource_logs[0].scope_logs[0].scope.attributes) == expected  # type: ignore[attr-defined]
+
+    metrics = gauge_request({"k": "v"})
+    metrics.resource_metrics[0].scope_metrics[0].scope.attributes.extend(key_values(scope))
+    out = run(config, Signal.METRICS, metrics)
+    assert as_dict(out.resource_metrics[0].scope_metrics[0].scope.attributes) == expected  # type: ignore[attr-defined]
+
+
+def test_exemplar_filtered_attributes_are_redacted() -> None:
+    """An exemplar's filtered attributes are the measurement's dropped attributes, often a user id
+    or e-mail address (issue #13 item 3)."""
+    config = Config(allow_all_keys=True, blocked_values=[r"4[0-9]{15}"], pii=PIIConfig(detectors=["email"]))
+    request = gauge_request({"route": "/cart"})
+    point = request.resource_metrics[0].scope_metrics[0].metrics[0].gauge.data_points[0]
+    exemplar = point.exemplars.add(time_unix_nano=1, as_double=2.5, trace_id=b"\x01" * 16, span_id=b"\x02" * 8)
+    exemplar.filtered_attributes.extend(key_values({"user": "ann@example.com", "card": CARD, "n": 3}))
+    out = run(config, Signal.METRICS, request)
+    [kept] = out.resource_metrics[0].scope_metrics[0].metrics[0].gauge.data_points[0].exemplars  # type: ignore[attr-defined]
+    assert as_dict(kept.filtered_attributes) == {"user": "[email]", "card": "****", "n": 3}
+    assert kept.as_double == 2.5
