@@ -222,3 +222,55 @@ def test_composite_shares_the_span_budget_in_policy_order() -> None:
     kept = {n.split("-")[0] for n in names}
     assert "t1" in kept  # the error trace fits the errors share (2 spans of 2)
     assert sum({"t1": 2, "t2": 2, "t3": 1, "t4": 3}[t] for t in kept) <= 4
+
+
+def test_the_decision_timer_decides_while_running() -> None:
+    """Traces are decided `decision_wait` after their first span by the processor's own timer,
+    not only at stop (issue #13 item 2: a `_tick` that never decided passed every test, as the
+    stop decides everything too)."""
+    sink = Sink()
+    config = Config(decision_wait=timedelta(milliseconds=50), policies=[{"name": "all", "type": "always_sample"}])
+    processor = TailSampler(CreateSettings(id=ComponentID("tail_sampling"), telemetry=Telemetry()), config, next_consumer=sink)
+
+    async def scenario() -> list[str]:
+        await processor.start(None)  # type: ignore[arg-type]
+        await processor.consume(spans((1, 1, 5, 0, {}, ""), (2, 1, 5, 0, {}, "")))
+        deadline = asyncio.get_running_loop().time() + 20
+        while len(sink.names) < 2 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        decided_while_running = sorted(sink.names)
+        await processor.shutdown()
+        return decided_while_running
+
+    assert asyncio.run(scenario()) == ["t1-s1", "t2-s1"]
+
+
+def test_late_spans_of_a_dropped_trace_are_dropped_even_when_they_alone_would_be_kept() -> None:
+    """The not-sampled decision cache: trace 4 was dropped (no `tenant: acme` span); a late span
+    of it carrying `tenant: acme` would be kept by a fresh decision, but follows the cached one,
+    as in otelcol (issue #13 item 2: ignoring that cache passed every test)."""
+    policy = {"name": "acme", "type": "string_attribute", "string_attribute": {"key": "tenant", "values": ["acme"]}}
+    first = spans((3, 1, 5, 0, {"tenant": "acme"}, ""), (4, 1, 5, 0, {}, ""))
+    late = spans((3, 9, 5, 0, {}, ""), (4, 9, 5, 0, {"tenant": "acme"}, ""))
+    sink = Sink()
+    config = Config(decision_wait=timedelta(milliseconds=50), policies=[policy])
+    processor = TailSampler(CreateSettings(id=ComponentID("tail_sampling"), telemetry=Telemetry()), config, next_consumer=sink)
+
+    async def scenario() -> None:
+        await processor.start(None)  # type: ignore[arg-type]
+        await processor.consume(first)
+        deadline = asyncio.get_running_loop().time() + 20
+        while not sink.names and asyncio.get_running_loop().time() < deadline:  # both traces decided
+            await asyncio.sleep(0.01)
+        await processor.consume(late)
+        await processor.shutdown()
+
+    asyncio.run(scenario())
+    assert sorted(sink.names) == ["t3-s1", "t3-s9"]
+
+
+def test_rate_limiting_fills_its_budget_in_arrival_order() -> None:
+    """4 spans per second over traces of 2, 2, 1 and 3 spans decided in arrival order: traces 1 and
+    2 fill the budget, 3 and 4 are dropped (issue #13 item 2: a policy keeping nothing passed)."""
+    names, _ = run([{"name": "rl", "type": "rate_limiting", "rate_limiting": {"spans_per_second": 4}}], TRACES)
+    assert names == ["t1-s1", "t1-s2", "t2-s1", "t2-s2"]
