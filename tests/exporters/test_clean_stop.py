@@ -157,10 +157,14 @@ def metrics_page(port: int) -> str:
         return response.read().decode()
 
 
-@pytest.mark.parametrize("queue", list(QUEUES))
-def test_sigterm_right_after_the_last_acknowledgement_keeps_every_record(tmp_path: Path, queue: str) -> None:
+@pytest.mark.parametrize(
+    ("queue", "workers"),
+    [(queue, 1) for queue in QUEUES] + [("memory+batch", 2), ("persistent+batch", 2)],  # 2: the default on 2 cores
+    ids=lambda value: f"{value}-workers" if isinstance(value, int) else value,
+)
+def test_sigterm_right_after_the_last_acknowledgement_keeps_every_record(tmp_path: Path, queue: str, workers: int) -> None:
     grpc, metrics = free_port(), free_port()
-    config = collector_config(tmp_path, grpc, metrics, QUEUES[queue])
+    config = collector_config(tmp_path, grpc, metrics, QUEUES[queue]).replace("workers: 1", f"workers: {workers}")
     collector = Collector(tmp_path, config).start()
     client = SdkClient(grpc, "stop")
     try:
