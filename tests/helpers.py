@@ -21,10 +21,43 @@ from summitcol.pdata import otlp_json
 READY_LINE = "Everything is ready"
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as fh:
+            low, high = (int(part) for part in fh.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+# Ports below the kernel's ephemeral range: the kernel never hands them to a client socket or to a
+# bind to port 0, so a port given out here stays free until the collector binds it (a port from
+# bind(0) could be taken by any outgoing connection meanwhile, issue #13 item 12). Each pytest
+# process (an xdist worker, a helper's run beside another) takes its own slice by pid.
+_SLICE = 1000
+_FLOOR = 10_000
+_SLICES = max(1, (_ephemeral_range()[0] - _FLOOR) // _SLICE)
+_next_port = _FLOOR + (os.getpid() % _SLICES) * _SLICE
+_given: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nothing listens on and this process has not handed out before."""
+    global _next_port
+    low, _ = _ephemeral_range()
+    for _ in range(low - _FLOOR):
+        port = _next_port
+        _next_port = port + 1 if port + 1 < low else _FLOOR
+        if port in _given:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _given.add(port)
+        return port
+    raise RuntimeError("no free loopback port below the ephemeral range")
 
 
 class Collector:
