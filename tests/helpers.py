@@ -180,3 +180,16 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05) -> bool: 
             return True
         time.sleep(interval)
     return predicate()
+
+
+def spans_of_service(path: Path, service: str) -> int:
+    """How many spans of resources with `service.name` = `service` a file exporter wrote to `path`."""
+    if not path.exists():
+        return 0
+    return sum(
+        len(ss.spans)
+        for request in read_file_export(path).get(ExportTraceServiceRequest, [])
+        for rs in request.resource_spans
+        if any(a.key == "service.name" and a.value.string_value == service for a in rs.resource.attributes)
+        for ss in rs.scope_spans
+    )

@@ -21,10 +21,9 @@ import grpc
 import pytest
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from tests.helpers import Collector, free_port, read_file_export, wait_for
+from tests.helpers import Collector, free_port, spans_of_service, wait_for
 from tests.receiver.otlp.test_bad_input import TRACE_METHOD
 from tests.receiver.otlp.test_tls import N, make_spans
 from tests.tls_certs import make_pki
@@ -144,13 +143,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
 
 
 def stored(chain: Chain, service: str) -> int:
-    return sum(
-        len(ss.spans)
-        for request in read_file_export(chain.out)[ExportTraceServiceRequest]
-        for rs in request.resource_spans
-        if any(a.key == "service.name" and a.value.string_value == service for a in rs.resource.attributes)
-        for ss in rs.scope_spans
-    )
+    return spans_of_service(chain.out, service)
 
 
 def send(port: int, service: str, timeout: float) -> SpanExportResult:

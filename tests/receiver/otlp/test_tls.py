@@ -18,13 +18,11 @@ from pathlib import Path
 import grpc
 import pytest
 import requests
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExportResult
 
-from tests.helpers import Collector, free_port, read_file_export, wait_for
+from tests.exporters.test_delivery import make_spans as delivery_spans
+from tests.helpers import Collector, free_port, spans_of_service, wait_for
 from tests.tls_certs import PKI, KeyPair, make_pki
 
 N = 25
@@ -90,25 +88,11 @@ service:
 
 
 def stored(gateway: Gateway, service: str) -> int:
-    return sum(
-        len(ss.spans)
-        for request in read_file_export(gateway.out)[ExportTraceServiceRequest]
-        for rs in request.resource_spans
-        if any(a.key == "service.name" and a.value.string_value == service for a in rs.resource.attributes)
-        for ss in rs.scope_spans
-    )
+    return spans_of_service(gateway.out, service)
 
 
 def make_spans(service: str, n: int = N) -> list[ReadableSpan]:
-    finished = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
-    provider.add_span_processor(SimpleSpanProcessor(finished))
-    tracer = provider.get_tracer("tls.test")
-    for i in range(n):
-        with tracer.start_as_current_span(f"op-{i}"):
-            pass
-    provider.shutdown()
-    return list(finished.get_finished_spans())
+    return delivery_spans(n, service)
 
 
 def export(
