@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -174,6 +175,8 @@ def spans_by_id(requests: list[Message]) -> dict[bytes, tuple[Message, Message, 
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05) -> bool:  # type: ignore[no-untyped-def]
+    """Poll `predicate` until it holds or `timeout` passes: synchronization on a condition, not a
+    fixed sleep. Returns the last result, for the caller to assert."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -193,3 +196,13 @@ def spans_of_service(path: Path, service: str) -> int:
         if any(a.key == "service.name" and a.value.string_value == service for a in rs.resource.attributes)
         for ss in rs.scope_spans
     )
+
+
+async def async_wait_for(predicate, timeout: float = 10.0, interval: float = 0.01) -> bool:  # type: ignore[no-untyped-def]
+    """`wait_for` inside an event loop: it yields to the tasks that make `predicate` true."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if predicate():
+            return True
+        await asyncio.sleep(interval)
+    return predicate()

@@ -118,6 +118,18 @@ def stored_ids(out: Path) -> list[bytes]:
     ]
 
 
+def scrape(metrics_port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as response:
+        return response.read().decode()
+
+
+def enqueue_failed_spans(metrics_port: int, metrics: str | None = None) -> float:
+    """`otelcol_exporter_enqueue_failed_spans_total`: spans a full queue refused (retryably)."""
+    text = scrape(metrics_port) if metrics is None else metrics
+    lines = [line for line in text.splitlines() if line.startswith("otelcol_exporter_enqueue_failed_spans_total")]
+    return sum(float(line.split()[-1]) for line in lines)
+
+
 def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
     gw_port, agent_port = free_port(), free_port()
     out = tmp_path / "gateway.jsonl"
@@ -127,9 +139,10 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
     client = SteadyClient(agent_port, "crash", 4000, per_second=20)
     client.thread.start()
     try:
-        time.sleep(1.5)
+        # The kill lands mid-stream, with acknowledged requests behind it and more coming.
+        assert wait_for(lambda: len(client.acknowledged) >= 20 * SPANS_PER_EXPORT, timeout=60)
+        assert client.thread.is_alive()
         agent.stop(signal.SIGKILL)
-        time.sleep(0.5)
         agent = Collector(tmp_path, config, "agent-restarted").start()
         client.thread.join(120)
         assert agent.stop() == 0, agent.log()
@@ -151,24 +164,25 @@ def test_gateway_outage_is_bridged_by_the_persistent_queue(tmp_path: Path) -> No
     out = tmp_path / "gateway.jsonl"
     agent = Collector(tmp_path, agent_config(tmp_path, agent_port, gw_port, queue_size=40, metrics_port=metrics_port), "agent").start()
     gw = gateway(tmp_path, gw_port, out).start()
-    client = SteadyClient(agent_port, "outage", 4000, per_second=10, per_export=20)  # ~20 s of sending
+    client = SteadyClient(agent_port, "outage", 2000, per_second=10, per_export=20)  # ~10 s of sending
     client.thread.start()
-    time.sleep(2)
-    gw.stop()  # the gateway is down for 10 s while the client keeps sending: the 40-request queue fills in 4
-    time.sleep(10)
-    gw = gateway(tmp_path, gw_port, out).start()
-    client.thread.join(120)
     try:
+        assert wait_for(lambda: stored_ids(out), timeout=30)  # the gateway is taking data
+        gw.stop()
+        # The gateway stays down while the client keeps sending, until the 40-request queue (full
+        # after ~4 s) refuses; then it comes back with the client still sending.
+        assert wait_for(lambda: enqueue_failed_spans(metrics_port) > 0, timeout=60)
+        assert client.thread.is_alive()
+        gw = gateway(tmp_path, gw_port, out).start()
+        client.thread.join(120)
         assert wait_for(lambda: client.acknowledged <= set(stored_ids(out)), timeout=60)
-        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as response:
-            metrics = response.read().decode()
+        metrics = scrape(metrics_port)
     finally:
         assert agent.stop() == 0
         gw.stop()
     # The 40-request queue filled during the outage and pushed back, retryably: the SDK's own
     # retries got the rest through once the gateway was back.
-    refused = next(line for line in metrics.splitlines() if line.startswith("otelcol_exporter_enqueue_failed_spans_total"))
-    assert float(refused.split()[-1]) > 0
+    assert enqueue_failed_spans(metrics_port, metrics) > 0
     assert 'otelcol_exporter_queue_capacity{exporter="otlp_grpc"} 40.0' in metrics
     assert set(stored_ids(out)) <= client.sent_ids()
 

@@ -14,7 +14,6 @@ import http.server
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -30,7 +29,7 @@ from clickhouse_connect.driver.exceptions import DatabaseError
 from summitcol.errors import ConfigError
 from summitcol.extensions.chdb.config import Config, QueryLimitsConfig
 from tests.extensions.test_chdb import send_spans
-from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml
+from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml, wait_for
 
 SECRET = "summit-secret-7f3a9c"
 USERS = {"reader": "r3ad", "admin": "adm1n"}
@@ -343,22 +342,13 @@ def test_limits_stop_a_query_and_ingestion_goes_on(target: Target) -> None:
     thread = threading.Thread(target=lambda: heavy.append(target.post(body=query)))
     thread.start()
     running = "SELECT count() FROM system.processes WHERE query LIKE 'SELECT sum(sipHash64(number))%'"
-    _wait_until(lambda: target.post(body=running)[2] == "1\n")
+    assert wait_for(lambda: target.post(body=running)[2] == "1\n", timeout=30)
     send_spans(target.grpc, "during", 50)  # acknowledged only once inserted (no sending queue)
     status, _, body = target.post(body="SELECT count() FROM otel.otel_traces WHERE SpanName LIKE 'during-%'")
     assert (status, body) == (200, "50\n")
     thread.join(60)
     status, code, body = heavy[0]
     assert (status, code) == (408, "159") and "TIMEOUT_EXCEEDED" in body
-
-
-def _wait_until(condition: object, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met before the deadline")
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -56,10 +56,14 @@ def test_latency_is_measured_from_the_scheduled_send_time() -> None:
     result, served = asyncio.run(scenario())
     assert result.scheduled == 20 and result.acked_requests == 20 and served == 20
     summary = merge([result], duration=1.0, batch=10)
-    # Request k is scheduled at k × 50 ms and served after (k + 1) × 100 ms, so its latency is
-    # about 100 + 50 k ms: ~1.05 s for the last one, ~0.6 s at the median.
-    assert 0.95 * 1050 <= summary.max_ms <= 1050 + 300
-    assert 500 <= summary.p50_ms <= 800
+    # Request k is scheduled at k × 50 ms and cannot be answered before (k + 1) × 100 ms (the
+    # server takes one at a time), so its latency is at least 100 + 50 k ms: 1.05 s for the last
+    # one, 0.55 s at the median. These floors hold on any machine (a slower one only adds); a
+    # closed-loop client, timing from its own send, would report ~100 ms. No ceiling is asserted:
+    # how much a loaded machine adds is for the benchmarks.
+    assert summary.max_ms >= 0.95 * 1050
+    assert summary.p50_ms >= 500
+    assert summary.max_ms > summary.p50_ms
     assert summary.acked_rps == pytest.approx(200.0)  # 20 requests × 10 records in 1 s
 
 

@@ -16,6 +16,7 @@ from summitcol.pdata.signal import SignalData
 from summitcol.pdata.traces import traces_from_otlp
 from summitcol.processors.tail_sampling import Config, TailSampler
 from summitcol.service.telemetry import Telemetry
+from tests.helpers import async_wait_for
 
 MS = 1_000_000
 
@@ -49,6 +50,12 @@ class Sink:
         self.names.extend(data.tables["spans"].column("SpanName").to_pylist())
 
 
+def decided_and_delivered(processor: TailSampler) -> bool:
+    """No span waits for a decision and none for the next stage (read from the processor's state:
+    the sink alone cannot tell a trace that was dropped from one not decided yet)."""
+    return not processor._pending and not processor._outbox_spans
+
+
 def run(policies: list[dict], *batches: SignalData, num_traces: int = 1000, wait_ms: int = 50) -> tuple[list[str], Telemetry]:  # type: ignore[type-arg]
     sink = Sink()
     telemetry = Telemetry()
@@ -60,8 +67,8 @@ def run(policies: list[dict], *batches: SignalData, num_traces: int = 1000, wait
         await processor.start(None)  # type: ignore[arg-type]
         for batch in batches:
             await processor.consume(batch)
-        if wait_ms < 1000:
-            await asyncio.sleep(wait_ms / 1000 * 4 + 0.3)  # decided by the timer; long waits are decided at stop
+        if wait_ms < 1000:  # decided by the timer and delivered; long waits are decided at stop
+            assert await async_wait_for(lambda: decided_and_delivered(processor))
         await processor.shutdown()
 
     asyncio.run(scenario())
@@ -122,7 +129,7 @@ def test_spans_arriving_after_the_decision_follow_it() -> None:
     async def scenario() -> None:
         await processor.start(None)  # type: ignore[arg-type]
         await processor.consume(first)
-        await asyncio.sleep(0.5)
+        assert await async_wait_for(lambda: decided_and_delivered(processor))
         await processor.consume(late)  # trace 1 was sampled, trace 4 was not
         await processor.shutdown()
 

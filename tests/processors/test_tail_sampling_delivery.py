@@ -13,6 +13,7 @@ from summitcol.errors import InvalidDataError, RetryableError
 from summitcol.pdata.signal import SignalData
 from summitcol.processors.tail_sampling import Config, DecisionCache, TailSampler
 from summitcol.service.telemetry import Telemetry
+from tests.helpers import async_wait_for
 from tests.processors.test_tail_sampling import spans
 
 ALWAYS = [{"name": "all", "type": "always_sample"}]
@@ -45,15 +46,6 @@ def make(sink: Refusing, wait: timedelta = timedelta(seconds=30)) -> tuple[TailS
 TWO = spans((1, 1, 5, 0, {}, ""), (1, 2, 5, 0, {}, ""))
 
 
-async def until(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(0.01)
-    return predicate()
-
-
 def test_one_retryable_refusal_at_stop_loses_nothing() -> None:
     async def scenario() -> list[str]:
         sink = Refusing(refusals=1)
@@ -72,7 +64,7 @@ def test_refused_spans_decided_by_the_timer_are_retried() -> None:
         processor, telemetry = make(sink, wait=timedelta(milliseconds=20))
         await processor.start(None)  # type: ignore[arg-type]
         await processor.consume(TWO)
-        delivered = await until(lambda: len(sink.names) == 2)  # before any stop
+        delivered = await async_wait_for(lambda: len(sink.names) == 2)  # before any stop
         await processor.shutdown()
         return delivered, sorted(sink.names), int(telemetry.value("otelcol_processor_outgoing_items_total", processor="tail_sampling", otel_signal="traces"))
 
@@ -87,7 +79,7 @@ def test_new_data_is_refused_retryably_while_too_many_spans_wait() -> None:
         processor.max_undelivered = 2
         await processor.start(None)  # type: ignore[arg-type]
         await processor.consume(TWO)
-        await until(lambda: sink.calls >= 1)  # decided, handed off, refused: both spans wait
+        await async_wait_for(lambda: sink.calls >= 1)  # decided, handed off, refused: both spans wait
         try:
             await processor.consume(spans((2, 1, 5, 0, {}, "")))
         except RetryableError as exc:
@@ -109,9 +101,9 @@ def test_a_permanent_failure_is_counted_and_the_next_batch_still_delivered() -> 
         processor, telemetry = make(sink, wait=timedelta(milliseconds=20))
         await processor.start(None)  # type: ignore[arg-type]
         await processor.consume(TWO)
-        await until(lambda: sink.calls == 1)  # decided by the timer and failed
+        await async_wait_for(lambda: sink.calls == 1)  # decided by the timer and failed
         await processor.consume(spans((2, 1, 5, 0, {}, "")))
-        await until(lambda: sink.calls == 2)
+        await async_wait_for(lambda: sink.calls == 2)
         await processor.shutdown()
         return sorted(sink.names), telemetry.value("summitcol_processor_tail_sampling_dropped_spans_total", processor="tail_sampling")
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-import pytest
-
 from summitcol.service.workers import _children, remove_stale_hub_dirs
 from tests.helpers import Collector, free_port, wait_for
 
@@ -26,10 +24,8 @@ def config(grpc: int) -> str:
         """
 
 
-def test_a_killed_collectors_hub_dir_is_removed_by_the_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(temp))
+def test_a_killed_collectors_hub_dir_is_removed_by_the_next(tmp_path: Path, private_tmpdir: Path) -> None:
+    temp = private_tmpdir
     (temp / "summitcol-unrelated").mkdir()  # not a hub directory: left alone
     grpc = free_port()
     killed = Collector(tmp_path, config(grpc), "killed").start()

@@ -111,13 +111,11 @@ def test_two_listeners_on_one_port_is_an_error(tmp_path: Path, ports: dict[str, 
     )
 
 
-def test_second_collector_fails_before_starting_anything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_second_collector_fails_before_starting_anything(tmp_path: Path, private_tmpdir: Path) -> None:
     """The real case: `make run` twice. The second exits 1 with one line, no traceback and no
     shutdown lines (it started nothing), and the first keeps running. Neither leaves its hub
     directory (worker sockets) in the temp directory."""
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(temp))
+    temp = private_tmpdir
     metrics, grpc = free_port(), free_port()
     config = f"""\
         receivers:

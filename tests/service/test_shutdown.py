@@ -8,14 +8,21 @@ got an OK must be in the file exporter's output; nothing stored was never sent.
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import grpc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
-from tests.helpers import Collector, free_port, pipelines_yaml, read_file_export, receiver_yaml, spans_by_id
+from tests.helpers import (
+    Collector,
+    free_port,
+    pipelines_yaml,
+    read_file_export,
+    receiver_yaml,
+    spans_by_id,
+    wait_for,
+)
 
 TRACE_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 SPANS_PER_REQUEST = 50
@@ -74,9 +81,13 @@ exporters:
     threads = [threading.Thread(target=client, args=(c,)) for c in range(4)]
     for thread in threads:
         thread.start()
-    time.sleep(3)  # at least one 2 s batch has been flushed and acknowledged; the next is pending
-    with lock:
-        assert len(acknowledged) > 0
+    def a_batch_is_out_and_the_next_pending() -> bool:
+        stored = len(spans_by_id(read_file_export(out)[ExportTraceServiceRequest]))
+        with lock:
+            return 0 < stored < len(acknowledged)
+
+    # The stop must find one 2 s batch flushed and acknowledged data held in the next.
+    assert wait_for(a_batch_is_out_and_the_next_pending, timeout=30)
     assert collector.stop() == 0, collector.log()
     stop.set()
     for thread in threads:

@@ -274,7 +274,7 @@ def test_a_workers_queue_survives_a_smaller_worker_count_and_is_sent_later(tmp_p
                 endpoint: 127.0.0.1:{gateway_port}
                 tls: {{insecure: true}}
                 timeout: 1s
-                sending_queue: {{storage: file_storage}}
+                sending_queue: {{storage: file_storage, drain_timeout: 1s}}  # the stops below keep it, not wait 30 s
             extensions:
               file_storage: {{directory: {tmp_path}/queue}}
             service:

@@ -62,6 +62,9 @@ class QueueConfig:
     storage: str = ""
     wait_for_result: bool = False
     batch: QueueBatchConfig | None = None
+    # Summit's: how long a clean stop waits for the queue to drain before it keeps (WAL) or
+    # dead-letters (memory) the rest; otelcol bounds this by the service's shutdown instead.
+    drain_timeout: timedelta = timedelta(seconds=30)
 
     def validate(self) -> None:
         if self.num_consumers < 1:
@@ -70,6 +73,8 @@ class QueueConfig:
             raise ConfigError("sending_queue: queue_size must be at least 1")
         if self.storage and self.sizer != "requests":
             raise ConfigError("sending_queue: a persistent queue (storage) counts requests; set sizer: requests")
+        if self.drain_timeout < timedelta(0):
+            raise ConfigError("sending_queue: drain_timeout must not be negative")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -64,7 +64,9 @@ class ExporterHelper(Exporter):
         self._stopping = asyncio.Event()  # the drain is over: retries give up
         self._dead_letter_path = ""
         self._gathering = asyncio.Lock()
-        self.drain_timeout = DRAIN_TIMEOUT_S
+        self.drain_timeout = (
+            self.settings.sending_queue.drain_timeout.total_seconds() if self.settings is not None else DRAIN_TIMEOUT_S
+        )
 
     def _queue_share(self, queue_size: int) -> int:
         return max(1, -(-queue_size // self.workers))

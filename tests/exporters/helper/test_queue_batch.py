@@ -16,6 +16,7 @@ from summitcol.exporters.helper.sender import ExporterHelper
 from summitcol.extensions.file_storage.extension import Config as StorageConfig
 from summitcol.extensions.file_storage.extension import FileStorage
 from summitcol.service.telemetry import Telemetry
+from tests.helpers import async_wait_for
 from tests.processors.test_batch import spans
 
 
@@ -58,7 +59,8 @@ def test_queued_requests_are_merged_and_acknowledged(tmp_path: Path, persistent:
         await helper.start(Host(extensions))
         for i in range(13):  # 13 requests × 30 spans = 390 spans
             await helper.consume(spans(f"r{i}-", 30))
-        await asyncio.sleep(1.0)  # the tail (less than min_size) goes after flush_timeout
+        # The tail (less than min_size) goes after flush_timeout; then every send is acknowledged.
+        await async_wait_for(lambda: len(exporter.names) >= 390 and helper.queue.size() == 0)  # type: ignore[union-attr]
         pending = helper.queue.size()  # type: ignore[union-attr]
         await helper.shutdown()
         for extension in extensions.values():

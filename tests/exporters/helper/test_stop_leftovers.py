@@ -46,14 +46,18 @@ def unreachable_exporter(tmp: Path, storage: str) -> tuple[ExporterHelper, Telem
         tls=TLSClientConfig(insecure=True),
         timeout=timedelta(seconds=1),
         retry_on_failure=RetryConfig(initial_interval=timedelta(milliseconds=50), max_interval=timedelta(milliseconds=100)),
-        sending_queue=QueueConfig(num_consumers=2, storage=storage, batch=QueueBatchConfig(flush_timeout=timedelta(seconds=5))),
+        sending_queue=QueueConfig(
+            num_consumers=2,
+            storage=storage,
+            batch=QueueBatchConfig(flush_timeout=timedelta(seconds=5)),
+            drain_timeout=timedelta(milliseconds=500),
+        ),
         dead_letter=DeadLetterConfig(path=str(tmp / "dead.jsonl")),
     )
     telemetry = Telemetry()
     cid = ComponentID("otlp_grpc")
     exporter = otlp_grpc.OtlpGrpcExporter(CreateSettings(id=cid, telemetry=telemetry), config)
     helper = ExporterHelper(exporter, cid, telemetry, config)
-    helper.drain_timeout = 0.5
     return helper, telemetry
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import struct
+import zlib
 
 import grpc
 import orjson
@@ -133,8 +135,27 @@ def test_100_mb_body_is_413(collector) -> None:  # type: ignore[no-untyped-def]
     assert_still_serving(collector, "after-413")
 
 
+def gzip_of_zeros(mib: int) -> bytes:
+    """A valid gzip stream of `mib` MiB of zeros, built in ~0.4 s instead of gzip.compress's ~5 s
+    for 1 GiB: after a full flush deflate starts afresh, so each further MiB of zeros compresses to
+    the same bytes and is repeated; the trailer's CRC-32 and size are those of the whole input."""
+    zeros = bytes(1 << 20)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: gzip header and trailer
+    first = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+    repeated = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+    last_block = deflate.flush()[:-8]  # without the trailer, which counts only the 2 MiB given
+    crc = 0
+    for _ in range(mib):
+        crc = zlib.crc32(zeros, crc)
+    return first + repeated * (mib - 1) + last_block + struct.pack("<II", crc, (mib << 20) & 0xFFFFFFFF)
+
+
+def test_gzip_of_zeros_is_what_it_says() -> None:
+    assert gzip.decompress(gzip_of_zeros(3)) == bytes(3 << 20)
+
+
 def test_gzip_bomb_is_413(collector) -> None:  # type: ignore[no-untyped-def]
-    bomb = gzip.compress(b"\0" * (1024 * 1024 * 1024), compresslevel=9)
+    bomb = gzip_of_zeros(1024)
     assert len(bomb) < 1.1 * 1024 * 1024  # ~1 MB on the wire, 1 GiB once inflated
     status, _, payload = post(collector, bomb, headers={"Content-Encoding": "gzip"})
     assert status == 413
