@@ -126,8 +126,12 @@ service:
         assert post(down_port, "/v1/traces", traces(3, 0)) == 503
         assert post(down_port, "/v1/metrics", metrics(2)) == 503
         assert post(down_port, "/v1/logs", logs(5)) == 503
-        sent = ("otelcol_exporter_sent_spans_total", frozenset({("exporter", "file")}))
-        assert wait_for(lambda: scrape(metrics_port).get(sent) == SPANS - DROPPED_SPANS, timeout=20)
+        sent = {
+            ("otelcol_exporter_sent_spans_total", frozenset({("exporter", "file")})): SPANS - DROPPED_SPANS,
+            ("otelcol_exporter_sent_metric_points_total", frozenset({("exporter", "file")})): POINTS,
+            ("otelcol_exporter_sent_log_records_total", frozenset({("exporter", "file")})): LOGS,
+        }
+        assert wait_for(lambda: all(scrape(metrics_port).get(k) == v for k, v in sent.items()), timeout=20)
         values = scrape(metrics_port)
 
     def value(name: str, **labels: str) -> float:
