@@ -10,11 +10,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from summitcol.pdata.signal import SignalData
-    from summitcol.service.telemetry import Telemetry
+# Signal names the data, so pdata owns it; it is part of the component API too, hence the
+# re-export. Imports point one way: the component model builds on pdata and on the counters
+# (summitcol.telemetry), never the other way round.
+from summitcol.pdata.signal import Signal as Signal
+from summitcol.pdata.signal import SignalData
+from summitcol.telemetry import Telemetry
 
 
 class Kind(enum.StrEnum):
@@ -27,12 +30,6 @@ class Kind(enum.StrEnum):
     def section(self) -> str:
         """The top-level config key holding components of this kind (`receivers`, …)."""
         return f"{self.value}s"
-
-
-class Signal(enum.StrEnum):
-    TRACES = "traces"
-    METRICS = "metrics"
-    LOGS = "logs"
 
 
 class Stability(enum.StrEnum):

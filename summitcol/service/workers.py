@@ -39,7 +39,7 @@ import orjson
 
 from summitcol.component import Worker
 from summitcol.config.model import CollectorConfig, single_process_components
-from summitcol.service.telemetry import process_rss_bytes
+from summitcol.telemetry import process_rss_bytes
 
 log = logging.getLogger("summitcol.workers")
 
