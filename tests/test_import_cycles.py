@@ -20,6 +20,7 @@ are docstrings).
 from __future__ import annotations
 
 import ast
+import functools
 from collections import defaultdict
 from pathlib import Path
 
@@ -34,6 +35,7 @@ MAX_LOOPS = 12  # loops shown per cycle in a failure; the imports that make it a
 Edges = dict[tuple[str, str], list[int]]
 
 
+@functools.cache
 def modules(root: Path = ROOT) -> dict[str, Path]:
     """Every module of the package by dotted name (a package by its own name)."""
     found: dict[str, Path] = {}
@@ -76,8 +78,14 @@ def _imported(node: ast.Import | ast.ImportFrom, module: str, found: dict[str, P
 
 def module_edges(found: dict[str, Path]) -> Edges:
     """Every import from one summitcol module to another, wherever in the module it is."""
+    return dict(_module_edges(tuple(found.items())))
+
+
+@functools.cache
+def _module_edges(items: tuple[tuple[str, Path], ...]) -> Edges:
+    found = dict(items)
     edges: Edges = defaultdict(list)
-    for module, path in found.items():
+    for module, path in items:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
             if not isinstance(node, ast.Import | ast.ImportFrom):
                 continue
@@ -205,3 +213,44 @@ def test_config_knows_only_the_registry_type() -> None:
     outside = sorted(t for t in imported if not t.startswith(("summitcol.config", "summitcol.component", "summitcol.errors")))
     assert outside == [], f"summitcol.config imports {outside}"
     assert "summitcol.components" not in imported
+
+
+# The layers of the README's Development section, lowest first: a module imports its own layer
+# and the ones below it, never one above. The longest matching prefix decides a module's layer.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("foundations", ("summitcol", "summitcol.errors", "summitcol.netaddr", "summitcol.tlsconfig", "summitcol.compression", "summitcol.logthrottle")),
+    ("pdata", ("summitcol.pdata",)),
+    # and errors/ for stack traces and grouping, once summitcol/errors.py (the exception
+    # hierarchy, a foundation) has moved out of its way
+    ("domain libraries", ("summitcol.pii", "summitcol.sampling", "summitcol.ottl", "summitcol.cicd", "summitcol.insights", "summitcol.alerting")),
+    ("component model", ("summitcol.component", "summitcol.telemetry", "summitcol.worker")),
+    ("config", ("summitcol.config",)),
+    ("components", ("summitcol.receiver", "summitcol.processors", "summitcol.exporters", "summitcol.extensions")),
+    ("service", ("summitcol.service",)),
+    ("distribution", ("summitcol.components",)),
+    ("commands", ("summitcol.cli", "summitcol.query", "summitcol.__main__")),
+]
+
+
+def layer_of(module: str) -> int | None:
+    """The index in LAYERS of the longest prefix that names `module` or a package holding it."""
+    best: tuple[int, int] | None = None
+    for index, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            holds = module == prefix or module.startswith(f"{prefix}.")
+            if holds and (best is None or len(prefix) > best[1]):
+                best = (index, len(prefix))
+    return best[0] if best else None
+
+
+def test_imports_point_down_the_layers() -> None:
+    found = modules()
+    unplaced = sorted(module for module in found if layer_of(module) is None)
+    assert unplaced == [], f"modules in no layer (add them to LAYERS and the README): {unplaced}"
+    upward = []
+    for (source, target), lines in sorted(module_edges(found).items()):
+        low, high = layer_of(source), layer_of(target)
+        assert low is not None and high is not None
+        if high > low:
+            upward.append(f"{source} ({LAYERS[low][0]}) imports {target} ({LAYERS[high][0]}) at line {lines[0]}")
+    assert upward == [], "imports pointing up the layers:\n" + "\n".join(upward)

@@ -15,7 +15,7 @@ from summitcol.extensions.chdb.config import Config
 from summitcol.extensions.chdb.engine import Engine
 from summitcol.extensions.chdb.http import ClickHouseHTTP
 from summitcol.extensions.chdb.writer import EmbeddedWriter, HandoffWriter, Writer, read_handoff
-from summitcol.service.workers import HubClient
+from summitcol.worker import HubClient
 
 
 class ChdbExtension(Extension):

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from summitcol.extensions.chdb.engine import Engine
-from summitcol.service.workers import HubClient
+from summitcol.worker import HubClient
 
 
 class Writer(Protocol):
