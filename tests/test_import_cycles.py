@@ -1,4 +1,5 @@
-"""No import cycles between summitcol's packages (issue #14), nor between its modules.
+"""No import cycles between summitcol's packages (issue #14), nor between its modules, and
+imports that point down the layers of the README's Development section.
 
 The graph is read from the source with `ast`, not from `sys.modules`, so that it sees every
 import the code can make, not just the ones a test run happened to execute. Every `import` and
