@@ -30,7 +30,7 @@ from summitcol.extensions.file_storage.extension import FileStorage  # noqa: E40
 from summitcol.extensions.file_storage.wal import WriteAheadLog  # noqa: E402
 from summitcol.pdata import serialize  # noqa: E402
 from summitcol.pdata.codec import decode_request  # noqa: E402
-from summitcol.service.telemetry import Telemetry  # noqa: E402
+from summitcol.telemetry import Telemetry  # noqa: E402
 
 
 class Instant(Exporter):

@@ -27,7 +27,7 @@ from summitcol.processors.probabilistic_sampler import Config as PConfig  # noqa
 from summitcol.processors.probabilistic_sampler import ProbabilisticSampler  # noqa: E402
 from summitcol.processors.tail_sampling import Config as TConfig  # noqa: E402
 from summitcol.processors.tail_sampling import DecisionCache, TailSampler  # noqa: E402
-from summitcol.service.telemetry import Telemetry, process_rss_bytes  # noqa: E402
+from summitcol.telemetry import Telemetry, process_rss_bytes  # noqa: E402
 
 MIB = 1024 * 1024
 

@@ -31,13 +31,14 @@ from summitcol.component import ComponentID, CreateSettings, Signal  # noqa: E40
 from summitcol.exporters.clickhouse.config import Config as ExporterConfig  # noqa: E402
 from summitcol.exporters.clickhouse.exporter import ClickHouseExporter  # noqa: E402
 from summitcol.exporters.clickhouse.projection import project  # noqa: E402
-from summitcol.exporters.clickhouse.writer import HandoffWriter, write_handoff  # noqa: E402
 from summitcol.extensions.chdb.config import Config as ChdbConfig  # noqa: E402
 from summitcol.extensions.chdb.config import HTTPConfig  # noqa: E402
 from summitcol.extensions.chdb.extension import ChdbExtension  # noqa: E402
+from summitcol.extensions.chdb.writer import HandoffWriter, write_handoff  # noqa: E402
 from summitcol.pdata.codec import decode_request  # noqa: E402
-from summitcol.service.telemetry import Telemetry  # noqa: E402
-from summitcol.service.workers import Hub, HubClient  # noqa: E402
+from summitcol.service.workers import Hub  # noqa: E402
+from summitcol.telemetry import Telemetry  # noqa: E402
+from summitcol.worker import HubClient  # noqa: E402
 
 BATCHES = (1_000, 8_000, 64_000)
 

@@ -18,8 +18,9 @@ from collections.abc import Callable, Sequence
 
 from summitcol import __version__
 from summitcol.component import Kind, Worker
+from summitcol.components import default_registry
 from summitcol.config.model import CollectorConfig, load_config
-from summitcol.config.registry import Registry, default_registry
+from summitcol.config.registry import Registry
 from summitcol.config.source import Problem
 
 log = logging.getLogger("summitcol")
@@ -85,11 +86,11 @@ def _components(registry: Registry) -> int:
     return 0
 
 
-def _query(args: argparse.Namespace) -> int:
+def _query(args: argparse.Namespace, registry: Registry) -> int:
     from summitcol import query
 
     try:
-        target = query.target_from_config(args.config, args.set) if args.config else query.Target(
+        target = query.target_from_config(args.config, args.set, registry) if args.config else query.Target(
             query.DEFAULT_HTTP_ENDPOINT, query.DEFAULT_PATH
         )
     except query.QueryFailed as exc:
@@ -184,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "components":
         return _components(registry)
     if args.command == "query":
-        return _query(args)
+        return _query(args, registry)
     config = _load(args, registry)
     if config is None:
         return 1

@@ -10,11 +10,16 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from summitcol.pdata.signal import SignalData
-    from summitcol.service.telemetry import Telemetry
+# Signal names the data, so pdata owns it; Worker is worker.py's, with what a component may do
+# as one of several processes. Both are part of the component API, hence the re-exports.
+# Imports point one way: the component model builds on pdata, the counters (telemetry.py) and
+# worker.py, never the other way round.
+from summitcol.pdata.signal import Signal as Signal
+from summitcol.pdata.signal import SignalData
+from summitcol.telemetry import Telemetry
+from summitcol.worker import Worker as Worker
 
 
 class Kind(enum.StrEnum):
@@ -27,12 +32,6 @@ class Kind(enum.StrEnum):
     def section(self) -> str:
         """The top-level config key holding components of this kind (`receivers`, …)."""
         return f"{self.value}s"
-
-
-class Signal(enum.StrEnum):
-    TRACES = "traces"
-    METRICS = "metrics"
-    LOGS = "logs"
 
 
 class Stability(enum.StrEnum):
@@ -66,30 +65,6 @@ class ComponentID:
     def parse(cls, text: str) -> ComponentID:
         type_, _, name = text.partition("/")
         return cls(type_.strip(), name.strip())
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Worker:
-    """Which of the collector's worker processes this is (`service.workers`).
-
-    Worker 0 owns what there is one of per collector: the embedded engine, the health check and
-    the self-metrics endpoint. Workers 1… run the same pipelines behind the same ports
-    (SO_REUSEPORT) and reach the owner through `hub`, a Unix socket.
-    """
-
-    index: int = 0
-    count: int = 1
-    hub: str = ""
-    owner_pid: int = 0  # worker 0's pid (0: this process)
-
-    @property
-    def owner(self) -> bool:
-        return self.index == 0
-
-    @property
-    def shared_ports(self) -> bool:
-        """Listeners must set SO_REUSEPORT so that every worker can bind the same port."""
-        return self.count > 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,6 +14,7 @@ import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import orjson
 import pyarrow as pa
@@ -21,6 +22,9 @@ import pyarrow as pa
 from summitcol.errors import SummitError
 from summitcol.extensions.chdb.config import DEFAULT_HTTP_ENDPOINT, DEFAULT_PATH
 from summitcol.extensions.chdb.config import Config as ChdbConfig
+
+if TYPE_CHECKING:
+    from summitcol.config.registry import Registry
 
 FORMATS = {"table": "ArrowStream", "csv": "CSVWithNames", "json": "JSONEachRow", "arrow": "ArrowStream"}
 MAX_CELL = 60
@@ -39,13 +43,13 @@ class Target:
     chdb: ChdbConfig = field(default_factory=ChdbConfig)  # read_only, query_limits … for the offline path
 
 
-def target_from_config(files: list[str], sets: list[str]) -> Target:
-    """The chdb extension's endpoint and path from a config (defaults when it has none)."""
+def target_from_config(files: list[str], sets: list[str], registry: Registry) -> Target:
+    """The chdb extension's endpoint and path from a config (defaults when it has none); the
+    caller passes the distribution's registry (`summitcol.components`)."""
     from summitcol.component import Kind
     from summitcol.config.model import load_config
-    from summitcol.config.registry import default_registry
 
-    config, problems = load_config(files, default_registry(), sets)
+    config, problems = load_config(files, registry, sets)
     if config is None:
         raise QueryFailed("the config has errors:\n" + "\n".join(str(p) for p in problems if p.severity == "error"))
     for spec in config.components[Kind.EXTENSION].values():

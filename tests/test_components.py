@@ -10,9 +10,10 @@ from datetime import timedelta
 import pytest
 
 from summitcol.component import ComponentID, CreateSettings, Kind, Signal
-from summitcol.config.registry import Registry, default_registry
+from summitcol.components import default_registry
+from summitcol.config.registry import Registry
 from summitcol.errors import ConfigError
-from summitcol.service.telemetry import Telemetry
+from summitcol.telemetry import Telemetry
 from tests.helpers import free_port
 
 REGISTRY = default_registry()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from summitcol.config.registry import default_registry
+from summitcol.components import default_registry
 from summitcol.receiver.otlp.config import GRPCServerConfig, HTTPServerConfig
 
 ROOT = Path(__file__).resolve().parent.parent

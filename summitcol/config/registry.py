@@ -1,4 +1,8 @@
-"""Every component factory Summit ships, listed explicitly like otelcol's components.go."""
+"""The registry type: factories by kind and type name.
+
+Which factories a distribution has is listed in `summitcol.components` (otelcol's
+`components.go`), never here: the config package must not depend on the components it configures.
+"""
 
 from __future__ import annotations
 
@@ -27,45 +31,3 @@ class Registry:
     def names(self, kind: Kind) -> list[str]:
         return sorted(name for (k, name) in self._by_name if k == kind)
 
-
-def default_registry() -> Registry:
-    from summitcol.exporters import debug, file, loadbalancing, otlp_grpc, otlp_http, parquet
-    from summitcol.exporters.clickhouse import exporter as clickhouse
-    from summitcol.extensions import health_check
-    from summitcol.extensions.chdb import extension as chdb_extension
-    from summitcol.extensions.file_storage import extension as file_storage
-    from summitcol.processors import (
-        attributes,
-        batch,
-        filter,
-        memory_limiter,
-        probabilistic_sampler,
-        redaction,
-        resource,
-        tail_sampling,
-    )
-    from summitcol.receiver.otlp import factory as otlp_receiver
-
-    return Registry(
-        [
-            otlp_receiver.FACTORY,
-            batch.FACTORY,
-            memory_limiter.FACTORY,
-            probabilistic_sampler.FACTORY,
-            tail_sampling.FACTORY,
-            redaction.FACTORY,
-            attributes.FACTORY,
-            resource.FACTORY,
-            filter.FACTORY,
-            debug.FACTORY,
-            file.FACTORY,
-            otlp_grpc.FACTORY,
-            otlp_http.FACTORY,
-            clickhouse.FACTORY,
-            parquet.FACTORY,
-            loadbalancing.FACTORY,
-            health_check.FACTORY,
-            chdb_extension.FACTORY,
-            file_storage.FACTORY,
-        ]
-    )

@@ -24,6 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from summitcol.component import ComponentID, CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
+from summitcol.config.decode import Decoder
+from summitcol.config.source import Source
 from summitcol.errors import ConfigError, RetryableError
 from summitcol.exporters import otlp_grpc
 from summitcol.exporters.helper.sender import ExporterHelper
@@ -61,9 +63,6 @@ class ProtocolConfig:
 
     def backend(self, endpoint: str) -> otlp_grpc.Config:
         """The otlp_grpc config for one backend; ConfigError names any bad key or value."""
-        from summitcol.config.decode import Decoder
-        from summitcol.config.source import Source
-
         source = Source()
         config = Decoder(source).decode(otlp_grpc.Config, {**self.otlp, "endpoint": endpoint}, ("protocol", "otlp"))
         if config is None:

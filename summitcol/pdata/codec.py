@@ -16,13 +16,12 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from summitcol.component import Signal
 from summitcol.errors import InvalidDataError
 from summitcol.pdata import fastdecode, otlp_json
 from summitcol.pdata.decoded import DEFAULT_LIMITS, DecodeLimits, Rejections
 from summitcol.pdata.logs import logs_from_otlp, logs_to_otlp
 from summitcol.pdata.metrics import metrics_from_otlp, metrics_to_otlp
-from summitcol.pdata.signal import LOGS, SPANS, SignalData
+from summitcol.pdata.signal import LOGS, SPANS, Signal, SignalData
 from summitcol.pdata.traces import traces_from_otlp, traces_to_otlp
 from summitcol.pdata.values import TOO_DEEP
 

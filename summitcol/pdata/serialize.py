@@ -9,8 +9,7 @@ from __future__ import annotations
 import orjson
 import pyarrow as pa
 
-from summitcol.component import Signal
-from summitcol.pdata.signal import SignalData
+from summitcol.pdata.signal import Signal, SignalData
 
 _OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")  # ~3x smaller records for a few ms
 

@@ -6,13 +6,19 @@ Batches are immutable, so a fan-out hands the same object to every branch.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from summitcol.component import Signal
+
+class Signal(enum.StrEnum):
+    TRACES = "traces"
+    METRICS = "metrics"
+    LOGS = "logs"
+
 
 SPANS, LOGS = "spans", "logs"
 INDEX_COLUMNS = ("ResourceIndex", "ScopeIndex", "MetricIndex")

@@ -39,8 +39,8 @@ import pyarrow as pa
 from summitcol.component import Consumer, CreateSettings, Factory, Host, Kind, Processor, Signal, Stability
 from summitcol.errors import ConfigError, InvalidDataError, RetryableError
 from summitcol.pdata.signal import SignalData
-from summitcol.service.telemetry import ITEM_NAMES
-from summitcol.service.workers import collector_rss_bytes
+from summitcol.telemetry import ITEM_NAMES
+from summitcol.worker import collector_rss_bytes
 
 log = logging.getLogger("summitcol.processor.memory_limiter")
 MIB = 1024 * 1024

@@ -24,7 +24,7 @@ from summitcol.config.model import CollectorConfig
 from summitcol.errors import PartialRejectionError
 from summitcol.exporters.helper.sender import ExporterHelper
 from summitcol.pdata.signal import SignalData
-from summitcol.service.telemetry import Telemetry
+from summitcol.telemetry import Telemetry
 
 
 class FanOut:

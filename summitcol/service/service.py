@@ -21,8 +21,10 @@ from typing import Any
 from summitcol.component import Component, ComponentID, Worker
 from summitcol.config.model import CollectorConfig
 from summitcol.service.graph import Graph, build_graph
-from summitcol.service.telemetry import MetricsServer, Telemetry
-from summitcol.service.workers import Hub, HubError, HubSession, WorkerPool, metrics_socket
+from summitcol.service.telemetry import MetricsServer
+from summitcol.service.workers import Hub, HubSession, WorkerPool, metrics_socket
+from summitcol.telemetry import Telemetry
+from summitcol.worker import HubError
 
 log = logging.getLogger("summitcol.service")
 

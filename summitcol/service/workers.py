@@ -14,6 +14,9 @@ connections over them (SO_REUSEPORT). Workers reach the owner over the hub, a Un
   owner memory-maps it and hands the buffers to chDB as they are (see `HandoffWriter`).
 * Self-metrics: each worker serves its own on a Unix socket; the owner's `/metrics` sums them.
 
+The component side (`Worker`, the frames, `HubClient`, the collector's RSS) is
+`summitcol/worker.py`, below the service, so that components never import the service.
+
 A worker that dies is started again (its persistent queue, in `file_storage/worker-N`, is
 replayed); when the owner dies the kernel kills the workers (PR_SET_PDEATHSIG).
 """
@@ -28,18 +31,13 @@ import os
 import shutil
 import signal
 import socket
-import struct
 import sys
 import tempfile
-import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
-
-from summitcol.component import Worker
 from summitcol.config.model import CollectorConfig, single_process_components
-from summitcol.service.telemetry import process_rss_bytes
+from summitcol.worker import HubError, Worker, encode_frame, read_frame
 
 log = logging.getLogger("summitcol.workers")
 
@@ -47,8 +45,6 @@ ENV = "SUMMITCOL_WORKER"  # "index:count:owner pid:hub path", set by the owner f
 READY_TIMEOUT_S = 120.0
 RESTART_DELAY_S = 1.0
 STOP_TIMEOUT_S = 120.0  # a worker's drain is bounded well below this (exporters' own timeouts)
-_HEADER = struct.Struct("!I")
-_MAX_FRAME = 16 * 1024 * 1024
 
 
 def available_cpus() -> int:
@@ -88,58 +84,14 @@ def die_with_owner(owner_pid: int) -> None:
         os._exit(1)
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as fh:
-            return [int(p) for p in fh.read().split()]
-    except OSError:
-        return []
-
-
-def collector_rss_bytes(worker: Worker) -> int:
-    """Resident memory of the whole collector: worker 0 and the workers it started. Limits
-    (memory_limiter) are the collector's, and a container's limit counts every process."""
-    if worker.count <= 1:
-        return process_rss_bytes()
-    owner = worker.owner_pid or os.getpid()
-    return process_rss_bytes(owner) + sum(process_rss_bytes(child) for child in _children(owner))
-
-
 def metrics_socket(hub: str, index: int) -> str:
     """Where worker `index` serves its own metrics: beside the hub socket."""
     return os.path.join(os.path.dirname(hub), f"metrics-{index}.sock")
 
 
-# --- frames: a 4-byte length, then JSON ---------------------------------------------------------
-
-
-async def _read_frame(reader: asyncio.StreamReader) -> dict[str, Any] | None:
-    try:
-        header = await reader.readexactly(_HEADER.size)
-        (size,) = _HEADER.unpack(header)
-        if size > _MAX_FRAME:
-            return None
-        return orjson.loads(await reader.readexactly(size))
-    except (asyncio.IncompleteReadError, ConnectionError, orjson.JSONDecodeError):
-        return None
-
-
-def _frame(message: dict[str, Any]) -> bytes:
-    body = orjson.dumps(message)
-    return _HEADER.pack(len(body)) + body
-
-
 # --- the owner's side ----------------------------------------------------------------------------
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
-
-
-class HubError(Exception):
-    """The owner refused or could not carry out a call; `code` is ClickHouse's error code if any."""
-
-    def __init__(self, message: str, code: int = 0) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 class Hub:
@@ -162,7 +114,7 @@ class Hub:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         index = None
         try:
-            while (message := await _read_frame(reader)) is not None:
+            while (message := await read_frame(reader)) is not None:
                 op = message.get("op")
                 if op == "ready":
                     index = int(message["index"])
@@ -176,7 +128,7 @@ class Hub:
                     reply: dict[str, Any] = {"ok": True, "result": await handler(message)}
                 except Exception as exc:  # the worker's exporter sees it and retries
                     reply = {"ok": False, "error": str(exc), "code": getattr(exc, "code", 0)}
-                writer.write(_frame(reply))
+                writer.write(encode_frame(reply))
                 await writer.drain()
         except ConnectionError:  # the worker went away mid-reply; its exporter retries elsewhere
             pass
@@ -342,65 +294,14 @@ class HubSession:
 
     async def open(self) -> None:
         reader, self._writer = await asyncio.open_unix_connection(self.worker.hub)
-        self._writer.write(_frame({"op": "ready", "index": self.worker.index}))
+        self._writer.write(encode_frame({"op": "ready", "index": self.worker.index}))
         await self._writer.drain()
         self._watcher = asyncio.get_running_loop().create_task(self._watch(reader))
 
     async def _watch(self, reader: asyncio.StreamReader) -> None:
-        await _read_frame(reader)
+        await read_frame(reader)
         self.closed.set()
 
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
-
-
-class HubClient:
-    """Blocking calls to the owner (from worker threads); one connection, one call at a time."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._sock: socket.socket | None = None
-        self._lock = threading.Lock()
-
-    def call(self, message: dict[str, Any]) -> Any:
-        with self._lock:
-            try:
-                reply = self._exchange(message)
-            except OSError:
-                # Not retried here: an insert whose reply was lost may have been stored. The
-                # exporter retries with backoff (at least once), on a new connection.
-                self.close_locked()
-                raise
-        if not reply.get("ok"):
-            raise HubError(str(reply.get("error")), int(reply.get("code") or 0))
-        return reply.get("result")
-
-    def _exchange(self, message: dict[str, Any]) -> dict[str, Any]:
-        if self._sock is None:
-            self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self._sock.connect(self.path)
-        self._sock.sendall(_frame(message))
-        header = self._recv(_HEADER.size)
-        (size,) = _HEADER.unpack(header)
-        return orjson.loads(self._recv(size))
-
-    def _recv(self, size: int) -> bytes:
-        assert self._sock is not None
-        chunks, remaining = [], size
-        while remaining:
-            chunk = self._sock.recv(min(remaining, 1 << 20))
-            if not chunk:
-                raise ConnectionResetError("the collector's first worker closed the hub connection")
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
-
-    def close_locked(self) -> None:
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-
-    def close(self) -> None:
-        with self._lock:
-            self.close_locked()

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from summitcol.component import ComponentID, Kind
+from summitcol.components import default_registry
 from summitcol.config.decode import parse_duration
 from summitcol.config.model import load_config
-from summitcol.config.registry import default_registry
 from summitcol.errors import ConfigError
 from summitcol.processors import batch
 

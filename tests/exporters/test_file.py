@@ -11,7 +11,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from summitcol.component import ComponentID, CreateSettings
 from summitcol.exporters.file import Config, FileExporter, RotationConfig
 from summitcol.pdata.codec import to_message
-from summitcol.service.telemetry import Telemetry
+from summitcol.telemetry import Telemetry
 from tests.helpers import read_file_export
 from tests.processors.test_batch import spans
 

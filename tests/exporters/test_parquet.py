@@ -14,7 +14,7 @@ from summitcol.component import ComponentID, CreateSettings, Signal
 from summitcol.exporters.parquet import Config, ParquetExporter, RollConfig
 from summitcol.pdata.signal import SignalData
 from summitcol.pdata.traces import traces_from_otlp, traces_to_otlp
-from summitcol.service.telemetry import Telemetry
+from summitcol.telemetry import Telemetry
 
 HOUR_NS = 3600 * 10**9
 BASE = 1_795_000_000 * 10**9  # 2026-11-18T11:06:40Z

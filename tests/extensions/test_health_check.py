@@ -14,7 +14,7 @@ import aiohttp
 
 from summitcol.component import ComponentID, CreateSettings
 from summitcol.extensions.health_check import Config, HealthCheck
-from summitcol.service.telemetry import Telemetry
+from summitcol.telemetry import Telemetry
 from tests.helpers import Collector, free_port
 
 

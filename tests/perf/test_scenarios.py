@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from perf.scenarios.run import SCENARIOS
+from summitcol.components import default_registry
 from summitcol.config.model import load_config
-from summitcol.config.registry import default_registry
 
 HERE = Path(__file__).resolve().parents[2] / "perf" / "scenarios"
 

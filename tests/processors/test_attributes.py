@@ -18,7 +18,7 @@ from summitcol.processors.attributes import Config as AttributesConfig
 from summitcol.processors.matching import AttributeMatch, MatchProperties
 from summitcol.processors.resource import Config as ResourceConfig
 from summitcol.processors.resource import ResourceProcessor
-from summitcol.service.telemetry import Telemetry
+from summitcol.telemetry import Telemetry
 from tests.processors.test_redaction import as_dict, key_values
 
 

@@ -15,7 +15,7 @@ from summitcol.errors import RetryableError
 from summitcol.pdata.signal import SignalData
 from summitcol.pdata.traces import traces_from_otlp
 from summitcol.processors.batch import BatchProcessor, Config
-from summitcol.service.telemetry import Telemetry
+from summitcol.telemetry import Telemetry
 from tests.helpers import async_wait_for
 
 

@@ -19,7 +19,7 @@ from summitcol.errors import InvalidDataError, RetryableError
 from summitcol.pdata.signal import SignalData
 from summitcol.pdata.traces import traces_from_otlp
 from summitcol.processors.batch import BatchProcessor, Config
-from summitcol.service.telemetry import Telemetry
+from summitcol.telemetry import Telemetry
 from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml, wait_for
 
 TRACE_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"

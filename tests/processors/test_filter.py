@@ -22,7 +22,7 @@ from summitcol.processors.filter import (
     MetricsConditions,
     TracesConditions,
 )
-from summitcol.service.telemetry import Telemetry
+from summitcol.telemetry import Telemetry
 from tests.processors.test_attributes import Sink
 from tests.processors.test_redaction import key_values
 

@@ -12,7 +12,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from summitcol.component import ComponentID, CreateSettings
 from summitcol.pdata.traces import traces_from_otlp
 from summitcol.processors.probabilistic_sampler import Config, Override, OverrideMatch, ProbabilisticSampler
-from summitcol.service.telemetry import Telemetry
+from summitcol.telemetry import Telemetry
 
 N = 10_000
 

@@ -14,8 +14,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from summitcol.component import Kind, Signal
+from summitcol.components import default_registry
 from summitcol.config.model import load_config
-from summitcol.config.registry import default_registry
 from summitcol.errors import ConfigError
 from summitcol.pdata.codec import CODECS, to_message
 from summitcol.pdata.decoded import DEFAULT_LIMITS

@@ -12,7 +12,7 @@ from summitcol.component import ComponentID, CreateSettings
 from summitcol.errors import InvalidDataError, RetryableError
 from summitcol.pdata.signal import SignalData
 from summitcol.processors.tail_sampling import Config, DecisionCache, TailSampler
-from summitcol.service.telemetry import Telemetry
+from summitcol.telemetry import Telemetry
 from tests.helpers import async_wait_for
 from tests.processors.test_tail_sampling import spans
 

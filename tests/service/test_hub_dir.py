@@ -6,7 +6,8 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from summitcol.service.workers import _children, remove_stale_hub_dirs
+from summitcol.service.workers import remove_stale_hub_dirs
+from summitcol.worker import _children
 from tests.helpers import Collector, free_port, wait_for
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from summitcol.components import default_registry
 from summitcol.config.model import load_config
-from summitcol.config.registry import default_registry
 from summitcol.service.ports import check_listeners, listeners
 from tests.helpers import Collector, free_port
 

@@ -26,8 +26,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from summitcol.component import Signal, Worker
-from summitcol.service.telemetry import Telemetry, merge_expositions, process_rss_bytes
-from summitcol.service.workers import collector_rss_bytes
+from summitcol.service.telemetry import merge_expositions
+from summitcol.telemetry import Telemetry, process_rss_bytes
+from summitcol.worker import collector_rss_bytes
 from tests.helpers import Collector, free_port, read_file_export, spans_by_id, wait_for
 
 CONNECTIONS = 16  # per transport; 32 connections all landing on one of two workers: odds 2 in 2**32

@@ -20,11 +20,13 @@ from summitcol.errors import RetryableError
 from summitcol.exporters.clickhouse import partitions, schema
 from summitcol.exporters.clickhouse.config import Config
 from summitcol.exporters.clickhouse.projection import project
-from summitcol.exporters.clickhouse.writer import RemoteWriter, Writer
+from summitcol.exporters.clickhouse.writer import RemoteWriter
+from summitcol.extensions.chdb.extension import ChdbExtension
+from summitcol.extensions.chdb.writer import Writer
 from summitcol.logthrottle import LogThrottle
 from summitcol.pdata.metrics import METRIC_TYPES
 from summitcol.pdata.signal import LOGS, SPANS, SignalData, concat
-from summitcol.service.telemetry import ITEM_NAMES
+from summitcol.telemetry import ITEM_NAMES
 
 log = logging.getLogger("summitcol.exporter.clickhouse")
 
@@ -56,8 +58,6 @@ class ClickHouseExporter(Exporter):
 
     async def start(self, host: Host) -> None:
         if self.config.storage:
-            from summitcol.extensions.chdb.extension import ChdbExtension
-
             extension = host.extension(self.config.storage_id())
             writer = extension.writer() if isinstance(extension, ChdbExtension) else None
             if writer is None:

@@ -36,10 +36,11 @@ from summitcol.component import ComponentID, Exporter, Host
 from summitcol.errors import ConsumerError, PartialRejectionError, PermanentError, RetryableError
 from summitcol.exporters.helper.config import HelperConfig
 from summitcol.exporters.helper.queue import MemoryQueue, PersistentQueue, QueueFull, SendingQueue
+from summitcol.extensions.file_storage.extension import FileStorage
 from summitcol.pdata import otlp_json
 from summitcol.pdata.codec import to_message
 from summitcol.pdata.signal import SignalData, concat
-from summitcol.service.telemetry import ITEM_NAMES, Telemetry
+from summitcol.telemetry import ITEM_NAMES, Telemetry
 
 log = logging.getLogger("summitcol.exporter.helper")
 
@@ -83,8 +84,6 @@ class ExporterHelper(Exporter):
         if not queue_config.enabled:
             return
         if queue_config.storage:
-            from summitcol.extensions.file_storage.extension import FileStorage
-
             storage = host.extension(ComponentID.parse(queue_config.storage))
             if not isinstance(storage, FileStorage):
                 raise OSError(f"exporter {self.label}: sending_queue::storage '{queue_config.storage}' is not a file_storage extension")

@@ -8,15 +8,14 @@ through the hub (`serve_worker` answers them there).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from summitcol.component import CreateSettings, Extension, Factory, Host, Kind, Stability
 from summitcol.extensions.chdb.config import Config
 from summitcol.extensions.chdb.engine import Engine
 from summitcol.extensions.chdb.http import ClickHouseHTTP
-
-if TYPE_CHECKING:
-    from summitcol.exporters.clickhouse.writer import Writer
+from summitcol.extensions.chdb.writer import EmbeddedWriter, HandoffWriter, Writer, read_handoff
+from summitcol.worker import HubClient
 
 
 class ChdbExtension(Extension):
@@ -41,9 +40,6 @@ class ChdbExtension(Extension):
 
     def writer(self) -> Writer | None:
         """A writer into this engine for an exporter of this process; None when it is not running."""
-        from summitcol.exporters.clickhouse.writer import EmbeddedWriter, HandoffWriter
-        from summitcol.service.workers import HubClient
-
         if not self._running:
             return None
         if self.engine is not None:
@@ -52,8 +48,6 @@ class ChdbExtension(Extension):
 
     async def serve_worker(self, message: dict[str, Any]) -> Any:
         """A call from another worker's `HandoffWriter`, carried out on this engine."""
-        from summitcol.exporters.clickhouse.writer import read_handoff
-
         writer = self.writer()
         if writer is None or self.engine is None:
             raise OSError(f"extension {self.id} has no running engine")

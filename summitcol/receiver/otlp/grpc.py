@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 import grpc
 from grpc import aio
@@ -12,10 +12,8 @@ from summitcol.component import Signal
 from summitcol.netaddr import ensure_port_free
 from summitcol.pdata.codec import CODECS
 from summitcol.receiver.otlp.config import GRPCServerConfig
+from summitcol.receiver.otlp.handler import ExportHandler
 from summitcol.receiver.otlp.status import Failure, Refusals, failure_for
-
-if TYPE_CHECKING:
-    from summitcol.receiver.otlp.receiver import OtlpReceiver
 
 log = logging.getLogger("summitcol.receiver.otlp.grpc")
 
@@ -71,7 +69,7 @@ async def _abort(context: aio.ServicerContext, failure: Failure) -> NoReturn:
 
 
 class GrpcServer:
-    def __init__(self, receiver: OtlpReceiver, config: GRPCServerConfig) -> None:
+    def __init__(self, receiver: ExportHandler, config: GRPCServerConfig) -> None:
         self.receiver = receiver
         self.config = config
         self.server: aio.Server | None = None

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import grpc
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
@@ -23,12 +24,8 @@ from summitcol.netaddr import ensure_port_free, split_host_port
 from summitcol.pdata import otlp_json
 from summitcol.pdata.codec import Encoding
 from summitcol.receiver.otlp.config import HTTPServerConfig
+from summitcol.receiver.otlp.handler import ExportHandler
 from summitcol.receiver.otlp.status import Failure, Refusals, failure_for, retry_after_header
-
-if TYPE_CHECKING:
-    from summitcol.receiver.otlp.receiver import OtlpReceiver
-
-import grpc
 
 log = logging.getLogger("summitcol.receiver.otlp.http")
 
@@ -38,7 +35,7 @@ SHUTDOWN_GRACE_S = 30.0
 
 
 class HttpServer:
-    def __init__(self, receiver: OtlpReceiver, config: HTTPServerConfig) -> None:
+    def __init__(self, receiver: ExportHandler, config: HTTPServerConfig) -> None:
         self.receiver = receiver
         self.config = config
         self.paths = {

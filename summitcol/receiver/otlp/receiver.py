@@ -22,8 +22,10 @@ from summitcol.pdata.codec import Encoding, decode_request, response_message
 from summitcol.pdata.decoded import DecodeLimits, Rejections, check_record_count
 from summitcol.pdata.signal import SignalData
 from summitcol.receiver.otlp.config import Config
+from summitcol.receiver.otlp.grpc import GrpcServer
+from summitcol.receiver.otlp.http import HttpServer
 from summitcol.receiver.otlp.limits import reject_oversized_containers
-from summitcol.service.telemetry import ITEM_NAMES
+from summitcol.telemetry import ITEM_NAMES
 
 log = logging.getLogger("summitcol.receiver.otlp")
 
@@ -86,14 +88,11 @@ class OtlpReceiver(Receiver):
         self._executor: ThreadPoolExecutor | None = None
         self._small_executor: ThreadPoolExecutor | None = None
         self._slots = FairSlots(DECODE_THREADS)
-        self._servers: list = []
+        self._servers: list[GrpcServer | HttpServer] = []
         # memory_limiter processors of the pipelines this receiver feeds (set by the graph builder)
         self.admission: list[Any] = []
 
     async def start(self, host: Host) -> None:
-        from summitcol.receiver.otlp.grpc import GrpcServer
-        from summitcol.receiver.otlp.http import HttpServer
-
         self._executor = ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix=f"{self.label}-decode")
         self._small_executor = ThreadPoolExecutor(1, thread_name_prefix=f"{self.label}-decode-small")
         protocols = self.config.protocols

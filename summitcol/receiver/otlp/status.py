@@ -33,7 +33,7 @@ from summitcol.errors import DEFAULT_RETRY_AFTER_S, InvalidDataError, PermanentE
 from summitcol.logthrottle import DEFAULT_INTERVAL_S, LogThrottle
 
 if TYPE_CHECKING:
-    from summitcol.service.telemetry import Telemetry
+    from summitcol.telemetry import Telemetry
 
 REFUSED_REQUESTS = "summitcol_receiver_refused_requests"
 REFUSAL_LOG_INTERVAL_S = DEFAULT_INTERVAL_S

@@ -29,7 +29,7 @@ from summitcol.exporters.clickhouse.config import Config
 from summitcol.exporters.clickhouse.exporter import ClickHouseExporter
 from summitcol.pdata.signal import SignalData
 from summitcol.pdata.traces import traces_from_otlp
-from summitcol.service.telemetry import Telemetry
+from summitcol.telemetry import Telemetry
 from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml, wait_for
 
 DAY_NS = 86_400 * 1_000_000_000

@@ -29,7 +29,7 @@ from summitcol.exporters import otlp_http
 from summitcol.exporters.helper.config import DeadLetterConfig, QueueConfig, RetryConfig
 from summitcol.exporters.helper.sender import ExporterHelper
 from summitcol.pdata.signal import SignalData
-from summitcol.service.telemetry import Telemetry
+from summitcol.telemetry import Telemetry
 from tests.exporters.helper.test_queue_batch import Host
 from tests.helpers import read_file_export
 from tests.processors.test_batch import spans

@@ -15,7 +15,7 @@ from summitcol.exporters.helper.config import HelperConfig, QueueBatchConfig, Qu
 from summitcol.exporters.helper.sender import ExporterHelper
 from summitcol.extensions.file_storage.extension import Config as StorageConfig
 from summitcol.extensions.file_storage.extension import FileStorage
-from summitcol.service.telemetry import Telemetry
+from summitcol.telemetry import Telemetry
 from tests.helpers import async_wait_for
 from tests.processors.test_batch import spans
 

@@ -24,7 +24,7 @@ from summitcol.extensions.file_storage.extension import FileStorage
 from summitcol.extensions.file_storage.wal import WriteAheadLog
 from summitcol.pdata.logs import logs_from_otlp
 from summitcol.pdata.signal import SignalData, concat
-from summitcol.service.telemetry import Telemetry
+from summitcol.telemetry import Telemetry
 from summitcol.tlsconfig import TLSClientConfig
 from tests.exporters.helper.test_queue_batch import Host
 from tests.helpers import free_port, read_file_export

@@ -361,7 +361,7 @@ def test_refusal_log_is_rate_limited_per_reason() -> None:
     import logging
 
     from summitcol.receiver.otlp.status import Refusals
-    from summitcol.service.telemetry import Telemetry
+    from summitcol.telemetry import Telemetry
 
     class Lines(logging.Handler):
         def __init__(self) -> None:
