@@ -139,13 +139,6 @@ class Engine:
                 raise query_error(exc) from None
         return _as_bytes(result)
 
-    def query_arrow(self, sql: str) -> pa.Table:
-        with self._handle(None) as conn:
-            try:
-                return conn.query(sql, "ArrowTable")
-            except Exception as exc:
-                raise query_error(exc) from None
-
     def insert_arrow(self, table: str, data: pa.Table | pa.RecordBatch) -> None:
         """INSERT INTO `table` the Arrow data (columns by name) on the ingestion handle."""
         columns = ", ".join(f"`{name}`" for name in data.schema.names)
