@@ -122,3 +122,42 @@ def test_adding_a_backend_moves_about_a_quarter_of_the_keys() -> None:
     moved = before != after
     assert set(after[moved]) == {"d:1"}  # keys only move to the new backend
     assert 0.15 < moved.mean() < 0.35
+
+
+def test_the_dns_resolver_sends_to_what_the_hostname_resolves_to(tmp_path: Path) -> None:
+    """`resolver: dns` with `localhost`: every span of the round reaches the gateway listening on
+    what `localhost` resolves to (127.0.0.1 here; ::1 too where /etc/hosts says so), whole traces
+    and none lost."""
+    gw_port, out = free_port(), tmp_path / "gw-dns.jsonl"
+    gw = Collector(
+        tmp_path,
+        f"receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: localhost:{gw_port}\n"
+        f"exporters:\n  file:\n    path: {out}\n{pipelines_yaml('otlp', '', 'file')}",
+        "gw-dns",
+    ).start()
+    agent_port = free_port()
+    config = f"""
+receivers:
+{receiver_yaml(agent_port, None)}
+exporters:
+  loadbalancing:
+    protocol:
+      otlp:
+        tls:
+          insecure: true
+        timeout: 5s
+    resolver:
+      dns:
+        hostname: localhost
+        port: {gw_port}
+        interval: 100ms
+{pipelines_yaml("otlp", "", "loadbalancing")}
+"""
+    try:
+        with Collector(tmp_path, config, "agent-dns"):
+            sent = send_round(agent_port, [random.Random(i).randbytes(16) for i in range(20)], 1)
+    finally:
+        assert gw.stop() == 0, gw.log()
+    where, stored = placement([out], "r1")
+    assert stored == sent
+    assert all(g == {0} for g in where.values())
