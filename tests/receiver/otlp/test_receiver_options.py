@@ -23,7 +23,7 @@ from tests.receiver.otlp.test_bad_input import TRACE_METHOD, good_request
 @pytest.fixture(scope="module")
 def collector(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("receiver-options")
-    grpc_port, http_port, limited_port = free_port(), free_port(), free_port()
+    grpc_port, http_port, limited_port, keepalive_port = free_port(), free_port(), free_port(), free_port()
     out = tmp / "out.jsonl"
     config = f"""
 receivers:
@@ -41,6 +41,14 @@ receivers:
     protocols:
       http:
         endpoint: 127.0.0.1:{limited_port}
+  otlp/keepalive:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:{keepalive_port}
+        keepalive:
+          server_parameters:
+            max_connection_age: 500ms
+            max_connection_age_grace: 200ms
 processors:
   memory_limiter:
     check_interval: 100ms
@@ -57,9 +65,13 @@ service:
       receivers: [otlp/limited]
       processors: [memory_limiter]
       exporters: [file]
+    traces/keepalive:
+      receivers: [otlp/keepalive]
+      exporters: [file]
 """
     with Collector(tmp, config) as running:
         running.grpc_port, running.http_port, running.limited_port, running.out = grpc_port, http_port, limited_port, out  # type: ignore[attr-defined]
+        running.keepalive_port = keepalive_port  # type: ignore[attr-defined]
         yield running
 
 
@@ -120,3 +132,23 @@ def test_a_memory_limiter_refusal_over_http_is_503_with_retry_after(collector) -
     assert status == 503, payload
     assert headers["Retry-After"].isdigit() and int(headers["Retry-After"]) >= 1
     assert "limited-0" not in stored_names(collector)
+
+
+def test_grpc_keepalive_max_connection_age_closes_the_connection(collector) -> None:  # type: ignore[no-untyped-def]
+    """`keepalive::server_parameters::max_connection_age` (500 ms): the server ends the connection
+    after it (GOAWAY), and the channel goes idle; a channel to the receiver without keepalive,
+    opened at the same time, is still connected when that happens."""
+    def connected(port: int) -> tuple[grpc.Channel, list[grpc.ChannelConnectivity]]:
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        states: list[grpc.ChannelConnectivity] = []
+        channel.subscribe(states.append, try_to_connect=False)
+        channel.unary_unary(TRACE_METHOD)(good_request(f"keepalive-{port}").SerializeToString(), timeout=30)
+        return channel, states
+
+    aged, aged_states = connected(collector.keepalive_port)
+    plain, plain_states = connected(collector.grpc_port)
+    ready = grpc.ChannelConnectivity.READY
+    assert wait_for(lambda: ready in aged_states and grpc.ChannelConnectivity.IDLE in aged_states[aged_states.index(ready):], timeout=20)
+    assert plain_states[-1] is ready
+    aged.close()
+    plain.close()
