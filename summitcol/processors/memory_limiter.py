@@ -10,9 +10,11 @@ Retry-After — never RESOURCE_EXHAUSTED without RetryInfo, which SDKs treat as 
   of Arrow from a 205 KiB request), before building them. The bytes stay reserved until the
   request is done; the pipeline's Arrow memory (batches, queues, inserts in progress) counts too.
   A request that would take the process over the soft limit (`limit - spike_limit`) is refused;
-  one that could not fit even in an idle collector is refused permanently (INVALID_ARGUMENT/400);
-  a request alone in an idle collector is always admitted (no livelock on memory an allocator
-  keeps).
+  one that could not fit even in an idle collector is refused permanently (INVALID_ARGUMENT/400).
+* **progress**: the oldest request in flight (or a new one when none is) is admitted while RSS,
+  the pipeline's data and its need stay under halfway to the hard limit, even over the soft
+  limit: memory an allocator keeps, or small reservations refusing each other's growth, never
+  refuse every request for good.
 * **fairness**: over the soft limit, a client (a connection: peer address and port) holding less
   than its share of the room, `(soft - idle RSS) / clients in flight`, is still admitted up to
   halfway to the hard limit; clients holding more are refused first.
