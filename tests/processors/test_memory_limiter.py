@@ -4,9 +4,11 @@ retries deliver, and nothing acknowledged is lost."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow.dataset as ds
@@ -14,10 +16,14 @@ import pytest
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from summitcol.errors import ConfigError
-from summitcol.processors.memory_limiter import Config
+from summitcol.component import ComponentID, CreateSettings
+from summitcol.errors import ConfigError, InvalidDataError, RetryableError
+from summitcol.pdata.signal import SignalData
+from summitcol.processors.memory_limiter import MIB, Config, MemoryLimiter, total_memory_bytes
+from summitcol.service.telemetry import Telemetry, process_rss_bytes
 from tests.exporters.test_delivery import make_spans
 from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml, wait_for
+from tests.processors.test_batch import spans
 
 LIMIT_MIB = 300
 CLIENTS = 16
@@ -143,3 +149,146 @@ def test_limits() -> None:
 
     assert Config(check_interval=timedelta(seconds=1), limit_mib=1000).limits() == (1000 * 2**20, 800 * 2**20)
     assert Config(check_interval=timedelta(seconds=1), limit_mib=1000, spike_limit_mib=300).limits() == (1000 * 2**20, 700 * 2**20)
+
+
+# In-process checks of the limiter's rules (precise checks the mutation run asked for: the
+# collector-process tests above run the limiter in another process, out of mutmut's reach).
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"limit_mib": 100}, "'check_interval' must be greater than zero; 1s is a good start"),
+        ({"check_interval": timedelta(0), "limit_mib": 100}, "'check_interval' must be greater than zero; 1s is a good start"),
+        ({}, "set 'limit_mib' (or 'limit_percentage') to the memory the collector may use"),
+        ({"limit_mib": 100, "spike_limit_mib": 100}, "'spike_limit_mib' must be smaller than 'limit_mib'"),
+        ({"limit_percentage": 101}, "'limit_percentage' and 'spike_limit_percentage' must be between 0 and 100"),
+        ({"limit_percentage": 50, "spike_limit_percentage": -1}, "'limit_percentage' and 'spike_limit_percentage' must be between 0 and 100"),
+        ({"limit_mib": 100, "spike_limit_percentage": 101}, "'limit_percentage' and 'spike_limit_percentage' must be between 0 and 100"),
+        ({"limit_percentage": 50, "spike_limit_percentage": 50}, "'spike_limit_percentage' must be smaller than 'limit_percentage'"),
+    ],
+)
+def test_config_error_messages(fields: dict, message: str) -> None:  # type: ignore[type-arg]
+    if message != "'check_interval' must be greater than zero; 1s is a good start":
+        fields = {"check_interval": timedelta(seconds=1), **fields}
+    with pytest.raises(ConfigError) as error:
+        Config(**fields).validate()
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"limit_mib": 100, "spike_limit_mib": 99}, {"limit_percentage": 100}, {"limit_percentage": 100, "spike_limit_percentage": 99},
+     {"limit_mib": 1}],
+)
+def test_config_boundaries_that_are_valid(fields: dict) -> None:  # type: ignore[type-arg]
+    Config(check_interval=timedelta(microseconds=1), **fields).validate()
+
+
+def test_limits_from_percentages_of_total_memory() -> None:
+    total = total_memory_bytes()
+    assert Config(limit_percentage=50).limits() == (total * 50 // 100, total * 50 // 100 - total * 50 // 100 // 5)
+    assert Config(limit_percentage=80, spike_limit_percentage=25).limits() == (total * 80 // 100, total * 80 // 100 - total * 25 // 100)
+    assert Config(limit_mib=1000, limit_percentage=10).limits() == (1000 * MIB, 800 * MIB)  # limit_mib wins
+
+
+def limiter(room_mib: int = 4096, spike_mib: int = 1024, check_interval: float = 2.0) -> tuple[MemoryLimiter, Telemetry]:
+    """A limiter whose hard limit is `room_mib` above this process's RSS now: the tests' requests
+    are hundreds of MiB, so RSS moving by a few MiB meanwhile changes no outcome."""
+    telemetry = Telemetry()
+    limit = process_rss_bytes() // MIB + room_mib
+    config = Config(check_interval=timedelta(seconds=check_interval), limit_mib=limit, spike_limit_mib=spike_mib)
+    return MemoryLimiter(CreateSettings(id=ComponentID("memory_limiter"), telemetry=telemetry), config, next_consumer=Sink()), telemetry
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.items = 0
+
+    async def consume(self, data: object) -> None:
+        self.items += data.item_count()  # type: ignore[attr-defined]
+
+
+def test_admission_reserves_the_decoded_size_per_client_until_release() -> None:
+    memory, _ = limiter()
+    plain = memory.admit(MIB, False, client="a")
+    packed = memory.admit(MIB, True, client="a")
+    other = memory.admit(2 * MIB, False, client="b")
+    assert (plain.bytes, packed.bytes, other.bytes) == (12 * MIB, 60 * MIB, 24 * MIB)
+    assert memory.reserved == 96 * MIB and memory.by_client == {"a": 72 * MIB, "b": 24 * MIB}
+    memory.grow(plain, 5 * MIB)  # the decoder's resource columns, counted twice (the engine's copy)
+    assert plain.bytes == 22 * MIB and memory.by_client["a"] == 82 * MIB
+    memory.release(plain)
+    assert plain.bytes == 0 and memory.reserved == 84 * MIB and memory.by_client == {"a": 60 * MIB, "b": 24 * MIB}
+    memory.release(packed)
+    memory.release(other)
+    assert memory.reserved == 0 and memory.by_client == {} and memory.in_flight == {}
+
+
+def test_a_request_that_can_never_fit_is_refused_permanently_and_counted() -> None:
+    memory, telemetry = limiter()
+    ticket = memory.admit(1, False, client="a")
+    room = memory._room()
+    assert room == ((memory.soft + memory.hard) // 2 - memory.floor)
+    with pytest.raises(InvalidDataError) as error:
+        memory.grow(ticket, room // 2 + 1)
+    assert str(error.value) == (
+        f"the request would take {(room + 2) // MIB} MiB once decoded (its resource and scope attributes are repeated on "
+        f"each of its records), more than memory_limiter memory_limiter can ever admit ({room // MIB} MiB); send fewer "
+        "records per resource or smaller resource attributes")
+    assert telemetry.value("summitcol_memory_limiter_refused_requests_total", processor="memory_limiter") == 1
+    memory.grow(ticket, room // 2 - 64 * MIB)  # the oldest request in flight: admitted up to halfway to hard
+    memory.release(ticket)
+
+
+def test_over_the_soft_limit_only_the_oldest_request_and_clients_under_their_share_go_on() -> None:
+    memory, telemetry = limiter(room_mib=4096, spike_mib=1024)  # soft: 3072 MiB above RSS, halfway: 3584
+    oldest = memory.admit(1, False, client="a")
+    newer = memory.admit(1, False, client="b")
+    with pytest.raises(RetryableError) as refused:
+        memory.grow(newer, 1600 * MIB)  # 3200 MiB: over soft, over b's share (half the room)
+    assert refused.value.retry_after == 2.0
+    assert telemetry.value("summitcol_memory_limiter_refused_requests_total", processor="memory_limiter") == 1
+    memory.grow(newer, 700 * MIB)  # 1400 MiB: under soft
+    memory.grow(oldest, 700 * MIB)  # 2800 MiB in use: still under soft
+    with pytest.raises(RetryableError):
+        memory.grow(newer, 200 * MIB)  # b: 1800 MiB, over its share (1536) and over soft
+    # The oldest request in flight always makes progress: its need is weighed against RSS (what
+    # is really in use), not against the other requests' reservations.
+    memory.grow(oldest, 1000 * MIB)
+    assert memory.reserved == (1400 + 1400 + 2000) * MIB + 24
+    memory.release(oldest)
+    memory.release(newer)
+    assert memory.reserved == 0
+
+
+def test_a_new_client_under_its_share_is_admitted_over_the_soft_limit() -> None:
+    memory, _ = limiter(room_mib=4096, spike_mib=1024)
+    heavy = memory.admit(1, False, client="heavy")
+    memory.grow(heavy, 1500 * MIB)  # 3000 MiB of a 3072 MiB soft room
+    light = memory.admit(10 * MIB, False, client="light")  # 120 MiB: over soft, under its share (1536), under halfway
+    assert light.bytes == 120 * MIB
+    with pytest.raises(RetryableError):
+        memory.admit(50 * MIB, False, client="light")  # 600 more: over halfway to the hard limit
+    memory.release(light)
+    memory.release(heavy)
+
+
+def test_over_the_hard_limit_everything_is_refused_retryably_and_counted() -> None:
+    memory, telemetry = limiter(check_interval=0.5)
+    memory.rss = memory.hard + 1
+    data = spans_data(3)
+    with pytest.raises(RetryableError) as refused:
+        asyncio.run(memory.consume(data))
+    assert refused.value.retry_after == 1.0  # at least a second, whatever check_interval is
+    assert str(refused.value) == (
+        f"data refused due to high memory usage ({memory.rss // MIB} MiB resident, 0 MiB reserved for requests in flight, "
+        f"{memory._held() // MIB} MiB held by the pipeline, soft limit {memory.soft // MIB} MiB); retry later")
+    assert telemetry.value("otelcol_processor_memory_limiter_refused_spans_total", processor="memory_limiter") == 3
+    memory.rss = memory.soft + 1  # over soft, nothing in flight or held: memory allocators keep
+    asyncio.run(memory.consume(data))
+    assert memory.next_consumer.items == 3  # type: ignore[attr-defined]
+
+
+def spans_data(n: int) -> SignalData:
+    return spans("m", n)
