@@ -229,21 +229,24 @@ def test_storage_config_errors_and_defaults() -> None:
 
 def test_each_owner_gets_its_own_log_and_worker_n_its_own_directory(tmp_path: Path) -> None:
     async def scenario() -> tuple[list[str], list[str]]:
-        config = Config(directory=str(tmp_path / "queue"), segment_megabytes=1)
+        config = Config(directory=str(tmp_path / "queue"), segment_megabytes=1, fsync=True, fsync_acks=True)
         owner = FileStorage(CreateSettings(id=ComponentID("file_storage"), telemetry=Telemetry()), config)
         worker = FileStorage(CreateSettings(id=ComponentID("file_storage"), telemetry=Telemetry(), worker=Worker(index=2, count=3)), config)
         for storage in (owner, worker):
             await storage.start(Host({}))
         wal = owner.open_log("exporter_otlp/a traces")
         assert owner.open_log("exporter_otlp/a traces") is wal and wal.segment_bytes == 1024 * 1024
+        assert wal.fsync and wal.fsync_acks
+        wal.ack(wal.append(b"x"))  # fsync'd acknowledgement
         wal.append(b"x")
+        owner.open_log("exporter_OTLP-2.b")
         worker.open_log("exporter_otlp/a traces").append(b"y")
         await owner.shutdown()
         await worker.shutdown()
         return sorted(os.listdir(tmp_path / "queue")), sorted(os.listdir(tmp_path / "queue" / "worker-2"))
 
     top, worker2 = asyncio.run(scenario())
-    assert top == ["exporter_otlp_a_traces", "worker-2"] and worker2 == ["exporter_otlp_a_traces"]
+    assert top == ["exporter_OTLP-2.b", "exporter_otlp_a_traces", "worker-2"] and worker2 == ["exporter_otlp_a_traces"]
 
 
 def test_a_missing_directory_is_an_error_without_create_directory(tmp_path: Path) -> None:
@@ -258,8 +261,8 @@ def test_a_missing_directory_is_an_error_without_create_directory(tmp_path: Path
 
 
 def test_the_owner_names_queues_left_by_workers_this_run_does_not_start(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    for index, records in [(1, 1), (2, 2), (3, 0)]:
-        wal = WriteAheadLog(str(tmp_path / f"worker-{index}" / "exporter_q"))
+    for index, queue, records in [(1, "q", 1), (2, "q", 2), (2, "r", 1), (3, "q", 0)]:
+        wal = WriteAheadLog(str(tmp_path / f"worker-{index}" / f"exporter_{queue}"))
         for _ in range(records):
             wal.append(b"left")
         wal.close()
@@ -270,5 +273,68 @@ def test_the_owner_names_queues_left_by_workers_this_run_does_not_start(tmp_path
         asyncio.run(storage.start(Host({})))
     messages = [r.getMessage() for r in caplog.records]
     assert messages == [
-        f"file_storage: {tmp_path / 'worker-2'} holds 2 unsent request(s) of worker 2's persistent queue, which this run does "
+        f"file_storage: {tmp_path / 'worker-2'} holds 3 unsent request(s) of worker 2's persistent queue, which this run does "
         "not start; they are kept: run with service::workers: 3 or more to send them"]
+
+
+def test_other_files_in_the_directory_are_not_segments(tmp_path: Path) -> None:
+    (tmp_path / "notes.wal").write_bytes(b"not a segment")
+    (tmp_path / "segment-backup.txt").write_bytes(b"nor this")
+    wal = WriteAheadLog(str(tmp_path))
+    assert wal.pending() == [] and wal.append(b"a") == 1
+    wal.close()
+    assert os.path.getsize(tmp_path / "acks.log") == 0
+    reopened = WriteAheadLog(str(tmp_path))  # an empty acks.log stays empty
+    assert os.path.getsize(tmp_path / "acks.log") == 0 and reopened.pending() == [1]
+    reopened.close()
+
+
+def test_an_acknowledgement_one_byte_short_is_cut(tmp_path: Path) -> None:
+    wal = WriteAheadLog(str(tmp_path))
+    seqs = [wal.append(b"x") for _ in range(3)]
+    for seq in seqs:
+        wal.ack(seq)
+    wal.close()
+    acks = tmp_path / "acks.log"
+    acks.write_bytes(acks.read_bytes()[:-1])
+    reopened = WriteAheadLog(str(tmp_path))
+    assert reopened.pending() == [3] and acks.stat().st_size == 24
+    reopened.close()
+
+
+def test_replayed_segments_are_deleted_once_delivered_and_every_torn_tail_counted(tmp_path: Path) -> None:
+    wal = WriteAheadLog(str(tmp_path), segment_bytes=20)
+    seqs = [wal.append(b"abcd") for _ in range(3)]  # one 20-byte record per segment
+    wal.close()
+    for name in segments(tmp_path)[:2]:
+        with open(tmp_path / name, "ab") as fh:
+            fh.write(b"\x01")
+    reopened = WriteAheadLog(str(tmp_path), segment_bytes=20)
+    assert reopened.torn_records == 2 and reopened.pending() == seqs
+    reopened.ack(seqs[0])
+    reopened.ack(seqs[1])
+    assert segments(tmp_path) == ["segment-00000003.wal"]
+    reopened.close()
+
+
+def test_compaction_rewrites_every_live_acknowledgement(tmp_path: Path) -> None:
+    wal = WriteAheadLog(str(tmp_path), segment_bytes=40)
+    seqs = [wal.append(b"abcd") for _ in range(6)]  # two 20-byte records per segment
+    wal.ack(seqs[2])
+    wal.ack(seqs[4])
+    wal.ack(seqs[0])
+    wal.ack(seqs[1])  # segment 1 goes: the acks of 3 and 5 (live segments) are rewritten
+    assert segments(tmp_path) == ["segment-00000002.wal", "segment-00000003.wal"]
+    assert os.path.getsize(tmp_path / "acks.log") == 24
+    wal.close()
+    reopened = WriteAheadLog(str(tmp_path), segment_bytes=40)
+    assert reopened.pending() == [4, 6]
+    reopened.close()
+
+
+def test_the_factory_creates_the_extension(tmp_path: Path) -> None:
+    from summitcol.extensions.file_storage.extension import FACTORY
+
+    config = Config(directory=str(tmp_path))
+    storage = FACTORY.create(CreateSettings(id=ComponentID("file_storage"), telemetry=Telemetry()), config)
+    assert isinstance(storage, FileStorage) and storage.config is config and storage.directory == str(tmp_path)
