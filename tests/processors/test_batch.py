@@ -466,3 +466,99 @@ def test_a_base_exception_downstream_reaches_the_waiting_callers() -> None:
 
     results = asyncio.run(scenario())
     assert [type(r) for r in results] == [Stop, Stop]
+
+
+def test_a_max_size_of_1_below_send_batch_size_is_an_error() -> None:
+    from summitcol.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"send_batch_max_size \(1\) must be >= send_batch_size \(2\)"):
+        Config(send_batch_size=2, send_batch_max_size=1).validate()
+
+
+def test_a_request_of_exactly_the_hold_limit_waits_while_anything_is_held() -> None:
+    async def scenario() -> BaseException | None:
+        gate = Gate()
+        processor = make(Config(send_batch_size=1, timeout=timedelta(hours=1), max_pending_items=5), gate)
+        await processor.consume(spans("a", 1))
+        try:
+            await processor.consume(spans("b", 5))  # 1 + 5 > 5: it would fit alone, so it waits
+            refused = None
+        except RetryableError as exc:
+            refused = exc
+        gate.open = True
+        await processor.shutdown()
+        return refused
+
+    assert isinstance(asyncio.run(scenario()), RetryableError)
+
+
+def test_a_stop_completes_when_a_flush_dies_of_a_base_exception() -> None:
+    class Stop(BaseException):
+        pass
+
+    class Dying(Recorder):
+        async def consume(self, data: SignalData) -> None:
+            await asyncio.sleep(0.01)
+            raise Stop
+
+    async def scenario() -> None:
+        processor = make(Config(send_batch_size=1, timeout=timedelta(hours=1)), Dying())
+        await processor.consume(spans("a", 1))
+        await asyncio.wait_for(processor.shutdown(), timeout=10)
+
+    asyncio.run(scenario())
+
+
+def metric_points(**points: int) -> SignalData:
+    """One request with `points[name]` gauge points of metric `name` (a sum metric when the name
+    starts with "sum"): requests with different metric types hold different tables."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+
+    from summitcol.pdata.metrics import metrics_from_otlp
+
+    request = ExportMetricsServiceRequest()
+    scope = request.resource_metrics.add().scope_metrics.add()
+    for name, count in points.items():
+        metric = scope.metrics.add(name=name)
+        data = metric.sum if name.startswith("sum") else metric.gauge
+        for i in range(count):
+            data.data_points.add(as_int=i, time_unix_nano=1 + i)
+    return SignalData(Signal.METRICS, metrics_from_otlp(request)[0])
+
+
+def test_splitting_a_failed_batch_keeps_each_request_s_rows_in_every_table() -> None:
+    """Requests of different metric types: halving the failed batch must cut each table at its
+    own offsets (a request without a table holds none of its rows)."""
+    from summitcol.errors import InvalidDataError
+
+    class Picky:
+        def __init__(self) -> None:
+            self.taken: list[str] = []
+
+        async def consume(self, data: SignalData) -> None:
+            names = [n for table in data.tables.values() for n in table.column("MetricName").to_pylist()]
+            if any(n.endswith("poison") for n in names):
+                raise InvalidDataError("cannot encode")
+            self.taken += names
+
+    async def scenario() -> tuple[list[str], float]:
+        downstream = Picky()
+        settings = CreateSettings(id=ComponentID("batch"), telemetry=Telemetry())
+        processor = BatchProcessor(settings, Config(send_batch_size=10_000, timeout=timedelta(hours=1)), next_consumer=downstream)
+        for request in (metric_points(a=2), metric_points(sum_poison=1), metric_points(b=1, sum_c=2), metric_points(sum_d=1)):
+            await processor.consume(request)
+        await processor.shutdown()
+        return downstream.taken, settings.telemetry.value("summitcol_processor_batch_dropped_items_total", processor="batch")
+
+    taken, dropped = asyncio.run(scenario())
+    assert sorted(taken) == ["a", "a", "b", "sum_c", "sum_c", "sum_d"] and dropped == 1
+
+
+def test_the_factory_creates_the_processor() -> None:
+    from summitcol.processors.batch import FACTORY
+
+    config, recorder = Config(), Recorder()
+    settings = CreateSettings(id=ComponentID("batch"), telemetry=Telemetry())
+    processor = FACTORY.create(settings, config, next_consumer=recorder)
+    assert isinstance(processor, BatchProcessor)
+    assert (processor.settings, processor.config, processor.next_consumer) == (settings, config, recorder)
