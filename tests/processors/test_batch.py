@@ -562,3 +562,23 @@ def test_the_factory_creates_the_processor() -> None:
     processor = FACTORY.create(settings, config, next_consumer=recorder)
     assert isinstance(processor, BatchProcessor)
     assert (processor.settings, processor.config, processor.next_consumer) == (settings, config, recorder)
+
+
+def test_the_max_size_starts_a_new_batch_rather_than_overfill_one() -> None:
+    """Acknowledged on receipt, send_batch_max_size 4: 3 items wait for more (not flushed at 3);
+    2 more would make 5, so the 3 go first and the 2 wait."""
+
+    async def scenario() -> tuple[list[list[str]], list[list[str]]]:
+        recorder = Recorder()
+        processor = make(Config(send_batch_size=4, send_batch_max_size=4, timeout=timedelta(hours=1)), recorder)
+        await processor.consume(spans("c", 3))
+        for _ in range(5):  # a flush, had one started, would have reached the recorder by now
+            await asyncio.sleep(0)
+        before = list(recorder.batches)
+        await processor.consume(spans("d", 2))
+        await processor.shutdown()
+        return before, recorder.batches
+
+    before, batches = asyncio.run(scenario())
+    assert before == []
+    assert batches == [["c0", "c1", "c2"], ["d0", "d1"]]
