@@ -348,3 +348,108 @@ def test_pii_config_errors_name_the_problem() -> None:
         PIIConfig(detectors=["emial"]).validate()
     with pytest.raises(ConfigError, match="invalid regular expression"):
         Config(blocked_values=["(unclosed"]).validate()
+
+
+# Exact config errors and digests (checks the mutation run, `make mutation`, asked for).
+
+
+@pytest.mark.parametrize("name", ["ignored_key_patterns", "blocked_key_patterns", "blocked_values", "allowed_values"])
+def test_an_invalid_regex_names_its_setting(name: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Config(**{name: ["ok", "(unclosed"]}).validate()  # type: ignore[arg-type]
+    assert str(error.value).startswith(f"{name}: invalid regular expression '(unclosed': ")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"hmac_key": "a" * 32, "hash_key": "b" * 32, "hash_function": "hmac-sha256"}, "set hmac_key or hash_key (the same setting), not both"),
+        ({"hmac_key": "k" * 31, "hash_function": "hmac-sha256"},
+         "hash_function hmac-sha256 needs hmac_key of at least 32 bytes (got 31); load it from a secret, e.g. hmac_key: ${env:REDACTION_HMAC_KEY}"),
+        ({"hash_key": "k" * 63, "hash_function": "hmac-sha512"},
+         "hash_function hmac-sha512 needs hmac_key of at least 64 bytes (got 63); load it from a secret, e.g. hmac_key: ${env:REDACTION_HMAC_KEY}"),
+        ({"hmac_key": "é" * 15 + "k", "hash_function": "hmac-sha256"},
+         "hash_function hmac-sha256 needs hmac_key of at least 32 bytes (got 31); load it from a secret, e.g. hmac_key: ${env:REDACTION_HMAC_KEY}"),
+        ({"hmac_key": "k" * 64}, "hmac_key is only used with hash_function hmac-sha256 or hmac-sha512"),
+        ({"hash_key": "k" * 64, "hash_function": "sha1"}, "hmac_key is only used with hash_function hmac-sha256 or hmac-sha512"),
+    ],
+)
+def test_hash_key_errors(fields: dict, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ConfigError) as error:
+        Config(**fields).validate()
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"hmac_key": "k" * 32, "hash_key": "k" * 32, "hash_function": "hmac-sha256"}, {"hash_key": "é" * 16, "hash_function": "hmac-sha256"},
+     {"hmac_key": "k" * 64, "hash_function": "hmac-sha512"}, {"hash_function": "md5"}, {}],
+)
+def test_hash_key_boundaries_that_are_valid(fields: dict) -> None:  # type: ignore[type-arg]
+    Config(**fields).validate()
+
+
+def test_the_key_is_hmac_key_or_hash_key() -> None:
+    assert Config(hmac_key="a").key() == "a" and Config(hash_key="b").key() == "b" and Config().key() == ""
+
+
+@pytest.mark.parametrize(
+    ("function", "key", "expected"),
+    [
+        ("", "", hashlib.sha256(CARD.encode()).hexdigest()),
+        ("md5", "", hashlib.md5(CARD.encode()).hexdigest()),
+        ("sha1", "", hashlib.sha1(CARD.encode()).hexdigest()),
+        ("sha3", "", hashlib.sha3_256(CARD.encode()).hexdigest()),
+        ("hmac-sha256", "s" * 32, hmac.new(b"s" * 32, CARD.encode(), hashlib.sha256).hexdigest()),
+        ("hmac-sha512", "s" * 64, hmac.new(b"s" * 64, CARD.encode(), hashlib.sha512).hexdigest()),
+    ],
+)
+def test_each_hash_function_digests_whole_values(function: str, key: str, expected: str) -> None:
+    from summitcol.processors.redaction import make_hasher
+
+    assert make_hasher(function, key)(CARD) == expected
+    config = Config(allow_all_keys=True, blocked_key_patterns=["^card$"], hash_function=function, hmac_key=key)  # type: ignore[arg-type]
+    masked = expected if function else "****"  # without a hash function a blocked key's value is masked
+    assert outputs(config, {"card": CARD, "other": CARD}) == [{"card": masked, "other": CARD}] * 5
+
+
+@pytest.mark.parametrize(
+    ("detector", "message"),
+    [
+        ({"name": "Card", "regex": "x"}, "pii.custom: name 'Card' must be lowercase letters, digits and _ (it is written as [Card])"),
+        ({"name": "1card", "regex": "x"}, "pii.custom: name '1card' must be lowercase letters, digits and _ (it is written as [1card])"),
+        ({"name": "card-no", "regex": "x"}, "pii.custom: name 'card-no' must be lowercase letters, digits and _ (it is written as [card-no])"),
+        ({"name": "email", "regex": "x"}, "pii.custom: 'email' is a built-in detector; pick another name"),
+    ],
+)
+def test_custom_detector_errors(detector: dict, message: str) -> None:  # type: ignore[type-arg]
+    from summitcol.processors.redaction import CustomDetector
+
+    with pytest.raises(ConfigError) as error:
+        CustomDetector(**detector).validate()
+    assert str(error.value) == message
+
+
+def test_custom_detector_regex_error_and_valid_names() -> None:
+    from summitcol.processors.redaction import CustomDetector
+
+    with pytest.raises(ConfigError) as error:
+        CustomDetector(name="ticket", regex="(unclosed").validate()
+    assert str(error.value).startswith("pii.custom 'ticket' regex: invalid regular expression '(unclosed': ")
+    CustomDetector(name="ticket_2", regex="T-[0-9]+").validate()
+
+
+def test_pii_config_exact_errors() -> None:
+    from summitcol.pii.detectors import BUILTIN_NAMES
+    from summitcol.processors.redaction import CustomDetector
+
+    with pytest.raises(ConfigError) as error:
+        PIIConfig(detectors=["email", "emial", "phoen"]).validate()
+    assert str(error.value) == f"pii.detectors: unknown detector(s) emial, phoen; built-ins are {', '.join(BUILTIN_NAMES)}"
+    with pytest.raises(ConfigError) as error:
+        PIIConfig(detectors=["email"], actions={"zeta": "mask", "alpha": "hash", "email": "mask"}).validate()
+    assert str(error.value) == "pii.actions: alpha, zeta is not an enabled detector"
+    PIIConfig(detectors=["email"], actions={"email": "mask", "ticket": "hash"}, custom=[CustomDetector(name="ticket", regex="T-[0-9]+")]).validate()
+    PIIConfig().validate()
+    assert PIIConfig().detectors == list(BUILTIN_NAMES) and PIIConfig().signals == ["traces", "logs", "metrics"]
+    assert (PIIConfig().action, PIIConfig().actions, PIIConfig().include_keys, PIIConfig().exclude_keys) == ("replace", {}, [], [])
