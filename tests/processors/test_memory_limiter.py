@@ -292,3 +292,36 @@ def test_over_the_hard_limit_everything_is_refused_retryably_and_counted() -> No
 
 def spans_data(n: int) -> SignalData:
     return spans("m", n)
+
+
+def test_the_watch_loop_over_the_hard_limit_forces_a_gc_and_warns_once_that_idle_memory_is_over_the_soft_limit(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A limit below what this process already uses: the loop measures RSS, hands memory back,
+    and says once which knob to turn (the collector then takes one request at a time)."""
+
+    async def scenario() -> MemoryLimiter:
+        settings = CreateSettings(id=ComponentID("memory_limiter"), telemetry=Telemetry())
+        config = Config(check_interval=timedelta(milliseconds=10), limit_mib=2, spike_limit_mib=1)
+        memory = MemoryLimiter(settings, config, next_consumer=Sink())
+        await memory.start(None)  # type: ignore[arg-type]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while not (memory._warned and any("no data in flight" in r.getMessage() for r in caplog.records)):
+            assert loop.time() < deadline, "the watch loop never warned"
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # a few more rounds: the idle warning stays single
+        await memory.shutdown()
+        assert memory._task is None
+        return memory
+
+    with caplog.at_level("WARNING", logger="summitcol.processor.memory_limiter"):
+        memory = asyncio.run(scenario())
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("memory usage ") and m.endswith(" MiB is above the hard limit 2 MiB; forcing a GC") for m in messages)
+    idle = [m for m in messages if "no data in flight" in m]
+    assert len(idle) == 1
+    assert idle[0].startswith("memory_limiter memory_limiter: the collector uses ")
+    assert idle[0].endswith(" MiB with no data in flight, above the soft limit of 1 MiB (limit - spike), so it takes one "
+                            "request at a time and refuses the others; raise limit_mib")
+    assert 2 * MIB < memory.floor <= memory.baseline  # measured while idle: the lowest one kept
