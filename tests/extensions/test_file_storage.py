@@ -91,6 +91,7 @@ def test_signal_data_round_trips_through_serialization() -> None:
 
 def test_an_empty_log_starts_at_seq_1_in_segment_1(tmp_path: Path) -> None:
     wal = WriteAheadLog(str(tmp_path / "new"))
+    assert (wal.fsync, wal.fsync_acks, wal.segment_bytes) == (False, False, 64 * 1024 * 1024)  # the defaults
     assert wal.pending() == [] and wal.next_seq == 1 and wal.torn_records == 0
     assert segments(tmp_path / "new") == ["segment-00000001.wal"]
     assert wal.append(b"a") == 1 and wal.append(b"") == 2
