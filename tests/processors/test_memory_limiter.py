@@ -325,3 +325,37 @@ def test_the_watch_loop_over_the_hard_limit_forces_a_gc_and_warns_once_that_idle
     assert idle[0].endswith(" MiB with no data in flight, above the soft limit of 1 MiB (limit - spike), so it takes one "
                             "request at a time and refuses the others; raise limit_mib")
     assert 2 * MIB < memory.floor <= memory.baseline  # measured while idle: the lowest one kept
+
+
+def test_with_several_workers_each_process_admits_its_share_of_the_room() -> None:
+    from summitcol.component import Worker
+
+    settings = CreateSettings(id=ComponentID("memory_limiter"), telemetry=Telemetry(), worker=Worker(index=1, count=4))
+    config = Config(check_interval=timedelta(seconds=1), limit_mib=process_rss_bytes() // MIB + 4096, spike_limit_mib=1024)
+    memory = MemoryLimiter(settings, config, next_consumer=Sink())
+    memory.baseline = memory.floor = memory.soft - 400 * MIB
+    assert memory._limits() == (memory.baseline + 100 * MIB, memory.baseline + (memory.hard - memory.baseline) // 4)
+    assert memory._room() == ((memory.soft + memory.hard) // 2 - memory.floor) // 4
+    memory.baseline = memory.soft + MIB  # idle above the soft limit: no room above it
+    assert memory._limits()[0] == memory.baseline
+
+
+def test_pipeline_memory_counts_twice_from_the_idle_baseline() -> None:
+    import pyarrow as pa
+
+    memory, _ = limiter()
+    memory.arrow_baseline = pa.total_allocated_bytes() + MIB
+    assert memory._held() == 0  # less than at the baseline: nothing held
+    memory.arrow_baseline = pa.total_allocated_bytes()
+    held = pa.array(range(1 << 17), pa.int64())  # 1 MiB
+    assert 2 * held.nbytes <= memory._held() < 2 * held.nbytes + MIB
+
+
+def test_the_factory_creates_the_limiter() -> None:
+    from summitcol.processors.memory_limiter import FACTORY
+
+    sink = Sink()
+    settings = CreateSettings(id=ComponentID("memory_limiter"), telemetry=Telemetry())
+    config = Config(check_interval=timedelta(seconds=1), limit_mib=100)
+    memory = FACTORY.create(settings, config, next_consumer=sink)
+    assert isinstance(memory, MemoryLimiter) and (memory.settings, memory.config, memory.next_consumer) == (settings, config, sink)
