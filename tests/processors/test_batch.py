@@ -582,3 +582,28 @@ def test_the_max_size_starts_a_new_batch_rather_than_overfill_one() -> None:
     before, batches = asyncio.run(scenario())
     assert before == []
     assert batches == [["c0", "c1", "c2"], ["d0", "d1"]]
+
+
+@pytest.mark.parametrize("order", ["good-first", "poison-first"])
+def test_a_failed_batch_of_two_requests_delivers_the_good_one(order: str) -> None:
+    """The smallest split: two requests, one of which cannot be written."""
+    from summitcol.errors import InvalidDataError
+
+    class Picky(Recorder):
+        async def consume(self, data: SignalData) -> None:
+            names = data.tables["spans"].column("SpanName").to_pylist()
+            if any(name.startswith("poison") for name in names):
+                raise InvalidDataError("cannot encode")
+            await super().consume(data)
+
+    async def scenario() -> tuple[list[list[str]], float]:
+        downstream = Picky()
+        settings = CreateSettings(id=ComponentID("batch"), telemetry=Telemetry())
+        processor = BatchProcessor(settings, Config(send_batch_size=10_000, timeout=timedelta(hours=1)), next_consumer=downstream)
+        requests = [spans("good", 2), spans("poison", 3)]
+        for request in requests if order == "good-first" else requests[::-1]:
+            await processor.consume(request)
+        await asyncio.wait_for(processor.shutdown(), timeout=30)
+        return downstream.batches, settings.telemetry.value("summitcol_processor_batch_dropped_items_total", processor="batch")
+
+    assert asyncio.run(scenario()) == ([["good0", "good1"]], 3.0)
