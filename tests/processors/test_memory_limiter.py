@@ -310,7 +310,11 @@ def test_the_watch_loop_over_the_hard_limit_forces_a_gc_and_warns_once_that_idle
         while not (memory._warned and any("no data in flight" in r.getMessage() for r in caplog.records)):
             assert loop.time() < deadline, "the watch loop never warned"
             await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)  # a few more rounds: the idle warning stays single
+        for _ in range(2):  # the loop goes on: it measures again, and re-takes the idle baseline
+            memory.rss = memory.baseline = 0
+            while not (memory.rss and memory.baseline):
+                assert loop.time() < deadline, "the watch loop stopped"
+                await asyncio.sleep(0.01)
         await memory.shutdown()
         assert memory._task is None
         return memory
@@ -359,3 +363,152 @@ def test_the_factory_creates_the_limiter() -> None:
     config = Config(check_interval=timedelta(seconds=1), limit_mib=100)
     memory = FACTORY.create(settings, config, next_consumer=sink)
     assert isinstance(memory, MemoryLimiter) and (memory.settings, memory.config, memory.next_consumer) == (settings, config, sink)
+
+
+def exact_limiter(baseline_mib: int = 1000) -> MemoryLimiter:
+    """hard 10,000 MiB, soft 8,000, halfway 9,000; the idle baseline and floor at `baseline_mib`
+    and no Arrow memory counted as held, so that `grow` (which does not measure RSS) meets
+    exact boundaries; `admit` measures this process's RSS, far below the baseline."""
+    settings = CreateSettings(id=ComponentID("memory_limiter"), telemetry=Telemetry())
+    config = Config(check_interval=timedelta(seconds=1), limit_mib=10_000, spike_limit_mib=2_000)
+    memory = MemoryLimiter(settings, config, next_consumer=Sink())
+    memory.baseline = memory.floor = baseline_mib * MIB
+    memory.arrow_baseline = 1 << 62
+    return memory
+
+
+def test_the_oldest_request_may_grow_to_exactly_halfway_and_to_exactly_its_room() -> None:
+    memory = exact_limiter()
+    oldest = memory.admit(0, False, client="a")
+    memory.rss = 1000 * MIB
+    memory.grow(oldest, 4000 * MIB)  # need 8,000 MiB = the room; RSS + need = 9,000 = halfway: admitted
+    memory.release(oldest)
+    oldest = memory.admit(0, False, client="a")
+    memory.rss = 5000 * MIB
+    with pytest.raises(RetryableError):
+        memory.grow(oldest, 2001 * MIB)  # RSS + 4,002 > halfway; over soft, and over halfway for its share too
+
+
+def test_a_newer_request_may_reach_exactly_the_soft_limit() -> None:
+    memory = exact_limiter()
+    memory.admit(0, False, client="a")
+    newer = memory.admit(0, False, client="b")
+    memory.rss = 1000 * MIB
+    memory.grow(newer, 3500 * MIB)  # baseline 1,000 + 7,000 = 8,000 = soft: admitted
+    with pytest.raises(RetryableError):
+        memory.grow(newer, 1)
+
+
+def test_a_new_client_may_take_exactly_its_share_up_to_exactly_halfway() -> None:
+    memory = exact_limiter(baseline_mib=2000)
+    heavy = memory.admit(0, False, client="heavy")
+    memory.rss = 2000 * MIB
+    memory.grow(heavy, 2000 * MIB)  # the oldest: 4,000 MiB reserved
+    light = memory.admit(250 * MIB, False, client="light")  # 3,000 MiB: the share of 2 clients of 6,000; used 9,000 = halfway
+    assert light.bytes == 3000 * MIB
+    memory.release(light)
+    with pytest.raises(RetryableError):
+        memory.admit(250 * MIB + 1, False, client="light")  # 12 bytes more than its share
+
+
+def test_a_second_client_s_share_counts_it_among_the_clients() -> None:
+    memory = exact_limiter()
+    heavy = memory.admit(0, False, client="heavy")
+    memory.rss = 1000 * MIB
+    memory.grow(heavy, 1500 * MIB)  # 3,000 MiB reserved: used 4,000
+    with pytest.raises(RetryableError):  # 4,500 MiB: over soft, over the share of 2 clients (3,500)
+        memory.admit(375 * MIB, False, client="new")
+
+
+def test_a_first_request_is_the_oldest_and_may_go_over_the_soft_limit() -> None:
+    memory = exact_limiter(baseline_mib=7500)  # idle memory already near the soft limit
+    ticket = memory.admit(100 * MIB, False, client="a")  # 1,200 MiB: used 8,700 > soft, RSS + need < halfway
+    assert ticket.bytes == 1200 * MIB
+
+
+def test_memory_the_pipeline_holds_counts_as_used() -> None:
+    import pyarrow as pa
+
+    memory = exact_limiter()
+    oldest = memory.admit(0, False, client="a")
+    newer = memory.admit(0, False, client="b")
+    memory.arrow_baseline = pa.total_allocated_bytes() - 500 * MIB  # ~1,000 MiB held
+    memory.rss = 1000 * MIB
+    with pytest.raises(RetryableError):
+        memory.grow(newer, 3250 * MIB)  # 1,000 + ~1,000 + 6,500 > soft; over b's share of 3,500
+    with pytest.raises(RetryableError):
+        memory.grow(oldest, 3600 * MIB)  # RSS + held + 7,200 > halfway
+
+
+def test_releasing_is_idempotent_and_forgets_a_client_with_nothing_held() -> None:
+    memory = exact_limiter()
+    first, second = memory.admit(0, False, client="a"), memory.admit(0, False, client="a")
+    memory.release(first)
+    memory.release(first)
+    memory.release(second)
+    assert memory.by_client == {} and memory.in_flight == {} and memory.reserved == 0
+
+
+@pytest.mark.parametrize(
+    ("rss", "held_mib", "refused"),
+    [("soft", 4, False), ("soft+1", 4, True), ("soft+1", 0, False), ("hard", 0, False), ("hard+1", 0, True)],
+)
+def test_the_pipeline_check_refuses_over_the_soft_limit_only_with_data_held(rss: str, held_mib: int, refused: bool) -> None:
+    import pyarrow as pa
+
+    memory = exact_limiter()
+    limit = memory.soft if rss.startswith("soft") else memory.hard
+    memory.rss = limit + rss.endswith("+1")
+    memory.arrow_baseline = pa.total_allocated_bytes() - held_mib * MIB // 2 if held_mib else 1 << 62
+    if refused:
+        with pytest.raises(RetryableError):
+            asyncio.run(memory.consume(spans_data(1)))
+    else:
+        asyncio.run(memory.consume(spans_data(1)))
+
+
+def test_a_reservation_makes_the_pipeline_check_trust_admission() -> None:
+    import pyarrow as pa
+
+    memory = exact_limiter()
+    ticket = memory.admit(1, False, client="a")
+    memory.rss = memory.soft + 1
+    memory.arrow_baseline = pa.total_allocated_bytes() - 100 * MIB
+    asyncio.run(memory.consume(spans_data(1)))  # admitted data is accounted for already
+    memory.release(ticket)
+
+
+def test_limit_and_percentage_edges() -> None:
+    assert Config(limit_mib=1).limits() == (MIB, MIB - MIB // 5)
+    total = total_memory_bytes()
+    assert isinstance(total, int) and total >= 64 * MIB
+    assert Config(limit_percentage=70, spike_limit_percentage=33).limits() == (total * 70 // 100, total * 70 // 100 - total * 33 // 100)
+    assert all(isinstance(v, int) for v in Config(limit_percentage=70, spike_limit_percentage=33).limits())
+    Config(check_interval=timedelta(seconds=1), limit_percentage=1).validate()
+    Config(check_interval=timedelta(seconds=1), limit_mib=100, spike_limit_percentage=100).validate()
+    with pytest.raises(ConfigError, match="'spike_limit_mib' must be smaller than 'limit_mib'"):
+        Config(check_interval=timedelta(seconds=1), limit_mib=1, spike_limit_mib=1).validate()
+
+
+def test_shutdown_without_start_and_the_idle_warning_rules(caplog: pytest.LogCaptureFixture) -> None:
+    from summitcol.component import Worker
+
+    memory = exact_limiter()
+    asyncio.run(memory.shutdown())
+    with caplog.at_level("WARNING", logger="summitcol.processor.memory_limiter"):
+        memory.rss = memory.soft
+        memory._warn_if_idle_above_soft_limit()  # at the soft limit: not above it
+        worker = MemoryLimiter(CreateSettings(id=ComponentID("memory_limiter"), telemetry=Telemetry(), worker=Worker(index=1, count=2)),
+                               memory.config, next_consumer=Sink())
+        worker.rss = worker.soft + MIB
+        worker._warn_if_idle_above_soft_limit()  # only worker 0 says it
+        assert caplog.records == []
+        owner = MemoryLimiter(CreateSettings(id=ComponentID("memory_limiter"), telemetry=Telemetry(), worker=Worker(index=0, count=2)),
+                              memory.config, next_consumer=Sink())
+        owner.rss = 9000 * MIB
+        owner._warn_if_idle_above_soft_limit()
+        owner._warn_if_idle_above_soft_limit()
+    assert [r.getMessage() for r in caplog.records] == [
+        "memory_limiter memory_limiter: the collector uses 9000 MiB with no data in flight, above the soft limit of 8000 MiB "
+        "(limit - spike), so it takes one request at a time and refuses the others; raise limit_mib or lower service::workers "
+        "(its 2 processes hold ~4500 MiB each)"]
