@@ -453,3 +453,61 @@ def test_pii_config_exact_errors() -> None:
     PIIConfig().validate()
     assert PIIConfig().detectors == list(BUILTIN_NAMES) and PIIConfig().signals == ["traces", "logs", "metrics"]
     assert (PIIConfig().action, PIIConfig().actions, PIIConfig().include_keys, PIIConfig().exclude_keys) == ("replace", {}, [], [])
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [("replace", "[password_keys]"), ("mask", "*" * 9), ("hash", hashlib.sha256(b"hunter2!!").hexdigest()), ("remove", None)],
+)
+def test_password_keys_take_their_action_on_the_whole_value(action: str, expected: str | None) -> None:
+    config = Config(allow_all_keys=True, pii=PIIConfig(detectors=["password_keys"], actions={"password_keys": action}))  # type: ignore[dict-item]
+    for out in outputs(config, {"db.password": "hunter2!!", "x-api-key": "hunter2!!", "user": "hunter2!!"}):
+        if expected is None:
+            assert out == {"user": "hunter2!!"}
+        else:
+            assert out == {"db.password": expected, "x-api-key": expected, "user": "hunter2!!"}
+
+
+def test_include_keys_limit_pii_to_those_keys_and_exclude_keys_win() -> None:
+    pii = PIIConfig(detectors=["email"], include_keys=["a", "b", "body"], exclude_keys=["b"])
+    config = Config(allow_all_keys=True, pii=pii)
+    attributes = {"a": "x@example.com", "b": "y@example.com", "c": "z@example.com"}
+    for out in outputs(config, attributes):
+        assert out == {"a": "[email]", "b": "y@example.com", "c": "z@example.com"}
+    logs = run(config, Signal.LOGS, log_request({}, body="mail x@example.com"))
+    assert logs.resource_logs[0].scope_logs[0].log_records[0].body.string_value == "mail [email]"
+    request = span_request({})
+    request.resource_spans[0].scope_spans[0].spans[0].status.message = "no user x@example.com"
+    out = run(config, Signal.TRACES, request)  # status.message is not among include_keys
+    assert out.resource_spans[0].scope_spans[0].spans[0].status.message == "no user x@example.com"
+    excluded = Config(allow_all_keys=True, pii=PIIConfig(detectors=["email"], exclude_keys=["body"]))
+    logs = run(excluded, Signal.LOGS, log_request({}, body="mail x@example.com"))
+    assert logs.resource_logs[0].scope_logs[0].log_records[0].body.string_value == "mail x@example.com"
+
+
+def test_the_processor_counts_detections_per_detector() -> None:
+    import asyncio
+
+    from summitcol.component import ComponentID, CreateSettings
+    from summitcol.processors.redaction import FACTORY, RedactionProcessor
+    from summitcol.service.telemetry import Telemetry
+
+    class Sink:
+        def __init__(self) -> None:
+            self.data: list[SignalData] = []
+
+        async def consume(self, data: SignalData) -> None:
+            self.data.append(data)
+
+    sink, telemetry = Sink(), Telemetry()
+    config = Config(allow_all_keys=True, pii=PIIConfig(detectors=["email", "password_keys"]))
+    processor = FACTORY.create(CreateSettings(id=ComponentID("redaction", "pii"), telemetry=telemetry), config, next_consumer=sink)
+    assert isinstance(processor, RedactionProcessor) and processor.redactor.config is config
+    tables, _ = CODECS[Signal.TRACES].from_otlp(span_request({"e": "a@example.com b@example.com", "token": "s3cret"}), DEFAULT_LIMITS)
+    asyncio.run(processor.consume(SignalData(Signal.TRACES, tables)))
+    span = to_message(sink.data[0]).resource_spans[0].scope_spans[0].spans[0]
+    assert as_dict(span.attributes) == {"e": "[email] [email]", "token": "[password_keys]"}
+    value = telemetry.value
+    # values with a detection (two addresses in one value count once), on the span, its event and its link
+    assert value("summitcol_processor_redaction_pii_detections_total", processor="redaction/pii", detector="email") == 3
+    assert value("summitcol_processor_redaction_pii_detections_total", processor="redaction/pii", detector="password_keys") == 3
