@@ -511,3 +511,28 @@ def test_the_processor_counts_detections_per_detector() -> None:
     # values with a detection (two addresses in one value count once), on the span, its event and its link
     assert value("summitcol_processor_redaction_pii_detections_total", processor="redaction/pii", detector="email") == 3
     assert value("summitcol_processor_redaction_pii_detections_total", processor="redaction/pii", detector="password_keys") == 3
+
+
+def test_pii_runs_only_on_its_signals() -> None:
+    config = Config(allow_all_keys=True, pii=PIIConfig(detectors=["email"], signals=["logs"]))
+    out = outputs(config, {"e": "x@example.com"})
+    assert out[:3] == [{"e": "x@example.com"}] * 3 and out[4] == {"e": "x@example.com"}  # traces, metrics
+    assert out[3] == {"e": "[email]"}  # the log record
+    logs = run(config, Signal.LOGS, log_request({}, body="mail x@example.com"))
+    assert logs.resource_logs[0].scope_logs[0].log_records[0].body.string_value == "mail [email]"
+    traces_only = Config(allow_all_keys=True, pii=PIIConfig(detectors=["email"], signals=["traces"]))
+    logs = run(traces_only, Signal.LOGS, log_request({}, body="mail x@example.com"))
+    assert logs.resource_logs[0].scope_logs[0].log_records[0].body.string_value == "mail x@example.com"
+
+
+def test_removed_password_keys_and_keys_not_allowed_both_go() -> None:
+    config = Config(allowed_keys=["db.password", "user"], pii=PIIConfig(detectors=["password_keys"], actions={"password_keys": "remove"}))
+    for out in outputs(config, {"db.password": "hunter2", "user": "bob", "other": "x"}):
+        assert out == {"user": "bob"}
+
+
+def test_an_allowed_value_keeps_the_log_body_a_blocked_one_masks_it() -> None:
+    config = Config(allow_all_keys=True, blocked_values=["4[0-9]{15}"], allowed_values=["^keep "])
+    for body, expected in [("paid 4111111111111111", "paid ****"), ("keep 4111111111111111", "keep 4111111111111111"), ("plain", "plain")]:
+        logs = run(config, Signal.LOGS, log_request({}, body=body))
+        assert logs.resource_logs[0].scope_logs[0].log_records[0].body.string_value == expected
