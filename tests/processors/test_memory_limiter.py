@@ -451,7 +451,7 @@ def test_releasing_is_idempotent_and_forgets_a_client_with_nothing_held() -> Non
 
 @pytest.mark.parametrize(
     ("rss", "held_mib", "refused"),
-    [("soft", 4, False), ("soft+1", 4, True), ("soft+1", 0, False), ("hard", 0, False), ("hard+1", 0, True)],
+    [("soft", 4, False), ("soft+1", 4, True), ("soft+1", 3, False), ("soft+1", 0, False), ("hard", 0, False), ("hard+1", 0, True)],
 )
 def test_the_pipeline_check_refuses_over_the_soft_limit_only_with_data_held(rss: str, held_mib: int, refused: bool) -> None:
     import pyarrow as pa
@@ -459,12 +459,13 @@ def test_the_pipeline_check_refuses_over_the_soft_limit_only_with_data_held(rss:
     memory = exact_limiter()
     limit = memory.soft if rss.startswith("soft") else memory.hard
     memory.rss = limit + rss.endswith("+1")
+    data = spans_data(1)  # allocated before the baseline: held is exactly held_mib
     memory.arrow_baseline = pa.total_allocated_bytes() - held_mib * MIB // 2 if held_mib else 1 << 62
     if refused:
         with pytest.raises(RetryableError):
-            asyncio.run(memory.consume(spans_data(1)))
+            asyncio.run(memory.consume(data))
     else:
-        asyncio.run(memory.consume(spans_data(1)))
+        asyncio.run(memory.consume(data))
 
 
 def test_a_reservation_makes_the_pipeline_check_trust_admission() -> None:
