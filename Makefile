@@ -78,9 +78,11 @@ bench-full: $(VENV)/.installed-bench
 	$(BIN)/python -m perf.scenarios.run --scenarios s1,s2 --mode soak --rate 16700 --duration 600 --no-ceiling
 
 # Mutation testing of the delivery-critical modules ([tool.mutmut] in pyproject.toml); not part of
-# `make test`: ~2,500 mutants, about 0.5 a second on 2 cores. Results persist in mutants/, so a
-# second run only tests mutants without a verdict (changed code, new tests); MUTANTS="glob" reruns
-# one module, e.g. MUTANTS='summitcol.processors.batch*'. MUTATION_CHILDREN sets the parallelism.
+# `make test`: ~4,300 mutants, from 0.1 to 5 a second per child (hanging mutants wait for the
+# timeout; the README lists times per module). Results persist in mutants/, so a
+# second run only tests mutants without a verdict (new or changed code); after adding tests, rerun
+# a module (MUTANTS='summitcol.processors.batch*') or the survivors by name (MUTANTS='name …').
+# MUTATION_CHILDREN sets the parallelism.
 MUTATION_CHILDREN ?= 2
 mutation: $(VENV)/.installed-mutation
 	$(BIN)/mutmut run --max-children $(MUTATION_CHILDREN) $(MUTANTS)
