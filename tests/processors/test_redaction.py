@@ -385,3 +385,191 @@ def test_exemplar_filtered_attributes_are_redacted() -> None:
     [kept] = out.resource_metrics[0].scope_metrics[0].metrics[0].gauge.data_points[0].exemplars  # type: ignore[attr-defined]
     assert as_dict(kept.filtered_attributes) == {"user": "[email]", "card": "****", "n": 3}
     assert kept.as_double == 2.5
+
+
+# Exact config errors and digests (checks the mutation run, `make mutation`, asked for).
+
+
+@pytest.mark.parametrize("name", ["ignored_key_patterns", "blocked_key_patterns", "blocked_values", "allowed_values"])
+def test_an_invalid_regex_names_its_setting(name: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Config(**{name: ["ok", "(unclosed"]}).validate()  # type: ignore[arg-type]
+    assert str(error.value).startswith(f"{name}: invalid regular expression '(unclosed': ")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"hmac_key": "a" * 32, "hash_key": "b" * 32, "hash_function": "hmac-sha256"}, "set hmac_key or hash_key (the same setting), not both"),
+        ({"hmac_key": "k" * 31, "hash_function": "hmac-sha256"},
+         "hash_function hmac-sha256 needs hmac_key of at least 32 bytes (got 31); load it from a secret, e.g. hmac_key: ${env:REDACTION_HMAC_KEY}"),
+        ({"hash_key": "k" * 63, "hash_function": "hmac-sha512"},
+         "hash_function hmac-sha512 needs hmac_key of at least 64 bytes (got 63); load it from a secret, e.g. hmac_key: ${env:REDACTION_HMAC_KEY}"),
+        ({"hmac_key": "é" * 15 + "k", "hash_function": "hmac-sha256"},
+         "hash_function hmac-sha256 needs hmac_key of at least 32 bytes (got 31); load it from a secret, e.g. hmac_key: ${env:REDACTION_HMAC_KEY}"),
+        ({"hmac_key": "k" * 64}, "hmac_key is only used with hash_function hmac-sha256 or hmac-sha512"),
+        ({"hash_key": "k" * 64, "hash_function": "sha1"}, "hmac_key is only used with hash_function hmac-sha256 or hmac-sha512"),
+    ],
+)
+def test_hash_key_errors(fields: dict, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(ConfigError) as error:
+        Config(**fields).validate()
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"hmac_key": "k" * 32, "hash_key": "k" * 32, "hash_function": "hmac-sha256"}, {"hash_key": "é" * 16, "hash_function": "hmac-sha256"},
+     {"hmac_key": "k" * 64, "hash_function": "hmac-sha512"}, {"hash_function": "md5"}, {}],
+)
+def test_hash_key_boundaries_that_are_valid(fields: dict) -> None:  # type: ignore[type-arg]
+    Config(**fields).validate()
+
+
+def test_the_key_is_hmac_key_or_hash_key() -> None:
+    assert Config(hmac_key="a").key() == "a" and Config(hash_key="b").key() == "b" and Config().key() == ""
+
+
+@pytest.mark.parametrize(
+    ("function", "key", "expected"),
+    [
+        ("", "", hashlib.sha256(CARD.encode()).hexdigest()),
+        ("md5", "", hashlib.md5(CARD.encode()).hexdigest()),
+        ("sha1", "", hashlib.sha1(CARD.encode()).hexdigest()),
+        ("sha3", "", hashlib.sha3_256(CARD.encode()).hexdigest()),
+        ("hmac-sha256", "s" * 32, hmac.new(b"s" * 32, CARD.encode(), hashlib.sha256).hexdigest()),
+        ("hmac-sha512", "s" * 64, hmac.new(b"s" * 64, CARD.encode(), hashlib.sha512).hexdigest()),
+    ],
+)
+def test_each_hash_function_digests_whole_values(function: str, key: str, expected: str) -> None:
+    from summitcol.processors.redaction import make_hasher
+
+    assert make_hasher(function, key)(CARD) == expected
+    config = Config(allow_all_keys=True, blocked_key_patterns=["^card$"], hash_function=function, hmac_key=key)  # type: ignore[arg-type]
+    masked = expected if function else "****"  # without a hash function a blocked key's value is masked
+    assert outputs(config, {"card": CARD, "other": CARD}) == [{"card": masked, "other": CARD}] * 5
+
+
+@pytest.mark.parametrize(
+    ("detector", "message"),
+    [
+        ({"name": "Card", "regex": "x"}, "pii.custom: name 'Card' must be lowercase letters, digits and _ (it is written as [Card])"),
+        ({"name": "1card", "regex": "x"}, "pii.custom: name '1card' must be lowercase letters, digits and _ (it is written as [1card])"),
+        ({"name": "card-no", "regex": "x"}, "pii.custom: name 'card-no' must be lowercase letters, digits and _ (it is written as [card-no])"),
+        ({"name": "email", "regex": "x"}, "pii.custom: 'email' is a built-in detector; pick another name"),
+    ],
+)
+def test_custom_detector_errors(detector: dict, message: str) -> None:  # type: ignore[type-arg]
+    from summitcol.processors.redaction import CustomDetector
+
+    with pytest.raises(ConfigError) as error:
+        CustomDetector(**detector).validate()
+    assert str(error.value) == message
+
+
+def test_custom_detector_regex_error_and_valid_names() -> None:
+    from summitcol.processors.redaction import CustomDetector
+
+    with pytest.raises(ConfigError) as error:
+        CustomDetector(name="ticket", regex="(unclosed").validate()
+    assert str(error.value).startswith("pii.custom 'ticket' regex: invalid regular expression '(unclosed': ")
+    CustomDetector(name="ticket_2", regex="T-[0-9]+").validate()
+
+
+def test_pii_config_exact_errors() -> None:
+    from summitcol.pii.detectors import BUILTIN_NAMES
+    from summitcol.processors.redaction import CustomDetector
+
+    with pytest.raises(ConfigError) as error:
+        PIIConfig(detectors=["email", "emial", "phoen"]).validate()
+    assert str(error.value) == f"pii.detectors: unknown detector(s) emial, phoen; built-ins are {', '.join(BUILTIN_NAMES)}"
+    with pytest.raises(ConfigError) as error:
+        PIIConfig(detectors=["email"], actions={"zeta": "mask", "alpha": "hash", "email": "mask"}).validate()
+    assert str(error.value) == "pii.actions: alpha, zeta is not an enabled detector"
+    PIIConfig(detectors=["email"], actions={"email": "mask", "ticket": "hash"}, custom=[CustomDetector(name="ticket", regex="T-[0-9]+")]).validate()
+    PIIConfig().validate()
+    assert PIIConfig().detectors == list(BUILTIN_NAMES) and PIIConfig().signals == ["traces", "logs", "metrics"]
+    assert (PIIConfig().action, PIIConfig().actions, PIIConfig().include_keys, PIIConfig().exclude_keys) == ("replace", {}, [], [])
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [("replace", "[password_keys]"), ("mask", "*" * 9), ("hash", hashlib.sha256(b"hunter2!!").hexdigest()), ("remove", None)],
+)
+def test_password_keys_take_their_action_on_the_whole_value(action: str, expected: str | None) -> None:
+    config = Config(allow_all_keys=True, pii=PIIConfig(detectors=["password_keys"], actions={"password_keys": action}))  # type: ignore[dict-item]
+    for out in outputs(config, {"db.password": "hunter2!!", "x-api-key": "hunter2!!", "user": "hunter2!!"}):
+        if expected is None:
+            assert out == {"user": "hunter2!!"}
+        else:
+            assert out == {"db.password": expected, "x-api-key": expected, "user": "hunter2!!"}
+
+
+def test_include_keys_limit_pii_to_those_keys_and_exclude_keys_win() -> None:
+    pii = PIIConfig(detectors=["email"], include_keys=["a", "b", "body"], exclude_keys=["b"])
+    config = Config(allow_all_keys=True, pii=pii)
+    attributes = {"a": "x@example.com", "b": "y@example.com", "c": "z@example.com"}
+    for out in outputs(config, attributes):
+        assert out == {"a": "[email]", "b": "y@example.com", "c": "z@example.com"}
+    logs = run(config, Signal.LOGS, log_request({}, body="mail x@example.com"))
+    assert logs.resource_logs[0].scope_logs[0].log_records[0].body.string_value == "mail [email]"
+    request = span_request({})
+    request.resource_spans[0].scope_spans[0].spans[0].status.message = "no user x@example.com"
+    out = run(config, Signal.TRACES, request)  # status.message is not among include_keys
+    assert out.resource_spans[0].scope_spans[0].spans[0].status.message == "no user x@example.com"
+    excluded = Config(allow_all_keys=True, pii=PIIConfig(detectors=["email"], exclude_keys=["body"]))
+    logs = run(excluded, Signal.LOGS, log_request({}, body="mail x@example.com"))
+    assert logs.resource_logs[0].scope_logs[0].log_records[0].body.string_value == "mail x@example.com"
+
+
+def test_the_processor_counts_detections_per_detector() -> None:
+    import asyncio
+
+    from summitcol.component import ComponentID, CreateSettings
+    from summitcol.processors.redaction import FACTORY, RedactionProcessor
+    from summitcol.telemetry import Telemetry
+
+    class Sink:
+        def __init__(self) -> None:
+            self.data: list[SignalData] = []
+
+        async def consume(self, data: SignalData) -> None:
+            self.data.append(data)
+
+    sink, telemetry = Sink(), Telemetry()
+    config = Config(allow_all_keys=True, pii=PIIConfig(detectors=["email", "password_keys"]))
+    processor = FACTORY.create(CreateSettings(id=ComponentID("redaction", "pii"), telemetry=telemetry), config, next_consumer=sink)
+    assert isinstance(processor, RedactionProcessor) and processor.redactor.config is config
+    tables, _ = CODECS[Signal.TRACES].from_otlp(span_request({"e": "a@example.com b@example.com", "token": "s3cret"}), DEFAULT_LIMITS)
+    asyncio.run(processor.consume(SignalData(Signal.TRACES, tables)))
+    span = to_message(sink.data[0]).resource_spans[0].scope_spans[0].spans[0]
+    assert as_dict(span.attributes) == {"e": "[email] [email]", "token": "[password_keys]"}
+    value = telemetry.value
+    # values with a detection (two addresses in one value count once), on the span, its event and its link
+    assert value("summitcol_processor_redaction_pii_detections_total", processor="redaction/pii", detector="email") == 3
+    assert value("summitcol_processor_redaction_pii_detections_total", processor="redaction/pii", detector="password_keys") == 3
+
+
+def test_pii_runs_only_on_its_signals() -> None:
+    config = Config(allow_all_keys=True, pii=PIIConfig(detectors=["email"], signals=["logs"]))
+    out = outputs(config, {"e": "x@example.com"})
+    assert out[:3] == [{"e": "x@example.com"}] * 3 and out[4] == {"e": "x@example.com"}  # traces, metrics
+    assert out[3] == {"e": "[email]"}  # the log record
+    logs = run(config, Signal.LOGS, log_request({}, body="mail x@example.com"))
+    assert logs.resource_logs[0].scope_logs[0].log_records[0].body.string_value == "mail [email]"
+    traces_only = Config(allow_all_keys=True, pii=PIIConfig(detectors=["email"], signals=["traces"]))
+    logs = run(traces_only, Signal.LOGS, log_request({}, body="mail x@example.com"))
+    assert logs.resource_logs[0].scope_logs[0].log_records[0].body.string_value == "mail x@example.com"
+
+
+def test_removed_password_keys_and_keys_not_allowed_both_go() -> None:
+    config = Config(allowed_keys=["db.password", "user"], pii=PIIConfig(detectors=["password_keys"], actions={"password_keys": "remove"}))
+    for out in outputs(config, {"db.password": "hunter2", "user": "bob", "other": "x"}):
+        assert out == {"user": "bob"}
+
+
+def test_an_allowed_value_keeps_the_log_body_a_blocked_one_masks_it() -> None:
+    config = Config(allow_all_keys=True, blocked_values=["4[0-9]{15}"], allowed_values=["^keep "])
+    for body, expected in [("paid 4111111111111111", "paid ****"), ("keep 4111111111111111", "keep 4111111111111111"), ("plain", "plain")]:
+        logs = run(config, Signal.LOGS, log_request({}, body=body))
+        assert logs.resource_logs[0].scope_logs[0].log_records[0].body.string_value == expected
