@@ -242,9 +242,7 @@ def test_the_decision_timer_decides_while_running() -> None:
     async def scenario() -> list[str]:
         await processor.start(None)  # type: ignore[arg-type]
         await processor.consume(spans((1, 1, 5, 0, {}, ""), (2, 1, 5, 0, {}, "")))
-        deadline = asyncio.get_running_loop().time() + 20
-        while len(sink.names) < 2 and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.01)
+        await async_wait_for(lambda: len(sink.names) >= 2, timeout=20)
         decided_while_running = sorted(sink.names)
         await processor.shutdown()
         return decided_while_running
@@ -266,9 +264,7 @@ def test_late_spans_of_a_dropped_trace_are_dropped_even_when_they_alone_would_be
     async def scenario() -> None:
         await processor.start(None)  # type: ignore[arg-type]
         await processor.consume(first)
-        deadline = asyncio.get_running_loop().time() + 20
-        while not sink.names and asyncio.get_running_loop().time() < deadline:  # both traces decided
-            await asyncio.sleep(0.01)
+        assert await async_wait_for(lambda: bool(sink.names), timeout=20)  # both traces decided
         await processor.consume(late)
         await processor.shutdown()
 

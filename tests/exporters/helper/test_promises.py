@@ -31,7 +31,7 @@ from summitcol.exporters.helper.sender import ExporterHelper
 from summitcol.pdata.signal import SignalData
 from summitcol.telemetry import Telemetry
 from tests.exporters.helper.test_queue_batch import Host
-from tests.helpers import read_file_export
+from tests.helpers import async_wait_for, read_file_export
 from tests.processors.test_batch import spans
 
 LABEL = "otlp_http"
@@ -97,9 +97,7 @@ def exporter(tmp: Path, url: str, **queue: object) -> tuple[ExporterHelper, Tele
 
 async def settled(helper: ExporterHelper) -> None:
     """Until the queue is empty and nothing is in flight (the stop then has nothing to drain)."""
-    deadline = time.monotonic() + 20
-    while (helper.queue.size() or helper.queue.taken()) and time.monotonic() < deadline:  # type: ignore[union-attr]
-        await asyncio.sleep(0.02)
+    assert await async_wait_for(lambda: not (helper.queue.size() or helper.queue.taken()), timeout=20)  # type: ignore[union-attr]
 
 
 def dead_letter_names(tmp: Path) -> list[str]:
