@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import zlib
 
-from summitcol.errors import InvalidDataError, SummitError
+from summitcol.exceptions import InvalidDataError, SummitError
 
 SUPPORTED_ENCODINGS = ("gzip", "deflate", "zlib", "identity", "")
 # gzip (RFC 1952) allows concatenated members and Go's gzip reader reads them all; clients send one.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 
 
 def split_host_port(endpoint: str, key: str = "endpoint") -> tuple[str, int]:

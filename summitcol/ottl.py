@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.pdata.values import BOOL, DOUBLE, INT, STRING, bool_mask, lookup_attribute
 
 ENUMS = {

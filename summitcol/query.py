@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import orjson
 import pyarrow as pa
 
-from summitcol.errors import SummitError
+from summitcol.exceptions import SummitError
 from summitcol.extensions.chdb.config import DEFAULT_HTTP_ENDPOINT, DEFAULT_PATH
 from summitcol.extensions.chdb.config import Config as ChdbConfig
 

@@ -6,7 +6,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 
 
 class TLSFileError(OSError):

@@ -12,7 +12,7 @@ import pytest
 from summitcol.component import ComponentID, CreateSettings, Kind, Signal
 from summitcol.components import default_registry
 from summitcol.config.registry import Registry
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.telemetry import Telemetry
 from tests.helpers import free_port
 

@@ -211,7 +211,7 @@ def test_config_knows_only_the_registry_type() -> None:
     """`summitcol.components` lists the factories; the config package imports none of them."""
     found = modules()
     imported = {target for (source, target) in module_edges(found) if package_of(source, found) == "summitcol.config"}
-    outside = sorted(t for t in imported if not t.startswith(("summitcol.config", "summitcol.component", "summitcol.errors")))
+    outside = sorted(t for t in imported if not t.startswith(("summitcol.config", "summitcol.component", "summitcol.exceptions")))
     assert outside == [], f"summitcol.config imports {outside}"
     assert "summitcol.components" not in imported
 
@@ -219,9 +219,9 @@ def test_config_knows_only_the_registry_type() -> None:
 # The layers of the README's Development section, lowest first: a module imports its own layer
 # and the ones below it, never one above. The longest matching prefix decides a module's layer.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundations", ("summitcol", "summitcol.errors", "summitcol.netaddr", "summitcol.tlsconfig", "summitcol.compression", "summitcol.logthrottle")),
+    ("foundations", ("summitcol", "summitcol.exceptions", "summitcol.netaddr", "summitcol.tlsconfig", "summitcol.compression", "summitcol.logthrottle")),
     ("pdata", ("summitcol.pdata",)),
-    # and errors/ for stack traces and grouping, once summitcol/errors.py (the exception
+    # and errors/ for stack traces and grouping, once summitcol/exceptions.py (the exception
     # hierarchy, a foundation) has moved out of its way
     ("domain libraries", ("summitcol.pii", "summitcol.sampling", "summitcol.ottl", "summitcol.cicd", "summitcol.insights", "summitcol.alerting")),
     ("component model", ("summitcol.component", "summitcol.telemetry", "summitcol.worker")),

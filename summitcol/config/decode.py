@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any, Literal, TypeVar, Union
 
 from summitcol.config.source import Path, Problem, Source, format_path
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 
 T = TypeVar("T")
 

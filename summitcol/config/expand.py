@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 
 _REFERENCE = re.compile(r"\$\$|\$\{([^{}]*)\}")
 _ENV_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,199}$")

@@ -14,7 +14,7 @@ from summitcol.component import ComponentID, Factory, Kind, Signal
 from summitcol.config.decode import Decoder
 from summitcol.config.registry import Registry
 from summitcol.config.source import Problem, load_sources
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 
 _TYPE_PATTERN = re.compile(r"^[a-zA-Z][0-9a-zA-Z_]{0,62}$")
 _TOP_LEVEL = ("receivers", "processors", "exporters", "connectors", "extensions", "service")

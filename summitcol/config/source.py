@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from summitcol.config.expand import expand_scalar
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 
 Path = tuple[str | int, ...]
 

@@ -15,7 +15,7 @@ from typing import Literal
 import orjson
 
 from summitcol.component import CreateSettings, Exporter, Factory, Kind, Signal, Stability
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.pdata import otlp_json
 from summitcol.pdata.codec import to_message
 from summitcol.pdata.signal import SignalData

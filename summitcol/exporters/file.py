@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import BinaryIO, Literal
 
 from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
-from summitcol.errors import ConfigError, RetryableError
+from summitcol.exceptions import ConfigError, RetryableError
 from summitcol.pdata import otlp_json
 from summitcol.pdata.codec import to_message
 from summitcol.pdata.signal import SignalData

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from summitcol.component import ComponentID, CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
 from summitcol.config.decode import Decoder
 from summitcol.config.source import Source
-from summitcol.errors import ConfigError, RetryableError
+from summitcol.exceptions import ConfigError, RetryableError
 from summitcol.exporters import otlp_grpc
 from summitcol.exporters.helper.sender import ExporterHelper
 from summitcol.pdata.signal import SignalData

@@ -14,7 +14,7 @@ import grpc
 from google.protobuf.message import DecodeError, Message
 from google.rpc import error_details_pb2, status_pb2
 
-from summitcol.errors import (
+from summitcol.exceptions import (
     ConsumerError,
     InvalidDataError,
     PartialRejectionError,

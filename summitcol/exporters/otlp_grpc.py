@@ -11,7 +11,7 @@ import grpc
 from grpc import aio
 
 from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
-from summitcol.errors import ConfigError, RetryableError
+from summitcol.exceptions import ConfigError, RetryableError
 from summitcol.exporters.helper.config import HelperConfig
 from summitcol.exporters.otlp_common import check_partial_success, grpc_error
 from summitcol.pdata.codec import CODECS, to_message

@@ -12,7 +12,7 @@ from typing import Literal
 import aiohttp
 
 from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
-from summitcol.errors import ConfigError, RetryableError
+from summitcol.exceptions import ConfigError, RetryableError
 from summitcol.exporters.helper.config import HelperConfig
 from summitcol.exporters.otlp_common import check_partial_success, http_error
 from summitcol.pdata import otlp_json

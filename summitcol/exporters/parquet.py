@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
-from summitcol.errors import ConfigError, RetryableError
+from summitcol.exceptions import ConfigError, RetryableError
 from summitcol.pdata.signal import LOGS, SPANS, SignalData
 
 ROLL_CHECK_INTERVAL_S = 1.0

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from summitcol.component import CreateSettings, Extension, Factory, Host, Kind, Stability
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.netaddr import split_host_port, validate_endpoint
 
 log = logging.getLogger("summitcol.extension.health_check")

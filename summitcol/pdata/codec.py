@@ -16,7 +16,7 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from summitcol.errors import InvalidDataError
+from summitcol.exceptions import InvalidDataError
 from summitcol.pdata import fastdecode, otlp_json
 from summitcol.pdata.decoded import DEFAULT_LIMITS, DecodeLimits, Rejections
 from summitcol.pdata.logs import logs_from_otlp, logs_to_otlp

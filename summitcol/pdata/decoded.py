@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from summitcol.errors import InvalidDataError
+from summitcol.exceptions import InvalidDataError
 
 DEFAULT_MAX_ATTRIBUTES = 1024
 # Records (spans, log records, data points) in one request, valid or not. 500,000 is well above

@@ -25,7 +25,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.logs.v1 import logs_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from summitcol.errors import InvalidDataError
+from summitcol.exceptions import InvalidDataError
 from summitcol.pdata.decoded import MAX_REASONS, DecodeLimits, Rejections, check_record_count
 from summitcol.pdata.expansion import replicate
 from summitcol.pdata.logs import LOGS_SCHEMA, _log_problem

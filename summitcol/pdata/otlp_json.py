@@ -23,7 +23,7 @@ import orjson
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from summitcol.errors import InvalidDataError
+from summitcol.exceptions import InvalidDataError
 
 _ID_FIELDS = frozenset({"trace_id", "span_id", "parent_span_id"})
 # Hex digits of an id, as pdata's TraceID/SpanID UnmarshalJSON read them: exactly 32 (trace) or 16

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
-from summitcol.errors import InvalidDataError
+from summitcol.exceptions import InvalidDataError
 from summitcol.pdata import otlp_json
 
 # One depth limit for every AnyValue accepted (a scalar is 1 level, an array or kvlist holding it

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.pdata.attrmap import MapEntries
 from summitcol.pdata.values import BOOL, DOUBLE, INT, STRING, bool_mask, format_double
 

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from summitcol.component import Consumer, CreateSettings, Factory, Kind, Signal, Stability
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.pdata.attrmap import MapEntries
 from summitcol.pdata.signal import SignalData
 from summitcol.processors.attraction import ActionConfig, apply_actions

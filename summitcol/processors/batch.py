@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from summitcol.component import Consumer, CreateSettings, Factory, Kind, Processor, Signal, Stability
-from summitcol.errors import ConfigError, ConsumerError, PartialRejectionError, RetryableError
+from summitcol.exceptions import ConfigError, ConsumerError, PartialRejectionError, RetryableError
 from summitcol.pdata.signal import SignalData, concat
 from summitcol.processors.retrying import consume_retrying
 

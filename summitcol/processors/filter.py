@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from summitcol.component import Consumer, CreateSettings, Factory, Kind, Signal, Stability
-from summitcol.errors import PermanentError
+from summitcol.exceptions import PermanentError
 from summitcol.ottl import Evaluator, Row, Typed, compile_condition
 from summitcol.pdata.attrmap import parent_rows
 from summitcol.pdata.signal import LOGS, SPANS, SignalData

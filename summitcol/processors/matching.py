@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.pdata.values import STRING, bool_mask, combined, lookup_attribute
 from summitcol.processors.attraction import literal
 

@@ -39,7 +39,7 @@ from datetime import timedelta
 import pyarrow as pa
 
 from summitcol.component import Consumer, CreateSettings, Factory, Host, Kind, Processor, Signal, Stability
-from summitcol.errors import ConfigError, InvalidDataError, RetryableError
+from summitcol.exceptions import ConfigError, InvalidDataError, RetryableError
 from summitcol.pdata.signal import SignalData
 from summitcol.telemetry import ITEM_NAMES
 from summitcol.worker import collector_rss_bytes

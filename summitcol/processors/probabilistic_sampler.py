@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from summitcol.component import Consumer, CreateSettings, Factory, Kind, Processor, Signal, Stability
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.pdata.attrmap import append_attribute
 from summitcol.pdata.signal import LOGS, SPANS, SignalData
 from summitcol.pdata.values import lookup_attribute, numeric_attribute

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from summitcol.component import Consumer, CreateSettings, Factory, Kind, Signal, Stability
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.pdata.attrmap import MapEntries, edit_map_column
 from summitcol.pdata.signal import SignalData
 from summitcol.pdata.values import BOOL, DOUBLE, INT, STRING

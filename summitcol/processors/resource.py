@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from summitcol.component import Consumer, CreateSettings, Factory, Kind, Signal, Stability
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.pdata.attrmap import MapEntries
 from summitcol.pdata.context import SERVICE_NAME_KEY
 from summitcol.pdata.signal import SignalData

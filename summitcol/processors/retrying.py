@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 
 from summitcol.component import Consumer
-from summitcol.errors import RetryableError
+from summitcol.exceptions import RetryableError
 from summitcol.pdata.signal import SignalData
 
 FIRST_DELAY_S = 0.1

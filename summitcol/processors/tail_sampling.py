@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from summitcol.component import Consumer, CreateSettings, Factory, Host, Kind, Processor, Signal, Stability
-from summitcol.errors import ConfigError, PartialRejectionError, RetryableError
+from summitcol.exceptions import ConfigError, PartialRejectionError, RetryableError
 from summitcol.pdata.signal import SPANS, SignalData, concat
 from summitcol.pdata.values import lookup_attribute
 from summitcol.processors.retrying import consume_retrying

@@ -21,7 +21,7 @@ from summitcol.component import (
     Worker,
 )
 from summitcol.config.model import CollectorConfig
-from summitcol.errors import PartialRejectionError
+from summitcol.exceptions import PartialRejectionError
 from summitcol.exporters.helper.sender import ExporterHelper
 from summitcol.pdata.signal import SignalData
 from summitcol.telemetry import Telemetry

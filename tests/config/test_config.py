@@ -15,7 +15,7 @@ from summitcol.component import ComponentID, Kind
 from summitcol.components import default_registry
 from summitcol.config.decode import parse_duration
 from summitcol.config.model import load_config
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.processors import batch
 
 REGISTRY = default_registry()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from summitcol.component import ComponentID, CreateSettings, Worker
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.extensions.file_storage.extension import CompactionConfig, Config, FileStorage
 from summitcol.extensions.file_storage.wal import WriteAheadLog
 from summitcol.pdata import serialize

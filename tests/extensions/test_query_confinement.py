@@ -26,7 +26,7 @@ import clickhouse_connect
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
 
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.extensions.chdb.config import Config, QueryLimitsConfig
 from tests.extensions.test_chdb import send_spans
 from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml, wait_for

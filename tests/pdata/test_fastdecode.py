@@ -14,7 +14,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from summitcol.component import Signal
-from summitcol.errors import InvalidDataError
+from summitcol.exceptions import InvalidDataError
 from summitcol.pdata import fastdecode
 from summitcol.pdata.codec import decode_request
 from summitcol.pdata.decoded import DEFAULT_LIMITS, DecodeLimits

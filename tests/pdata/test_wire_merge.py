@@ -24,7 +24,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from summitcol.component import Signal
-from summitcol.errors import InvalidDataError
+from summitcol.exceptions import InvalidDataError
 from summitcol.pdata import fastdecode
 from summitcol.pdata.codec import decode_request
 from summitcol.pdata.decoded import DEFAULT_LIMITS, DecodeLimits

@@ -11,7 +11,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from summitcol.component import ComponentID, CreateSettings, Signal
-from summitcol.errors import RetryableError
+from summitcol.exceptions import RetryableError
 from summitcol.pdata.signal import SignalData
 from summitcol.pdata.traces import traces_from_otlp
 from summitcol.processors.batch import BatchProcessor, Config
@@ -166,7 +166,7 @@ def test_shutdown_flushes_pending_and_later_arrivals_at_once() -> None:
 
 @pytest.mark.parametrize("bad", [{"send_batch_size": -1}, {"timeout": timedelta(seconds=-1)}, {"metadata_keys": ["tenant"]}])
 def test_invalid_configs(bad: dict) -> None:  # type: ignore[type-arg]
-    from summitcol.errors import ConfigError
+    from summitcol.exceptions import ConfigError
 
     with pytest.raises(ConfigError):
         Config(**bad).validate()
@@ -190,7 +190,7 @@ def test_invalid_configs(bad: dict) -> None:  # type: ignore[type-arg]
     ],
 )
 def test_config_error_messages(bad: dict, message: str) -> None:  # type: ignore[type-arg]
-    from summitcol.errors import ConfigError
+    from summitcol.exceptions import ConfigError
 
     with pytest.raises(ConfigError) as error:
         Config(**bad).validate()
@@ -376,7 +376,7 @@ class Rejecting(Recorder):
         self.rejected = rejected
 
     async def consume(self, data: SignalData) -> None:
-        from summitcol.errors import PartialRejectionError
+        from summitcol.exceptions import PartialRejectionError
 
         await super().consume(data)
         raise PartialRejectionError(f"{self.rejected} rejected", rejected=self.rejected)
@@ -385,7 +385,7 @@ class Rejecting(Recorder):
 def test_a_partial_rejection_reaches_a_lone_caller_but_not_the_callers_of_a_merged_batch() -> None:
     """A count over a merged batch says nothing about whose records were rejected: its callers
     succeed; a caller alone in its batch gets the rejection (wait_for_result)."""
-    from summitcol.errors import PartialRejectionError
+    from summitcol.exceptions import PartialRejectionError
 
     async def scenario() -> tuple[list[object], list[object]]:
         config = Config(send_batch_size=4, timeout=timedelta(hours=1), wait_for_result=True)
@@ -405,7 +405,7 @@ def test_acknowledged_data_downstream_fails_is_counted_dropped_and_logged(caplog
     """Ack-on-receipt: nobody waits for a permanently failed batch, so its items are counted in
     summitcol_processor_batch_dropped_items and logged as an error (an unexpected exception with
     its traceback); with wait_for_result the caller gets the error and nothing counts as dropped."""
-    from summitcol.errors import InvalidDataError
+    from summitcol.exceptions import InvalidDataError
 
     async def scenario(config: Config, error: Exception) -> tuple[list[object], float]:
         settings = CreateSettings(id=ComponentID("batch/d"), telemetry=Telemetry())
@@ -466,7 +466,7 @@ def test_a_base_exception_downstream_reaches_the_waiting_callers() -> None:
 
 
 def test_a_max_size_of_1_below_send_batch_size_is_an_error() -> None:
-    from summitcol.errors import ConfigError
+    from summitcol.exceptions import ConfigError
 
     with pytest.raises(ConfigError, match=r"send_batch_max_size \(1\) must be >= send_batch_size \(2\)"):
         Config(send_batch_size=2, send_batch_max_size=1).validate()
@@ -526,7 +526,7 @@ def metric_points(**points: int) -> SignalData:
 def test_splitting_a_failed_batch_keeps_each_request_s_rows_in_every_table() -> None:
     """Requests of different metric types: halving the failed batch must cut each table at its
     own offsets (a request without a table holds none of its rows)."""
-    from summitcol.errors import InvalidDataError
+    from summitcol.exceptions import InvalidDataError
 
     class Picky:
         def __init__(self) -> None:
@@ -584,7 +584,7 @@ def test_the_max_size_starts_a_new_batch_rather_than_overfill_one() -> None:
 @pytest.mark.parametrize("order", ["good-first", "poison-first"])
 def test_a_failed_batch_of_two_requests_delivers_the_good_one(order: str) -> None:
     """The smallest split: two requests, one of which cannot be written."""
-    from summitcol.errors import InvalidDataError
+    from summitcol.exceptions import InvalidDataError
 
     class Picky(Recorder):
         async def consume(self, data: SignalData) -> None:

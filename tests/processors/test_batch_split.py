@@ -15,7 +15,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from summitcol.component import ComponentID, CreateSettings, Signal
-from summitcol.errors import InvalidDataError, RetryableError
+from summitcol.exceptions import InvalidDataError, RetryableError
 from summitcol.pdata.signal import SignalData
 from summitcol.pdata.traces import traces_from_otlp
 from summitcol.processors.batch import BatchProcessor, Config

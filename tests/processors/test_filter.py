@@ -11,7 +11,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from summitcol.component import ComponentID, CreateSettings, Signal
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.pdata.codec import CODECS
 from summitcol.pdata.decoded import DEFAULT_LIMITS
 from summitcol.pdata.signal import SignalData

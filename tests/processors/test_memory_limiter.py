@@ -18,7 +18,7 @@ from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 from summitcol.component import ComponentID, CreateSettings
-from summitcol.errors import ConfigError, InvalidDataError, RetryableError
+from summitcol.exceptions import ConfigError, InvalidDataError, RetryableError
 from summitcol.pdata.signal import SignalData
 from summitcol.processors.memory_limiter import MIB, Config, MemoryLimiter, total_memory_bytes
 from summitcol.telemetry import Telemetry, process_rss_bytes

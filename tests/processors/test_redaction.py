@@ -16,7 +16,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from summitcol.component import Kind, Signal
 from summitcol.components import default_registry
 from summitcol.config.model import load_config
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.pdata.codec import CODECS, to_message
 from summitcol.pdata.decoded import DEFAULT_LIMITS
 from summitcol.pdata.signal import SignalData

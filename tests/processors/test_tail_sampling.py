@@ -11,7 +11,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from summitcol.component import ComponentID, CreateSettings, Signal
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.pdata.signal import SignalData
 from summitcol.pdata.traces import traces_from_otlp
 from summitcol.processors.tail_sampling import Config, TailSampler

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pyarrow as pa
 
 from summitcol.component import ComponentID, CreateSettings
-from summitcol.errors import InvalidDataError, RetryableError
+from summitcol.exceptions import InvalidDataError, RetryableError
 from summitcol.pdata.signal import SignalData
 from summitcol.processors.tail_sampling import Config, DecisionCache, TailSampler
 from summitcol.telemetry import Telemetry

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Literal
 
 from summitcol.component import ComponentID
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.exporters.helper.config import HelperConfig
 
 DEFAULT_DATABASE = "otel"

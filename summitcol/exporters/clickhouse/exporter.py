@@ -16,7 +16,7 @@ import time
 import pyarrow as pa
 
 from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
-from summitcol.errors import RetryableError
+from summitcol.exceptions import RetryableError
 from summitcol.exporters.clickhouse import partitions, schema
 from summitcol.exporters.clickhouse.config import Config
 from summitcol.exporters.clickhouse.projection import project

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

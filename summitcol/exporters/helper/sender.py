@@ -33,7 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from summitcol.component import ComponentID, Exporter, Host
-from summitcol.errors import ConsumerError, PartialRejectionError, PermanentError, RetryableError
+from summitcol.exceptions import ConsumerError, PartialRejectionError, PermanentError, RetryableError
 from summitcol.exporters.helper.config import HelperConfig
 from summitcol.exporters.helper.queue import MemoryQueue, PersistentQueue, QueueFull, SendingQueue
 from summitcol.extensions.file_storage.extension import FileStorage

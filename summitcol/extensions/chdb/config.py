@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.netaddr import validate_endpoint
 
 DEFAULT_PATH = "./data/clickhouse"

@@ -22,7 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from summitcol.errors import SummitError
+from summitcol.exceptions import SummitError
 
 LOCK_FILE = ".summitcol.lock"
 _CODE = re.compile(r"Code: (\d+)")

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from summitcol.component import CreateSettings, Extension, Factory, Host, Kind, Stability
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.extensions.file_storage.wal import SEGMENT_BYTES, WriteAheadLog
 
 DEFAULT_DIRECTORY = "./data/file_storage"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.netaddr import validate_endpoint
 from summitcol.pdata.decoded import DEFAULT_MAX_ATTRIBUTES, DEFAULT_MAX_RECORDS
 from summitcol.tlsconfig import TLSServerConfig

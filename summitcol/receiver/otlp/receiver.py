@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 
 from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal
 from summitcol.compression import decompress
-from summitcol.errors import ConsumerError, PartialRejectionError, RetryableError
+from summitcol.exceptions import ConsumerError, PartialRejectionError, RetryableError
 from summitcol.pdata.codec import Encoding, decode_request, response_message
 from summitcol.pdata.decoded import DecodeLimits, Rejections, check_record_count
 from summitcol.pdata.signal import SignalData

@@ -29,7 +29,7 @@ import grpc
 from google.protobuf import duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
-from summitcol.errors import DEFAULT_RETRY_AFTER_S, InvalidDataError, PermanentError, RetryableError
+from summitcol.exceptions import DEFAULT_RETRY_AFTER_S, InvalidDataError, PermanentError, RetryableError
 from summitcol.logthrottle import DEFAULT_INTERVAL_S, LogThrottle
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from summitcol.component import ComponentID, CreateSettings, Signal
-from summitcol.errors import RetryableError
+from summitcol.exceptions import RetryableError
 from summitcol.exporters.clickhouse import partitions
 from summitcol.exporters.clickhouse.config import Config
 from summitcol.exporters.clickhouse.exporter import ClickHouseExporter

@@ -11,7 +11,7 @@ import grpc
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.exporters.clickhouse import schema
 from summitcol.exporters.clickhouse.config import Config
 from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml, wait_for

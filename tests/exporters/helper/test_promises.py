@@ -24,7 +24,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from summitcol.component import ComponentID, CreateSettings
-from summitcol.errors import RetryableError
+from summitcol.exceptions import RetryableError
 from summitcol.exporters import otlp_http
 from summitcol.exporters.helper.config import DeadLetterConfig, QueueConfig, RetryConfig
 from summitcol.exporters.helper.sender import ExporterHelper

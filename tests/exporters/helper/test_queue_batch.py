@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from summitcol.component import ComponentID, CreateSettings, Exporter, Signal
-from summitcol.errors import ConfigError
+from summitcol.exceptions import ConfigError
 from summitcol.exporters.helper.config import HelperConfig, QueueBatchConfig, QueueConfig, RetryConfig
 from summitcol.exporters.helper.queue import MemoryQueue, PersistentQueue, QueueFull
 from summitcol.exporters.helper.sender import ExporterHelper

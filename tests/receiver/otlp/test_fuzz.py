@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from summitcol.component import Signal
-from summitcol.errors import InvalidDataError
+from summitcol.exceptions import InvalidDataError
 from summitcol.pdata import fastdecode
 from summitcol.pdata.codec import decode_request
 from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml

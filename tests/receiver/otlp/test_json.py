@@ -12,7 +12,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from summitcol.component import Signal
-from summitcol.errors import InvalidDataError
+from summitcol.exceptions import InvalidDataError
 from summitcol.pdata.codec import decode_request
 from tests.helpers import Collector, free_port, pipelines_yaml, read_file_export, receiver_yaml, wait_for
 
