@@ -31,20 +31,25 @@ class SignalData:
     # Who sent it (contrib's client.Info): `client.address`, and `metadata.<header>` when the
     # receiver has `include_metadata`. Kept by processors; a batch of several requests has none.
     client: dict[str, str] = field(default_factory=dict, compare=False)
+    # One row per exception occurrence (`events_error_v1`), added by the `fingerprint` processor.
+    # Not items of the signal (not counted, not sent on the wire); stored by the clickhouse exporter.
+    errors: pa.RecordBatch | None = field(default=None, compare=False)
 
     def with_tables(self, tables: dict[str, pa.RecordBatch]) -> SignalData:
-        """The same request's data with other tables (keeps `client`)."""
-        return SignalData(self.signal, tables, self.client)
+        """The same request's data with other tables (keeps `client` and `errors`)."""
+        return SignalData(self.signal, tables, self.client, self.errors)
 
     def item_count(self) -> int:
         """Spans, log records or metric data points."""
         return sum(batch.num_rows for batch in self.tables.values())
 
     def nbytes(self) -> int:
-        return sum(batch.nbytes for batch in self.tables.values())
+        return sum(batch.nbytes for batch in self.tables.values()) + (self.errors.nbytes if self.errors is not None else 0)
 
     def slice(self, offset: int, length: int) -> SignalData:
-        """Rows [offset, offset+length) counted across tables in order (for size-capped batches)."""
+        """Rows [offset, offset+length) counted across tables in order (for size-capped batches).
+        The error rows go with the first piece, so each is delivered once."""
+        errors = self.errors if offset == 0 else None
         out: dict[str, pa.RecordBatch] = {}
         for name, batch in self.tables.items():
             start = max(0, offset)
@@ -52,7 +57,7 @@ class SignalData:
             if end > start:
                 out[name] = batch.slice(start, end - start)
             offset -= batch.num_rows
-        return SignalData(self.signal, out, self.client)
+        return SignalData(self.signal, out, self.client, errors)
 
 
 def _max_index(data: SignalData, column: str) -> int:
@@ -88,4 +93,7 @@ def concat(items: Sequence[SignalData]) -> SignalData:
             parts.setdefault(name, []).append(batch)
         for column in INDEX_COLUMNS:
             offsets[column] += _max_index(data, column) + 1
-    return SignalData(signal, {name: pa.concat_batches(batches) for name, batches in parts.items()}, client)
+    errors = [data.errors for data in items if data.errors is not None and data.errors.num_rows]
+    merged_errors = (errors[0] if len(errors) == 1 else pa.concat_batches(errors)) if errors else None
+    tables = {name: pa.concat_batches(batches) for name, batches in parts.items()}
+    return SignalData(signal, tables, client, merged_errors)

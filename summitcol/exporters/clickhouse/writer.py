@@ -52,6 +52,10 @@ class RemoteWriter:
             rows = self.client.query(sql).result_rows
         return str(rows[0][0]) if rows else ""
 
+    def query_arrow(self, sql: str) -> pa.Table:
+        with self._lock:
+            return self.client.query_arrow(sql)
+
     def insert(self, database: str, table: str, data: pa.Table) -> None:
         with self._lock:
             self.client.insert_arrow(table, data, database=database, settings=self._insert_settings)

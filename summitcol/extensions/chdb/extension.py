@@ -14,7 +14,13 @@ from summitcol.component import CreateSettings, Extension, Factory, Host, Kind, 
 from summitcol.extensions.chdb.config import Config
 from summitcol.extensions.chdb.engine import Engine
 from summitcol.extensions.chdb.http import ClickHouseHTTP
-from summitcol.extensions.chdb.writer import EmbeddedWriter, HandoffWriter, Writer, read_handoff
+from summitcol.extensions.chdb.writer import (
+    EmbeddedWriter,
+    HandoffWriter,
+    Writer,
+    read_handoff,
+    write_handoff,
+)
 from summitcol.worker import HubClient
 
 
@@ -56,6 +62,8 @@ class ChdbExtension(Extension):
             return await asyncio.to_thread(writer.command, str(message["sql"]))
         if call == "scalar":
             return await asyncio.to_thread(writer.scalar, str(message["sql"]))
+        if call == "query_arrow":
+            return await asyncio.to_thread(lambda: write_handoff(writer.query_arrow(str(message["sql"]))))
         if call == "insert":
             def insert() -> None:
                 writer.insert(str(message["database"]), str(message["table"]), read_handoff(str(message["path"])))

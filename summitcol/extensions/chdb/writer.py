@@ -27,6 +27,8 @@ class Writer(Protocol):
 
     def scalar(self, sql: str) -> str: ...
 
+    def query_arrow(self, sql: str) -> pa.Table: ...
+
     def insert(self, database: str, table: str, data: pa.Table) -> None: ...
 
     def close(self) -> None: ...
@@ -41,6 +43,10 @@ class EmbeddedWriter:
 
     def scalar(self, sql: str) -> str:
         return self.engine.query(sql, "TabSeparatedRaw").decode().rstrip("\n")
+
+    def query_arrow(self, sql: str) -> pa.Table:
+        raw = self.engine.query(sql, "ArrowStream")
+        return pa.ipc.open_stream(raw).read_all() if raw else pa.table({})
 
     def insert(self, database: str, table: str, data: pa.Table) -> None:
         self.engine.insert_arrow(f"`{database}`.`{table}`", data)
@@ -98,6 +104,15 @@ class HandoffWriter:
 
     def scalar(self, sql: str) -> str:
         return str(self._call("scalar", sql=sql))
+
+    def query_arrow(self, sql: str) -> pa.Table:
+        """The owner writes the result to a handoff file; read here, then removed."""
+        path = str(self._call("query_arrow", sql=sql))
+        try:
+            return read_handoff(path).combine_chunks()
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
 
     def insert(self, database: str, table: str, data: pa.Table) -> None:
         path = write_handoff(data)

@@ -1,0 +1,91 @@
+"""Where OpenTelemetry puts exceptions, found column-wise: span events named `exception` and log
+records with `exception.type` / `exception.message` / `exception.stacktrace` attributes
+(semantic conventions), with what grouping and storage need from their span or resource.
+
+Nothing here loops over records: attribute values are picked out of the flattened maps with
+masks and scattered to their events with one `take`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from summitcol.pdata.attrmap import MapEntries, parent_rows
+from summitcol.pdata.values import combined
+
+TYPE, MESSAGE, STACKTRACE = "exception.type", "exception.message", "exception.stacktrace"
+FINGERPRINT, GROUP_ID = "exception.fingerprint", "exception.group_id"
+EXCEPTION_EVENT = "exception"
+RESOURCE_KEYS = ("service.version", "deployment.environment.name", "deployment.environment", "telemetry.sdk.language")
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrences:
+    """The exceptions of one batch: `rows[i]` is the span or log record of occurrence i; for
+    spans `events[i]` is its index among the batch's flattened events."""
+
+    rows: np.ndarray
+    events: np.ndarray | None
+    timestamp: pa.Array
+    type: pa.Array
+    message: pa.Array
+    stacktrace: pa.Array
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def pick(entries: MapEntries, key: str, positions: np.ndarray) -> pa.Array:
+    """The value of `key` in the maps at `positions` (null where a map lacks it; the last wins)."""
+    mask = pc.equal(entries.keys, key)
+    hit_rows = entries.rows[pc.fill_null(mask, False).to_numpy(zero_copy_only=False)]
+    values = entries.values.filter(mask)
+    where = np.full(entries.num_rows, -1, dtype=np.int64)
+    where[hit_rows] = np.arange(len(hit_rows))
+    chosen = where[positions]
+    index = pa.array(chosen, mask=chosen < 0)
+    return pc.take(values, index) if len(values) else pa.nulls(len(positions), pa.string())
+
+
+def from_spans(batch: pa.RecordBatch) -> Occurrences:
+    names = combined(batch.column("Events.Name"))
+    flat_names = names.flatten()
+    is_exception = pc.fill_null(pc.equal(flat_names, EXCEPTION_EVENT), False).to_numpy(zero_copy_only=False)
+    events = np.nonzero(is_exception)[0]
+    if not len(events):
+        return _empty()
+    spans = parent_rows(names)[events]
+    attributes = MapEntries.of(combined(batch.column("Events.Attributes")).flatten())
+    times = combined(batch.column("Events.Timestamp")).flatten().take(pa.array(events))
+    return Occurrences(
+        spans, events, times,
+        pick(attributes, TYPE, events), pick(attributes, MESSAGE, events), pick(attributes, STACKTRACE, events),
+    )
+
+
+def from_logs(batch: pa.RecordBatch) -> Occurrences:
+    attributes = MapEntries.of(batch.column("LogAttributes"))
+    keys = pc.fill_null(pc.is_in(attributes.keys, pa.array([TYPE, MESSAGE, STACKTRACE])), False)
+    rows = np.unique(attributes.rows[keys.to_numpy(zero_copy_only=False)])
+    if not len(rows):
+        return _empty()
+    times = combined(batch.column("Timestamp")).take(pa.array(rows))
+    return Occurrences(
+        rows, None, times,
+        pick(attributes, TYPE, rows), pick(attributes, MESSAGE, rows), pick(attributes, STACKTRACE, rows),
+    )
+
+
+def resource_values(batch: pa.RecordBatch, rows: np.ndarray) -> dict[str, pa.Array]:
+    """RESOURCE_KEYS of each occurrence's resource (null where absent)."""
+    entries = MapEntries.of(batch.column("ResourceAttributes"))
+    return {key: pick(entries, key, rows) for key in RESOURCE_KEYS}
+
+
+def _empty() -> Occurrences:
+    none = pa.array([], pa.string())
+    return Occurrences(np.zeros(0, np.int64), None, pa.array([], pa.timestamp("ns")), none, none, none)

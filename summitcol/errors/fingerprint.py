@@ -1,0 +1,114 @@
+"""The fingerprint: a deterministic hash of what identifies a bug in a parsed exception.
+
+As Sentry's default grouping: for each exception of the chain, its type and its frames (in-app
+frames only when the trace has any), each frame contributing its module, or its file's basename
+when it has none, and its function — never line numbers. The message contributes only when no
+frame does (Sentry: "stack trace takes precedence"), and then as its template. The hash is MD5
+over the contributing values (Sentry's `hash_from_values`), so it is the same in every worker,
+after a restart and on another machine.
+
+Call paths make new fingerprints (an HTTP handler and a background job reaching the same crash
+site differ in their outer frames): those are joined by the grouping model (grouping.py), which
+sees the crash frame, the frame sequence and the message template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from summitcol.errors.frames import Frame, ParsedTrace
+from summitcol.errors.normalize import InAppRules, crash_frame, normalize
+from summitcol.errors.parameterize import parameterize
+from summitcol.errors.rules import FingerprintRules
+
+MAX_CONTRIBUTING_FRAMES = 50  # per exception, crash side kept (Sentry's max-frames idea)
+MAX_TITLE_CHARS = 200
+
+
+def frame_token(frame: Frame) -> str:
+    """What one frame contributes: `module:function`, or `file:function` without a module."""
+    return f"{frame.module or frame.file}:{frame.function}"
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprinted:
+    fingerprint: str  # 32 hex digits
+    language: str
+    exception_type: str  # the reported exception's
+    message: str
+    template: str
+    trace: ParsedTrace  # normalized
+    crash: Frame | None
+    signature: tuple[str, ...]  # contributing frame tokens of the reported exception, crash last
+    custom: bool  # a fingerprint rule set it without {{ default }}: the model does not regroup it
+    title: str
+
+    @property
+    def crash_token(self) -> str:
+        return frame_token(self.crash) if self.crash is not None else ""
+
+
+def _contributing(frames: tuple[Frame, ...], app_only: bool) -> list[str]:
+    chosen = [frame for frame in frames if frame.in_app or not app_only]
+    return [frame_token(frame) for frame in chosen[-MAX_CONTRIBUTING_FRAMES:] if frame.function or frame.module or frame.file]
+
+
+def hash_values(values: list[str]) -> str:
+    return hashlib.md5("\x00".join(values).encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
+
+
+def default_values(trace: ParsedTrace, template: str) -> list[str]:
+    """The values the default grouping hashes."""
+    app_only = any(frame.in_app for exc in trace.exceptions for frame in exc.frames)
+    values: list[str] = [trace.language if trace.language != "unknown" else ""]
+    any_frames = False
+    for exc in trace.exceptions:
+        tokens = _contributing(exc.frames, app_only)
+        any_frames = any_frames or bool(tokens)
+        values.append(exc.type)
+        values.extend(tokens)
+    if not any_frames:
+        values.append(template)
+    return values
+
+
+def fingerprint(
+    parsed: ParsedTrace,
+    *,
+    in_app: InAppRules = InAppRules(),  # noqa: B008 - frozen
+    rules: FingerprintRules | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> Fingerprinted:
+    trace = normalize(parsed, in_app)
+    reported = trace.reported
+    exc_type = reported.type if reported else ""
+    message = reported.message if reported else ""
+    template = parameterize(message)
+    crash = crash_frame(reported) if reported else None
+    values = default_values(trace, template)
+    default = hash_values(values)
+    title = f"{exc_type}: {message}" if exc_type and message else exc_type or message or "<unknown error>"
+    custom = False
+    if rules is not None:
+        outcome = rules.apply(trace, tags or {}, default)
+        if outcome is not None:
+            parts, custom_title = outcome
+            custom = "{{ default }}" not in parts
+            default = hash_values([part if part != "{{ default }}" else default for part in parts])
+            title = custom_title or title
+    app_only = any(frame.in_app for frame in (reported.frames if reported else ()))
+    signature = tuple(_contributing(reported.frames, app_only)) if reported else ()
+    return Fingerprinted(
+        fingerprint=default,
+        language=trace.language,
+        exception_type=exc_type,
+        message=message,
+        template=template,
+        trace=trace,
+        crash=crash,
+        signature=signature,
+        custom=custom,
+        title=title[:MAX_TITLE_CHARS],
+    )
