@@ -221,9 +221,7 @@ def test_config_knows_only_the_registry_type() -> None:
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundations", ("summitcol", "summitcol.exceptions", "summitcol.netaddr", "summitcol.tlsconfig", "summitcol.compression", "summitcol.logthrottle")),
     ("pdata", ("summitcol.pdata",)),
-    # and errors/ for stack traces and grouping, once summitcol/exceptions.py (the exception
-    # hierarchy, a foundation) has moved out of its way
-    ("domain libraries", ("summitcol.pii", "summitcol.sampling", "summitcol.ottl", "summitcol.cicd", "summitcol.insights", "summitcol.alerting")),
+    ("domain libraries", ("summitcol.errors", "summitcol.pii", "summitcol.sampling", "summitcol.ottl", "summitcol.cicd", "summitcol.insights", "summitcol.alerting")),
     ("component model", ("summitcol.component", "summitcol.telemetry", "summitcol.worker")),
     ("config", ("summitcol.config",)),
     ("components", ("summitcol.receiver", "summitcol.processors", "summitcol.exporters", "summitcol.extensions")),

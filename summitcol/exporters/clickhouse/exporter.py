@@ -16,6 +16,7 @@ import time
 import pyarrow as pa
 
 from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
+from summitcol.errors import schema as errors_schema
 from summitcol.exceptions import RetryableError
 from summitcol.exporters.clickhouse import partitions, schema
 from summitcol.exporters.clickhouse.config import Config
@@ -81,6 +82,8 @@ class ClickHouseExporter(Exporter):
             tables.append((self.config.logs_table_name, schema.LOGS, "logs"))
         if Signal.METRICS in self.signals:
             tables.extend((self.config.metrics_tables.name(t), schema.METRICS[t], "metrics") for t in METRIC_TYPES)
+        if Signal.TRACES in self.signals or Signal.LOGS in self.signals:
+            tables.append((errors_schema.EVENTS_TABLE, schema.ERRORS, "traces" if Signal.TRACES in self.signals else "logs"))
         return tables
 
     def _create_schema(self) -> None:
@@ -134,6 +137,13 @@ class ClickHouseExporter(Exporter):
                 table = table.filter(pa.array(~expired))
             for piece in partitions.by_day(table, column):
                 self.writer.insert(self.config.database, self.table_name(kind), piece)
+        if data.errors is not None and data.errors.num_rows:  # the fingerprint processor's occurrence rows
+            errors = pa.Table.from_batches([data.errors])
+            expired = partitions.expired(errors, "Timestamp", ttl_s, now_ns)
+            if expired is not None:
+                errors = errors.filter(pa.array(~expired))
+            for piece in partitions.by_day(errors, "Timestamp"):
+                self.writer.insert(self.config.database, errors_schema.EVENTS_TABLE, piece)
         return skipped
 
     async def consume(self, data: SignalData) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from summitcol.errors import schema as errors_schema
+
 MAP = "Map(LowCardinality(String), String)"
 Z = "CODEC(ZSTD(1))"
 
@@ -92,6 +94,14 @@ def _metric(*specific: str) -> TableSpec:
         ttl_field="toDateTime(TimeUnix)",
     )
 
+
+# The fingerprint processor's rows: one per exception occurrence (summitcol/errors/schema.py).
+ERRORS = TableSpec(
+    columns=errors_schema.EVENT_COLUMNS,
+    partition_by="toDate(Timestamp)",
+    order_by=errors_schema.EVENT_ORDER_BY,
+    ttl_field="toDateTime(Timestamp)",
+)
 
 TRACES = TableSpec(
     columns=(

@@ -1,0 +1,262 @@
+"""Error tracking over one batch: find the exceptions, fingerprint each distinct one once, group
+new fingerprints, mark regressions, annotate the records, and build the `events_error_v1` rows.
+
+Work per distinct stack trace, not per record: the occurrences are dictionary-encoded on
+(language, type, message, stack trace, rule tags) and only the dictionary is parsed (with an LRU
+across batches, since a crash loop repeats one trace). Everything else is `take`s.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from summitcol.errors import extract, schema
+from summitcol.errors.features import Profile
+from summitcol.errors.fingerprint import Fingerprinted, fingerprint
+from summitcol.errors.grouping import Grouper
+from summitcol.errors.normalize import InAppRules
+from summitcol.errors.parsers import parse
+from summitcol.errors.rules import FingerprintRules
+from summitcol.errors.store import Decision, GroupStatus, GroupStore
+from summitcol.pdata.attrmap import MapEntries, edit_map_column
+from summitcol.pdata.values import STRING, combined
+
+log = logging.getLogger("summitcol.errors")
+
+MAX_STORED_STACKTRACE = 256 * 1024  # characters of a trace kept in events_error_v1
+CACHE_ENTRIES = 20_000
+_SEP = "\x1f"
+_SDK_LANGUAGE = "telemetry.sdk.language"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    batch: pa.RecordBatch
+    errors: pa.RecordBatch | None
+    new_groups: int
+    regressions: int
+
+
+class ErrorTracker:
+    def __init__(
+        self,
+        grouper: Grouper,
+        store: GroupStore | None = None,
+        *,
+        in_app: InAppRules = InAppRules(),  # noqa: B008 - frozen
+        rules: FingerprintRules | None = None,
+        cache_entries: int = CACHE_ENTRIES,
+    ) -> None:
+        self.grouper = grouper
+        self.store = store
+        self.in_app = in_app
+        self.rules = rules
+        self.tag_keys = sorted({m.key[5:] for r in (rules.rules if rules else []) for m in r.matchers if m.key.startswith("tags.")})
+        self._cache: OrderedDict[str, Fingerprinted] = OrderedDict()
+        self._cache_entries = cache_entries
+        self._statuses: dict[str, GroupStatus] = {}
+        self._seen_until = 0.0
+        self._lock = threading.Lock()  # one batch at a time decides (the grouper's state is shared)
+
+    # -- store ----------------------------------------------------------------------------------
+    def refresh(self) -> int:
+        """Fold in the decisions and status changes made since the last refresh (other workers,
+        the CLI's merges and resolves, a previous run); returns how many decisions were new."""
+        if self.store is None:
+            return 0
+        table = self.store.decisions(self._seen_until)
+        statuses = self.store.statuses()
+        with self._lock:
+            for row in table.to_pylist():
+                profile = Profile(row["Fingerprint"], row["Language"], row["ServiceName"], row["ExceptionType"],
+                                  row["MessageTemplate"], row["Culprit"], tuple(row["Signature"]))
+                self.grouper.learn(row["Fingerprint"], row["GroupId"], profile if not row["Manual"] else None, bool(row["Manual"]))
+                self._seen_until = max(self._seen_until, row["DecidedAtUs"] / 1e6 - 5.0)  # rows land out of order across workers
+            self._statuses = statuses
+        return table.num_rows
+
+    # -- one batch ------------------------------------------------------------------------------
+    def process(self, kind: str, batch: pa.RecordBatch) -> Result:
+        occurrences = extract.from_spans(batch) if kind == "spans" else extract.from_logs(batch)
+        if not len(occurrences):
+            return Result(batch, None, 0, 0)
+        resource = extract.resource_values(batch, occurrences.rows)
+        tags = self._tags(batch, occurrences.rows, resource)
+        language = resource[_SDK_LANGUAGE]
+        parts = [pc.fill_null(a, "") for a in (language, occurrences.type, occurrences.message, occurrences.stacktrace, *tags.values())]
+        keys = pc.binary_join_element_wise(*parts, _SEP) if len(parts) > 1 else parts[0]
+        encoded = pc.dictionary_encode(keys)
+        indices = encoded.indices
+        codes = indices.to_numpy()
+        first = pa.array(_first_per_code(codes, len(encoded.dictionary)))
+        fields = [pa.array(part).take(first).to_pylist() for part in parts]
+        distinct = [
+            self._fingerprint(key, *values[:4], dict(zip(tags, values[4:], strict=True)))
+            for key, *values in zip(encoded.dictionary.to_pylist(), *fields, strict=True)
+        ]
+        services = pc.fill_null(combined(batch.column("ServiceName")).take(pa.array(occurrences.rows)), "")
+        first_service = services.take(first).to_pylist()
+        with self._lock:
+            group_of, new_groups = self._group(distinct, first_service)
+            releases = pc.fill_null(resource["service.version"], "")
+            regressions = self._regressions([group_of[i] for i in codes], releases.to_pylist())
+        fingerprints = pc.take(pa.array([item.fingerprint for item in distinct], pa.string()), indices)
+        groups = pc.take(pa.array([group_of[i] for i in range(len(distinct))], pa.string()), indices)
+        annotated = self._annotate(kind, batch, occurrences, fingerprints, groups)
+        errors = self._rows(kind, batch, occurrences, resource, distinct, indices, fingerprints, groups, services)
+        return Result(annotated, errors, new_groups, regressions)
+
+    def _tags(self, batch: pa.RecordBatch, rows: np.ndarray, resource: Mapping[str, pa.Array]) -> dict[str, pa.Array]:
+        """Values the fingerprint rules' `tags.<key>` matchers read: the record's attribute, else the resource's."""
+        if not self.tag_keys:
+            return {}
+        column = "SpanAttributes" if "SpanAttributes" in batch.schema.names else "LogAttributes"
+        record = MapEntries.of(batch.column(column))
+        res = MapEntries.of(batch.column("ResourceAttributes"))
+        return {k: pc.coalesce(extract.pick(record, k, rows), extract.pick(res, k, rows)) for k in self.tag_keys}
+
+    def _fingerprint(self, key: str, language: str, exc_type: str, message: str, text: str, tags: dict[str, str]) -> Fingerprinted:
+        cacheable = len(key) <= 64 * 1024 and key.count(_SEP) == 3 + len(tags)  # else the key is ambiguous
+        cached = self._cache.get(key) if cacheable else None
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        parsed = parse(text, language=language or None, exc_type=exc_type, message=message)
+        item = fingerprint(parsed, in_app=self.in_app, rules=self.rules, tags=tags)
+        if exc_type or message:  # the attributes say what was raised; the text only how
+            item = _with_reported(item, exc_type, message)
+        if cacheable:
+            self._cache[key] = item
+            if len(self._cache) > self._cache_entries:
+                self._cache.popitem(last=False)
+        return item
+
+    def _group(self, distinct: Sequence[Fingerprinted], services: Sequence[str]) -> tuple[list[str], int]:
+        profiles = [Profile.of(item, service) for item, service in zip(distinct, services, strict=True)]
+        custom = [item.fingerprint for item in distinct if item.custom]
+        assignments = self.grouper.assign(profiles, custom)
+        if assignments and self.store is not None:
+            by_fp = {item.fingerprint: item for item in distinct}
+            decisions = [
+                Decision(
+                    a.fingerprint, a.group_id, a.source, False, a.score, by_fp[a.fingerprint].language,
+                    next(p.service for p in profiles if p.fingerprint == a.fingerprint),
+                    by_fp[a.fingerprint].exception_type, by_fp[a.fingerprint].template,
+                    by_fp[a.fingerprint].title, by_fp[a.fingerprint].crash_token, by_fp[a.fingerprint].signature[-30:],
+                )
+                for a in assignments
+            ]
+            try:
+                self.store.record(decisions)
+            except Exception:
+                for a in assignments:  # not recorded: decide again when the batch is retried
+                    self.grouper.groups.pop(a.fingerprint, None)
+                raise
+        group_of = [self.grouper.groups[item.fingerprint] for item in distinct]
+        return group_of, sum(1 for a in assignments if a.source != "model")
+
+    def _regressions(self, groups: Sequence[str], releases: Sequence[str]) -> int:
+        """A resolved group seen again in another release than the one it was resolved in is
+        unresolved and marked regressed (once: the status change is recorded)."""
+        found = 0
+        for group, release in zip(groups, releases, strict=True):
+            status = self._statuses.get(group)
+            if status is None or status.status != "resolved" or release == status.release:
+                continue
+            if self.store is not None:
+                self.store.set_status(group, "unresolved", release=release, regressed=True, actor="regression")
+            self._statuses[group] = GroupStatus("unresolved", True, release, time.time())
+            log.info("error group %s regressed: seen in release %r after being resolved in %r", group, release, status.release)
+            found += 1
+        return found
+
+    def _annotate(self, kind: str, batch: pa.RecordBatch, occ: extract.Occurrences, fps: pa.Array, groups: pa.Array) -> pa.RecordBatch:
+        """`exception.fingerprint` and `exception.group_id` on each exception event / log record."""
+        rows = occ.events if occ.events is not None else occ.rows
+        n = len(rows)
+        both = np.concatenate([rows, rows])
+        keys = pa.array([extract.FINGERPRINT] * n + [extract.GROUP_ID] * n, pa.string())
+        types = pa.array(np.full(2 * n, STRING, np.uint8))
+        values = pa.concat_arrays([fps, groups])
+        order = np.argsort(both, kind="stable")
+
+        def edit(entries: MapEntries) -> MapEntries:
+            drop = pc.is_in(entries.keys, pa.array([extract.FINGERPRINT, extract.GROUP_ID]))
+            kept = entries.filter(pc.invert(pc.fill_null(drop, False)))
+            return kept.append(both[order], keys.take(pa.array(order)), types.take(pa.array(order)), values.take(pa.array(order)))
+
+        column = "Events.Attributes" if kind == "spans" else "LogAttributes"
+        position = batch.schema.get_field_index(column)
+        return batch.set_column(position, batch.schema.field(column), edit_map_column(batch.column(column), edit))
+
+    def _rows(self, kind: str, batch: pa.RecordBatch, occ: extract.Occurrences, resource: Mapping[str, pa.Array],
+              distinct: Sequence[Fingerprinted], indices: pa.Array, fps: pa.Array, groups: pa.Array,
+              services: pa.Array) -> pa.RecordBatch:
+        take_rows = pa.array(occ.rows)
+        frames = [item.trace.reported.frames if item.trace.reported else () for item in distinct]
+
+        def per_distinct(values: list, type_: pa.DataType) -> pa.Array:  # type: ignore[type-arg]
+            return pc.take(pa.array(values, type_), indices)
+
+        environment = pc.coalesce(resource["deployment.environment.name"], resource["deployment.environment"], pa.scalar(""))
+        text = pc.utf8_slice_codeunits(pc.fill_null(occ.stacktrace, ""), 0, MAX_STORED_STACKTRACE)
+        columns = {
+            "Timestamp": occ.timestamp,
+            "ServiceName": services,
+            "ServiceVersion": pc.fill_null(resource["service.version"], ""),
+            "DeploymentEnvironment": environment,
+            "TraceId": combined(batch.column("TraceId")).take(take_rows),
+            "SpanId": combined(batch.column("SpanId")).take(take_rows),
+            "Source": pa.array(["span_event" if kind == "spans" else "log"] * len(occ), pa.string()),
+            "ExceptionType": pc.coalesce(occ.type, per_distinct([d.exception_type for d in distinct], pa.string())),
+            "ExceptionMessage": pc.coalesce(occ.message, per_distinct([d.message for d in distinct], pa.string())),
+            "MessageTemplate": per_distinct([d.template for d in distinct], pa.string()),
+            "Stacktrace": text,
+            "Frames.Module": per_distinct([[f.module for f in fs] for fs in frames], pa.list_(pa.string())),
+            "Frames.Function": per_distinct([[f.function for f in fs] for fs in frames], pa.list_(pa.string())),
+            "Frames.File": per_distinct([[f.file for f in fs] for fs in frames], pa.list_(pa.string())),
+            "Frames.Line": per_distinct([[f.line or 0 for f in fs] for fs in frames], pa.list_(pa.uint32())),
+            "Frames.InApp": per_distinct([[int(bool(f.in_app)) for f in fs] for fs in frames], pa.list_(pa.uint8())),
+            "Language": per_distinct([d.language for d in distinct], pa.string()),
+            "Fingerprint": fps,
+            "GroupId": groups,
+            "ResourceAttributes": _plain_map(combined(batch.column("ResourceAttributes")).take(take_rows)),
+        }
+        return pa.RecordBatch.from_arrays([columns[f.name] for f in schema.EVENT_SCHEMA], schema=schema.EVENT_SCHEMA)
+
+
+def _first_per_code(codes: np.ndarray, n: int) -> np.ndarray:
+    """For each dictionary code, the position of its first occurrence."""
+    values, first = np.unique(codes, return_index=True)
+    out = np.full(n, -1, np.int64)
+    out[values] = first
+    return out
+
+
+def _with_reported(item: Fingerprinted, exc_type: str, message: str) -> Fingerprinted:
+    from dataclasses import replace
+
+    from summitcol.errors.fingerprint import MAX_TITLE_CHARS
+    from summitcol.errors.parameterize import parameterize
+
+    exc_type = exc_type or item.exception_type
+    message = message or item.message
+    if exc_type == item.exception_type and message == item.message:
+        return item
+    title = item.title if item.custom else (f"{exc_type}: {message}" if exc_type and message else exc_type or message)
+    return replace(item, exception_type=exc_type, message=message, template=parameterize(message), title=title[:MAX_TITLE_CHARS])
+
+
+def _plain_map(column: pa.Array) -> pa.Array:
+    """map<string, struct<type, value>> → map<string, string> (the value text)."""
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    return pa.MapArray.from_arrays(column.offsets, column.keys, column.items.field("value"), type=pa.map_(pa.string(), pa.string()))
