@@ -3,6 +3,8 @@
     summitcol --config config/default.yaml [--config more.yaml] [--set processors.batch.timeout=1s]
     summitcol validate --config FILE
     summitcol components
+    summitcol query "SQL"
+    summitcol errors list|show|merge|unmerge|resolve|ignore|unresolve|train|evaluate
 """
 
 from __future__ import annotations
@@ -49,13 +51,59 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("components", help="list every component type and the signals it supports")
     query = commands.add_parser("query", help="run SQL against the embedded ClickHouse store")
     query.add_argument("sql", help='e.g. "SELECT ServiceName, count() FROM otel.otel_traces GROUP BY 1"')
-    _config_arguments(query, argparse.SUPPRESS)
-    query.add_argument("--endpoint", help="host:port of a chdb http endpoint (default: from --config, else localhost:8123)")
-    query.add_argument("--path", help="data path to open when no collector answers (default: from --config, else ./data/clickhouse)")
-    query.add_argument("--user", default="", help="user for the HTTP endpoint")
-    query.add_argument("--password", default="", help="password for the HTTP endpoint")
+    _store_arguments(query)
     query.add_argument("--format", choices=["table", "csv", "json", "arrow"], default="table", help="output format")
+    _errors_parser(commands)
     return parser
+
+
+def _store_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where a command that reads the store finds it (as `summitcol query` does)."""
+    _config_arguments(parser, argparse.SUPPRESS)
+    parser.add_argument("--endpoint", help="host:port of a chdb http endpoint (default: from --config, else localhost:8123)")
+    parser.add_argument("--path", help="data path to open when no collector answers (default: from --config, else ./data/clickhouse)")
+    parser.add_argument("--user", default="", help="user for the HTTP endpoint")
+    parser.add_argument("--password", default="", help="password for the HTTP endpoint")
+
+
+def _errors_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    errors = commands.add_parser("errors", help="error groups: list, show, merge, resolve; train and evaluate the model")
+    actions = errors.add_subparsers(dest="action", required=True)
+
+    def store_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help_text)
+        _store_arguments(sub)
+        sub.add_argument("--database", default="otel", help="database of the error tables (default: otel)")
+        return sub
+
+    listing = store_command("list", "error groups by event count")
+    listing.add_argument("--service", default="", help="only this service.name")
+    listing.add_argument("--since", default="", help="only groups seen within this time, e.g. 24h, 7d")
+    listing.add_argument("--status", default="", choices=["", "unresolved", "resolved", "ignored"])
+    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--format", choices=["table", "json"], default="table")
+    show = store_command("show", "one group: title, culprit, stack trace, counts per release and day, sample traces")
+    show.add_argument("group")
+    show.add_argument("--format", choices=["text", "json"], default="text")
+    merge = store_command("merge", "merge group SOURCE into group TARGET (new events follow at once)")
+    merge.add_argument("target")
+    merge.add_argument("source")
+    unmerge = store_command("unmerge", "split a group's merged fingerprints back into groups of their own")
+    unmerge.add_argument("group")
+    unmerge.add_argument("--fingerprint", action="append", default=[], help="only these (repeat); default: all but the founder")
+    for name, text in (("resolve", "mark resolved (in its last release, or --release)"), ("ignore", "mark ignored"),
+                       ("unresolve", "mark unresolved")):
+        sub = store_command(name, text)
+        sub.add_argument("group")
+        sub.add_argument("--release", default="", help="the release the fix is in (default: the group's last release)")
+    train = store_command("train", "train the grouping model on a corpus (and the store's merges with --from-store)")
+    train.add_argument("--corpus", default="tests/data/errors/corpus.jsonl.gz", help="labelled corpus (JSON lines, gzip ok)")
+    train.add_argument("--from-store", action="store_true", help="add the store's manual merges/unmerges as labels")
+    train.add_argument("--out", default="", help="model file to write (default: the package's built-in model)")
+    evaluate = actions.add_parser("evaluate", help="pairwise precision/recall/F1 on a corpus's held-out split")
+    evaluate.add_argument("corpus")
+    evaluate.add_argument("--model", default="", help="model file (default: the built-in model)")
+    evaluate.add_argument("--split", default="test", help="which split to evaluate (default: test; 'all' for every event)")
 
 
 def _report(problems: list[Problem]) -> None:
@@ -86,24 +134,41 @@ def _components(registry: Registry) -> int:
     return 0
 
 
-def _query(args: argparse.Namespace, registry: Registry) -> int:
+def _target(args: argparse.Namespace, registry: Registry, command: str):  # type: ignore[no-untyped-def]
+    """The store's Target from --config / --endpoint / --path, or None (the problem printed)."""
     from summitcol import query
 
+    config = getattr(args, "config", None)
     try:
-        target = query.target_from_config(args.config, args.set, registry) if args.config else query.Target(
+        target = query.target_from_config(config, getattr(args, "set", []), registry) if config else query.Target(
             query.DEFAULT_HTTP_ENDPOINT, query.DEFAULT_PATH
         )
     except query.QueryFailed as exc:
-        print(f"summitcol query: {exc}", file=sys.stderr)
-        return 1
-    target = query.Target(
+        print(f"summitcol {command}: {exc}", file=sys.stderr)
+        return None
+    return query.Target(
         args.endpoint if args.endpoint is not None else target.endpoint,
         args.path or target.path,
         args.user or target.user,
         args.password or target.password,
         target.chdb,
     )
-    return query.main(args.sql, target, args.format)
+
+
+def _query(args: argparse.Namespace, registry: Registry) -> int:
+    from summitcol import query
+
+    target = _target(args, registry, "query")
+    return 1 if target is None else query.main(args.sql, target, args.format)
+
+
+def _errors(args: argparse.Namespace, registry: Registry) -> int:
+    from summitcol import errors_command
+
+    if args.action in ("train", "evaluate"):
+        return errors_command.learn(args, lambda: _target(args, registry, f"errors {args.action}"))
+    target = _target(args, registry, f"errors {args.action}")
+    return 1 if target is None else errors_command.run(args, target)
 
 
 def _setup_logging(level: str, worker: Worker) -> None:
@@ -186,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _components(registry)
     if args.command == "query":
         return _query(args, registry)
+    if args.command == "errors":
+        return _errors(args, registry)
     config = _load(args, registry)
     if config is None:
         return 1
