@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from summitcol.errors import schema
 from summitcol.errors.store import GroupStore
-from summitcol.query import QueryFailed, Target, render_table, run_query
+from summitcol.query import QueryFailed, Target, execute, render_table, run_query
 
 _GROUP_ID = re.compile(r"^[0-9a-f]{16}$")
 _SINCE = re.compile(r"^(\d+)([smhdw])$")
@@ -33,7 +33,7 @@ class QueryClient:
         self.target = target
 
     def command(self, sql: str) -> None:
-        run_query(self.target, sql, "csv")
+        execute(self.target, sql)
 
     def query_arrow(self, sql: str) -> pa.Table:
         raw = run_query(self.target, sql, "arrow")
@@ -42,7 +42,7 @@ class QueryClient:
     def insert(self, database: str, table: str, data: pa.Table) -> None:
         columns = ", ".join(f"`{name}`" for name in data.schema.names)
         rows = ", ".join("(" + ", ".join(_literal(v) for v in row.values()) + ")" for row in data.to_pylist())
-        run_query(self.target, f"INSERT INTO `{database}`.`{table}` ({columns}) VALUES {rows}", "csv")
+        execute(self.target, f"INSERT INTO `{database}`.`{table}` ({columns}) VALUES {rows}")
 
 
 def _literal(value: Any) -> str:

@@ -72,7 +72,8 @@ def _via_http(target: Target, sql: str, fmt: str) -> bytes | None:
         return None
     host, _, port = target.endpoint.rpartition(":")
     host = "127.0.0.1" if host in ("", "0.0.0.0", "localhost") else host.strip("[]")
-    request = urllib.request.Request(f"http://{host}:{port}/", data=f"{sql}\nFORMAT {fmt}".encode(), method="POST")
+    body = f"{sql}\nFORMAT {fmt}" if fmt else sql
+    request = urllib.request.Request(f"http://{host}:{port}/", data=body.encode(), method="POST")
     if target.user:
         token = base64.b64encode(f"{target.user}:{target.password}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
@@ -106,11 +107,17 @@ def _via_path(target: Target, sql: str, fmt: str) -> bytes:
         Confinement(engine, target.chdb.allowed_table_functions, target.chdb.query_limits.settings()).check(
             sql, Role.READER if target.chdb.read_only else Role.ADMIN
         )
-        return engine.query(sql, fmt)
+        return engine.query(sql, fmt or "TabSeparated")
     except QueryError as exc:
         raise QueryFailed(str(exc)) from None
     finally:
         engine.close()
+
+
+def execute(target: Target, sql: str) -> None:
+    """Run a statement that returns nothing (an INSERT … VALUES: a FORMAT clause would be read as its input's)."""
+    if _via_http(target, sql, "") is None:
+        _via_path(target, sql, "")
 
 
 def run_query(target: Target, sql: str, output: str) -> bytes:

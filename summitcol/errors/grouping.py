@@ -36,8 +36,10 @@ class Grouper:
     def known(self, fingerprint: str) -> str | None:
         return self.groups.get(fingerprint)
 
-    def learn(self, fingerprint: str, group_id: str, profile: Profile | None, manual: bool) -> None:
-        """A decision made elsewhere (the store: another worker, a restart, a merge)."""
+    def learn(self, fingerprint: str, group_id: str, profile: Profile | None, manual: bool) -> bool:
+        """A decision made elsewhere (the store: another worker, a restart, a merge); True when it
+        changed where the fingerprint goes."""
+        before = self.groups.get(fingerprint)
         if manual:
             self.manual.add(fingerprint)
             self.groups[fingerprint] = group_id
@@ -45,6 +47,7 @@ class Grouper:
             self.groups[fingerprint] = group_id
         if profile is not None:
             self.index.add(profile)
+        return self.groups.get(fingerprint) != before
 
     def assign(self, profiles: Sequence[Profile], custom: Iterable[str] = ()) -> list[Assignment]:
         """Decide the new fingerprints among `profiles`, in order (a fingerprint decided earlier in

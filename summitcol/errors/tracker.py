@@ -75,13 +75,20 @@ class ErrorTracker:
             return 0
         table = self.store.decisions(self._seen_until)
         statuses = self.store.statuses()
+        changed = sum(1 for group, status in statuses.items() if self._statuses.get(group) != status)
+        moved = 0
         with self._lock:
             for row in table.to_pylist():
                 profile = Profile(row["Fingerprint"], row["Language"], row["ServiceName"], row["ExceptionType"],
                                   row["MessageTemplate"], row["Culprit"], tuple(row["Signature"]))
-                self.grouper.learn(row["Fingerprint"], row["GroupId"], profile if not row["Manual"] else None, bool(row["Manual"]))
+                changed = self.grouper.learn(row["Fingerprint"], row["GroupId"], None if row["Manual"] else profile, bool(row["Manual"]))
+                moved += int(changed and bool(row["Manual"]))
                 self._seen_until = max(self._seen_until, row["DecidedAtUs"] / 1e6 - 5.0)  # rows land out of order across workers
             self._statuses = statuses
+        if changed:
+            log.info("%d group status change(s) loaded from the store", changed)
+        if moved:
+            log.info("%d fingerprint(s) moved by merge/unmerge, loaded from the store", moved)
         return table.num_rows
 
     # -- one batch ------------------------------------------------------------------------------
