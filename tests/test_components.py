@@ -23,6 +23,7 @@ OVERRIDES = {
     "file": lambda tmp: {"path": str(tmp / "out.jsonl")},
     "parquet": lambda tmp: {"path": str(tmp / "parquet")},
     "clickhouse": lambda tmp: {"storage": "chdb"},
+    "fingerprint": lambda tmp: {"storage": "chdb"},
     "memory_limiter": lambda tmp: {"check_interval": timedelta(seconds=1), "limit_mib": 4000},
     "file_storage": lambda tmp: {"directory": str(tmp / "storage")},
     "tail_sampling": lambda tmp: {"policies": [{"name": "all", "type": "always_sample"}]},
@@ -33,7 +34,7 @@ OVERRIDES = {
     "attributes": lambda tmp: {"actions": [_action()]},
     "resource": lambda tmp: {"attributes": [_action()]},
 }
-REQUIRED = {"file", "otlp_grpc", "otlp_http", "parquet", "clickhouse", "memory_limiter", "tail_sampling", "loadbalancing", "attributes", "resource"}
+REQUIRED = {"file", "otlp_grpc", "otlp_http", "parquet", "clickhouse", "fingerprint", "memory_limiter", "tail_sampling", "loadbalancing", "attributes", "resource"}
 
 
 def _action():  # type: ignore[no-untyped-def]
@@ -96,7 +97,7 @@ def test_lifecycle(factory, tmp_path, chdb_path) -> None:  # type: ignore[no-unt
 
     async def run() -> None:
         extensions = {}
-        if factory.type == "clickhouse":
+        if factory.type in ("clickhouse", "fingerprint"):
             chdb = REGISTRY.get(Kind.EXTENSION, "chdb")
             storage = chdb.create(CreateSettings(id=ComponentID("chdb"), telemetry=Telemetry()), chdb.config_type(path=chdb_path))
             await storage.start(Host())

@@ -18,9 +18,9 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from summitcol.errors.frames import Frame, ParsedTrace
 from summitcol.errors.normalize import InAppRules, crash_frame, normalize
 from summitcol.errors.parameterize import parameterize
+from summitcol.errors.parsers.frames import Frame, ParsedTrace
 from summitcol.errors.rules import FingerprintRules
 
 MAX_CONTRIBUTING_FRAMES = 50  # per exception, crash side kept (Sentry's max-frames idea)

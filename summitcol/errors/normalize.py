@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from summitcol.errors.frames import ExceptionInfo, Frame, ParsedTrace
+from summitcol.errors.parsers.frames import ExceptionInfo, Frame, ParsedTrace
 
 # Paths and modules that are never the application's own code.
 _LIBRARY_PATH = re.compile(

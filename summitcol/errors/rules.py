@@ -22,8 +22,8 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from summitcol.errors.frames import ParsedTrace
 from summitcol.errors.normalize import crash_frame
+from summitcol.errors.parsers.frames import ParsedTrace
 from summitcol.exceptions import ConfigError
 
 _STACK = ("stack.module", "stack.function")

@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from summitcol.errors.fingerprint import fingerprint
-from summitcol.errors.frames import ExceptionInfo, Frame, ParsedTrace
 from summitcol.errors.normalize import InAppRules, basename, collapse_recursion, function_name, module_name
 from summitcol.errors.parameterize import parameterize
+from summitcol.errors.parsers.frames import ExceptionInfo, Frame, ParsedTrace
 from summitcol.errors.rules import FingerprintRules
 from summitcol.exceptions import ConfigError
 
