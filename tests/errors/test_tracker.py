@@ -1,0 +1,178 @@
+"""The error tracker on real decoded batches and a real embedded store: two workers deciding the
+same new fingerprints at once, a store that fails (nothing acknowledged ungrouped, nothing lost
+from the grouper's memory), hostile input, and the occurrence rows' exact values."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from summitcol.component import Signal
+from summitcol.errors.grouping import Grouper
+from summitcol.errors.store import GroupStore
+from summitcol.errors.tracker import ErrorTracker
+from summitcol.extensions.chdb.engine import Engine
+from summitcol.extensions.chdb.writer import EmbeddedWriter
+from summitcol.pdata.codec import decode_request
+
+T0 = 1_796_000_000_000_000_000
+
+
+def python_trace(function: str, exc: str, message: str, line: int = 10, root: str = "/srv/app") -> str:
+    return (
+        "Traceback (most recent call last):\n"
+        f'  File "{root}/main.py", line 3, in <module>\n    run()\n'
+        f'  File "{root}/orders.py", line {line}, in {function}\n    raise {exc}(...)\n'
+        f"{exc}: {message}\n"
+    )
+
+
+def spans(exceptions: list[dict[str, str]], service: str = "shop", release: str = "1.0") -> ExportTraceServiceRequest:
+    request = ExportTraceServiceRequest()
+    rs = request.resource_spans.add()
+    for key, value in {"service.name": service, "service.version": release, "telemetry.sdk.language": "python",
+                       "deployment.environment.name": "prod"}.items():
+        rs.resource.attributes.add(key=key).value.string_value = value
+    scope = rs.scope_spans.add()
+    for i, attributes in enumerate(exceptions):
+        span = scope.spans.add(name="op", trace_id=bytes([1] * 15 + [i % 256]), span_id=bytes([2] * 7 + [i % 256]),
+                               start_time_unix_nano=T0 + i, end_time_unix_nano=T0 + i + 10)
+        span.events.add(name="checkpoint", time_unix_nano=T0 + i)
+        event = span.events.add(name="exception", time_unix_nano=T0 + i + 1)
+        for key, value in attributes.items():
+            event.attributes.add(key=key).value.string_value = value
+    return request
+
+
+def decoded(request: ExportTraceServiceRequest):  # type: ignore[no-untyped-def]
+    data, _ = decode_request(Signal.TRACES, request.SerializeToString(), "proto")
+    return data.tables["spans"]
+
+
+@pytest.fixture()
+def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    engine = Engine(str(tmp_path / "ch"), 1, {})
+    store = GroupStore(EmbeddedWriter(engine))
+    store.create_schema()
+    yield store
+    engine.close()
+
+
+def bug(i: int, site: str = "lookup", exc: str = "KeyError") -> dict[str, str]:
+    return {"exception.type": exc, "exception.message": f"'order-{i}'",
+            "exception.stacktrace": python_trace(site, exc, f"'order-{i}'", line=10 + i % 5)}
+
+
+def test_rows_and_annotations_are_exact(store: GroupStore) -> None:
+    tracker = ErrorTracker(Grouper(None), store)
+    batch = decoded(spans([bug(1), bug(2), bug(3, "lookup_user"), bug(4, exc="ValueError")]))
+    result = tracker.process("spans", batch)
+    rows = result.errors.to_pylist()
+    assert [r["ExceptionType"] for r in rows] == ["KeyError", "KeyError", "KeyError", "ValueError"]
+    assert [r["MessageTemplate"] for r in rows] == ["'<str>'"] * 4
+    assert rows[0]["Fingerprint"] == rows[1]["Fingerprint"] != rows[2]["Fingerprint"] != rows[3]["Fingerprint"]
+    assert [r["GroupId"] for r in rows] == [r["Fingerprint"][:16] for r in rows]
+    first = rows[0]
+    assert (first["ServiceName"], first["ServiceVersion"], first["DeploymentEnvironment"], first["Language"], first["Source"]) == (
+        "shop", "1.0", "prod", "python", "span_event")
+    assert first["Frames.Function"] == ["<module>", "lookup"] and first["Frames.File"] == ["main.py", "orders.py"]
+    assert first["Frames.Line"] == [3, 11] and first["Frames.InApp"] == [1, 1]
+    assert first["TraceId"] == "01" * 15 + "00" and first["SpanId"] == "02" * 7 + "00"
+    assert result.errors.column("Timestamp").cast("int64").to_pylist() == [T0 + 1 + i for i in range(4)]
+    assert result.new_groups == 3
+    events = result.batch.column("Events.Attributes").to_pylist()
+    exception_attrs = dict((k, v["value"]) for k, v in events[0][1])
+    assert exception_attrs["exception.fingerprint"] == rows[0]["Fingerprint"]
+    assert exception_attrs["exception.group_id"] == rows[0]["GroupId"]
+    assert events[0][0] == []  # the checkpoint event is untouched
+
+
+def test_two_workers_deciding_at_once_make_one_group_each(store: GroupStore) -> None:
+    batch = decoded(spans([bug(i) for i in range(20)] + [bug(i, "lookup_user") for i in range(20)]))
+    results = []
+
+    def worker() -> None:
+        results.append(ErrorTracker(Grouper(None), store).process("spans", batch))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    groups = [sorted(set(r.errors.column("GroupId").to_pylist())) for r in results]
+    assert groups[0] == groups[1] and len(groups[0]) == 2
+    assert sorted(store.current().values()) == groups[0]
+
+
+class FailingStore(GroupStore):
+    fail = True
+
+    def record(self, decisions):  # type: ignore[no-untyped-def]
+        if self.fail:
+            raise OSError("store down")
+        super().record(decisions)
+
+
+def test_a_store_failure_refuses_the_batch_and_forgets_nothing(store: GroupStore) -> None:
+    failing = FailingStore(store.client, store.db)
+    tracker = ErrorTracker(Grouper(None), failing)
+    batch = decoded(spans([bug(1), bug(2, "lookup_user")]))
+    with pytest.raises(OSError, match="store down"):
+        tracker.process("spans", batch)
+    failing.fail = False
+    result = tracker.process("spans", batch)  # the retry decides again and records
+    assert result.new_groups == 2 and len(store.current()) == 2
+
+
+def test_restart_keeps_groups(store: GroupStore) -> None:
+    batch = decoded(spans([bug(1), bug(2, "lookup_user")]))
+    before = ErrorTracker(Grouper(None), store).process("spans", batch)
+    again = ErrorTracker(Grouper(None), store)
+    assert again.refresh() == 2
+    after = again.process("spans", batch)
+    assert after.new_groups == 0
+    assert after.errors.column("GroupId").to_pylist() == before.errors.column("GroupId").to_pylist()
+
+
+@pytest.mark.timeout(60)
+def test_hostile_input_gets_a_fingerprint_and_nothing_is_dropped(store: GroupStore) -> None:
+    huge = python_trace("lookup", "KeyError", "x" * 1_000_000)
+    deep = "Traceback (most recent call last):\n" + "".join(
+        f'  File "/srv/app/walk.py", line {i}, in walk_{i % 7}\n' for i in range(10_000)) + "RecursionError: too deep\n"
+    garbage = bytes(range(256)).decode("latin-1") * 100
+    cases = [
+        {"exception.type": "KeyError", "exception.message": "big", "exception.stacktrace": huge},
+        {"exception.type": "RecursionError", "exception.message": "too deep", "exception.stacktrace": deep},
+        {"exception.type": "Weird", "exception.stacktrace": garbage},
+        {"exception.message": "no type at all"},
+        {"exception.type": "OnlyType"},
+        {"exception.stacktrace": "frobnicate!! unknown language @@ 0x1f"},
+    ]
+    result = ErrorTracker(Grouper(None), store).process("spans", decoded(spans(cases)))
+    rows = result.errors.to_pylist()
+    assert len(rows) == len(cases)
+    assert all(len(r["Fingerprint"]) == 32 for r in rows)
+    assert len({r["Fingerprint"] for r in rows}) == len(cases)
+    assert [r["ExceptionType"] for r in rows][:5] == ["KeyError", "RecursionError", "Weird", "", "OnlyType"]
+    assert len(rows[0]["Stacktrace"]) == 256 * 1024
+
+
+def test_log_records_with_exception_attributes(store: GroupStore) -> None:
+    request = ExportLogsServiceRequest()
+    rl = request.resource_logs.add()
+    rl.resource.attributes.add(key="service.name").value.string_value = "worker"
+    scope = rl.scope_logs.add()
+    for i in range(3):
+        record = scope.log_records.add(time_unix_nano=T0 + i, body={"string_value": "failed"})
+        for key, value in bug(i).items():
+            record.attributes.add(key=key).value.string_value = value
+    scope.log_records.add(time_unix_nano=T0, body={"string_value": "plain log"})
+    data, _ = decode_request(Signal.LOGS, request.SerializeToString(), "proto")
+    result = ErrorTracker(Grouper(None), store).process("logs", data.tables["logs"])
+    assert result.errors.num_rows == 3 and set(result.errors.column("Source").to_pylist()) == {"log"}
+    attrs = [dict((k, v["value"]) for k, v in row) for row in result.batch.column("LogAttributes").to_pylist()]
+    assert [("exception.group_id" in a) for a in attrs] == [True, True, True, False]
