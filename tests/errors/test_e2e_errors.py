@@ -13,6 +13,7 @@ The bugs, raised by real code in this module:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -59,17 +60,20 @@ def apply_discount(price: int, percent: int, raw: str) -> float:
     return price / percent
 
 
-def config(tmp: Path, grpc_port: int, ch_port: int, model: str = "builtin", workers: int = 1) -> str:
+def config(tmp: Path, grpc_port: int, ch_port: int, model: str = "builtin", workers: int = 1, remote: int = 0) -> str:
+    """otlp → fingerprint → clickhouse on the embedded engine, or (`remote`: a port) on another
+    collector's ClickHouse HTTP interface, as on a ClickHouse server."""
+    store = f"endpoint: http://127.0.0.1:{remote}" if remote else "storage: chdb"
     return f"""
 receivers:
 {receiver_yaml(grpc_port, None)}
 processors:
   fingerprint:
-    storage: chdb
+    {store}
     grouping: {{model: {model}}}
 exporters:
   clickhouse:
-    storage: chdb
+    {store}
 extensions:
   chdb:
     path: {tmp / "clickhouse"}
@@ -127,12 +131,21 @@ def send_real_exceptions(grpc_port: int, release: str = "1.0.0") -> int:
     return recorded
 
 
-@pytest.mark.parametrize("model", ["none"])
-def test_sdk_exceptions_are_stored_and_grouped(tmp_path: Path, model: str) -> None:
+@pytest.mark.parametrize("where", ["embedded", "remote"])
+def test_sdk_exceptions_are_stored_and_grouped(tmp_path: Path, where: str) -> None:
     grpc_port, ch_port = free_port(), free_port()
-    with Collector(tmp_path, config(tmp_path, grpc_port, ch_port, model)) as collector:
+    server = contextlib.nullcontext()
+    if where == "remote":  # a second collector holds the store and serves ClickHouse's HTTP interface
+        store_port = free_port()
+        (tmp_path / "server").mkdir()
+        server = Collector(tmp_path / "server", config(tmp_path / "server", free_port(), store_port), "server")
+        ch_port, query_port = store_port, store_port
+    else:
+        query_port = ch_port
+    with server, Collector(tmp_path, config(tmp_path, grpc_port, free_port() if where == "remote" else ch_port,
+                                            remote=ch_port if where == "remote" else 0)) as collector:
         recorded = send_real_exceptions(grpc_port)
-        client = clickhouse_connect.get_client(host="127.0.0.1", port=ch_port)
+        client = clickhouse_connect.get_client(host="127.0.0.1", port=query_port)
         assert wait_for(lambda: client.command("SELECT count() FROM otel.events_error_v1") == recorded, timeout=60)
         rows = client.query(
             "SELECT ExceptionType, Source, count(), uniqExact(Fingerprint), uniqExact(GroupId), any(Language), "
