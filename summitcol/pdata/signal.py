@@ -43,6 +43,11 @@ class SignalData:
         """Spans, log records or metric data points."""
         return sum(batch.num_rows for batch in self.tables.values())
 
+    def empty(self) -> bool:
+        """Nothing to pass on: no items and no error rows (a sampler that drops every span of a
+        batch still passes its errors on, so error counts do not depend on trace sampling)."""
+        return not self.item_count() and (self.errors is None or not self.errors.num_rows)
+
     def nbytes(self) -> int:
         return sum(batch.nbytes for batch in self.tables.values()) + (self.errors.nbytes if self.errors is not None else 0)
 

@@ -1,6 +1,7 @@
 """What the column processors (redaction, filter, attributes, resource) share: `process` runs in a
 worker thread — pyarrow kernels release the GIL, and the event loop keeps answering clients —
-with otelcol's processor item counts around it; what comes out empty is not passed on."""
+with otelcol's processor item counts around it; what comes out empty (no items, no error rows)
+is not passed on."""
 
 from __future__ import annotations
 
@@ -24,5 +25,5 @@ class ColumnarProcessor(Processor):
         out = await asyncio.to_thread(self.process, data)
         kept = out.item_count()
         self.settings.telemetry.processor_items("outgoing", self.label, data.signal, kept)
-        if kept:
+        if not out.empty():
             await self.next_consumer.consume(out)

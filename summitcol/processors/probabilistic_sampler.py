@@ -273,8 +273,9 @@ class ProbabilisticSampler(Processor):
             self.settings.telemetry.processor_items("incoming", self.label, data.signal, batch.num_rows)
             kept = await asyncio.to_thread(self.sample_logs, batch)
             self.settings.telemetry.processor_items("outgoing", self.label, data.signal, kept.num_rows)
-            if kept.num_rows:
-                await self.next_consumer.consume(data.with_tables({LOGS: kept}))
+            out = data.with_tables({LOGS: kept})
+            if not out.empty():
+                await self.next_consumer.consume(out)
             return
         batch = data.tables.get(SPANS)
         if data.signal is not Signal.TRACES or batch is None or batch.num_rows == 0:
@@ -283,8 +284,9 @@ class ProbabilisticSampler(Processor):
         self.settings.telemetry.processor_items("incoming", self.label, data.signal, batch.num_rows)
         kept = await asyncio.to_thread(self.sample, batch)
         self.settings.telemetry.processor_items("outgoing", self.label, data.signal, kept.num_rows)
-        if kept.num_rows:
-            await self.next_consumer.consume(data.with_tables({**data.tables, SPANS: kept}))
+        out = data.with_tables({**data.tables, SPANS: kept})
+        if not out.empty():
+            await self.next_consumer.consume(out)
 
 
 def _create(settings: CreateSettings, config: Config, *, next_consumer: Consumer) -> ProbabilisticSampler:
