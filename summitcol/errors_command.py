@@ -80,17 +80,50 @@ def _print(table: pa.Table, fmt: str) -> None:
         sys.stdout.write(render_table(table))
 
 
+SPARK = " ▁▂▃▄▅▆▇█"
+TREND_BUCKETS = 12
+
+
+def sparkline(counts: list[int]) -> str:
+    """Counts as block characters, scaled to the largest (a zero stays blank)."""
+    top = max(counts) if counts else 0
+    return "".join(SPARK[0] if not c else SPARK[max(1, round(c / top * (len(SPARK) - 1)))] for c in counts)
+
+
+def _trends(client: QueryClient, db: str, groups: list[str], window: str) -> dict[str, str]:
+    """Each group's events over the window (default the last 24 h) in TREND_BUCKETS buckets."""
+    if not groups:
+        return {}
+    ids = ", ".join(_literal(g) for g in groups)
+    table = client.query_arrow(
+        f"WITH now() - {window} AS start, (toUnixTimestamp(now()) - toUnixTimestamp(start)) / {TREND_BUCKETS} AS width "
+        f"SELECT c.GroupId AS GroupId, toUInt32(least({TREND_BUCKETS - 1}, intDiv(toUnixTimestamp(e.Timestamp) - "
+        f"toUnixTimestamp(start), width))) AS Bucket, count() AS Events FROM `{db}`.`{schema.EVENTS_TABLE}` AS e "
+        f"INNER JOIN ({schema.current_groups_sql(db)}) AS c ON e.Fingerprint = c.Fingerprint "
+        f"WHERE c.GroupId IN ({ids}) AND e.Timestamp >= start GROUP BY GroupId, Bucket"
+    )
+    counts = {g: [0] * TREND_BUCKETS for g in groups}
+    for row in table.to_pylist():
+        counts[row["GroupId"]][row["Bucket"]] = row["Events"]
+    return {g: sparkline(c) for g, c in counts.items()}
+
+
 def list_groups(client: QueryClient, db: str, service: str, since: str, status: str, limit: int, fmt: str) -> None:
-    where = [f"LastSeen >= now() - {_since(since)}"] if since else []
+    window = _since(since) if since else "INTERVAL 24 HOUR"
+    where = [f"LastSeen >= now() - {window}"] if since else []
     if service:
         where.append(f"ServiceName = {_literal(service)}")
     if status:
         where.append(f"Status = {_literal(status)}")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    _print(client.query_arrow(
+    table = client.query_arrow(
         f"SELECT GroupId, Title, Count, ServiceName AS Service, FirstSeen, LastSeen, FirstRelease, LastRelease, "
         f"Status, Regressed FROM `{db}`.`{schema.GROUPS_VIEW}` {clause} ORDER BY Count DESC, GroupId LIMIT {int(limit)}"
-    ), fmt)
+    )
+    if table.num_rows:
+        trends = _trends(client, db, table.column("GroupId").to_pylist(), window)
+        table = table.add_column(3, "Trend", pa.array([trends[g] for g in table.column("GroupId").to_pylist()]))
+    _print(table, fmt)
 
 
 def show_group(client: QueryClient, db: str, group_id: str, fmt: str) -> None:

@@ -19,6 +19,13 @@ from tests.errors.test_e2e_errors import LOGGED, SPANS_PER_BUG, config, send_rea
 from tests.helpers import Collector, free_port, wait_for
 
 
+def test_sparkline() -> None:
+    from summitcol.errors_command import sparkline
+
+    assert sparkline([0, 1, 4, 8]) == " ▁▄█"
+    assert sparkline([0, 0]) == "  "
+
+
 def cli(*args: str) -> str:
     done = subprocess.run([sys.executable, "-m", "summitcol.cli", "errors", *args], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -45,6 +52,10 @@ def test_list_show_merge_unmerge_resolve_regress_restart(tmp_path: Path) -> None
         counts = sorted((kind, row["Count"]) for (kind, _), row in listed.items())
         # KeyError: handler path (20 spans + 10 logs) and job path (20) are two groups without the model
         assert counts == [("KeyError", 20), ("KeyError", 30), ("ValueError", 20), ("ValueError", 20), ("ZeroDivisionError", 20)]
+        # every event is from the last 2 hours: the last of the 12 two-hour buckets of the trend
+        assert {row["Trend"] for row in listed.values()} == {" " * 11 + "█"}
+        table = cli("list", "--endpoint", endpoint)
+        assert table.splitlines()[0].split()[:4] == ["GroupId", "Title", "Count", "Trend"] and "(5 rows)" in table
         key_errors = sorted((row["Count"], gid) for (kind, gid), row in listed.items() if kind == "KeyError")
         (_, job_group), (_, handler_group) = key_errors
 
