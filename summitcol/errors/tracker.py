@@ -9,6 +9,7 @@ across batches, since a crash loop repeats one trace). Everything else is `take`
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -172,12 +173,12 @@ class ErrorTracker:
         return group_of, sum(1 for a in assignments if a.source != "model")
 
     def _regressions(self, groups: Sequence[str], releases: Sequence[str]) -> int:
-        """A resolved group seen again in another release than the one it was resolved in is
+        """A resolved group seen again in a later release than the one it was resolved in is
         unresolved and marked regressed (once: the status change is recorded)."""
         found = 0
         for group, release in zip(groups, releases, strict=True):
             status = self._statuses.get(group)
-            if status is None or status.status != "resolved" or release == status.release:
+            if status is None or status.status != "resolved" or not is_later(release, status.release):
                 continue
             if self.store is not None:
                 self.store.set_status(group, "unresolved", release=release, regressed=True, actor="regression")
@@ -239,6 +240,25 @@ class ErrorTracker:
             "ResourceAttributes": _plain_map(combined(batch.column("ResourceAttributes")).take(take_rows)),
         }
         return pa.RecordBatch.from_arrays([columns[f.name] for f in schema.EVENT_SCHEMA], schema=schema.EVENT_SCHEMA)
+
+
+_VERSION = re.compile(r"^v?(\d+(?:\.\d+)*)(.*)$")
+
+
+def is_later(release: str, resolved: str) -> bool:
+    """Whether `release` comes after `resolved`: by version number when both are numbered
+    (1.10.0 > 1.9.2; an old pod still running 1.0.9 after 1.1.0 was resolved is no regression),
+    else whenever they differ (names and hashes carry no order)."""
+    if release == resolved:
+        return False
+    a, b = _VERSION.match(release), _VERSION.match(resolved)
+    if a is None or b is None:
+        return True
+    left = tuple(int(x) for x in a.group(1).split("."))
+    right = tuple(int(x) for x in b.group(1).split("."))
+    if left != right:
+        return left > right
+    return a.group(2) != b.group(2)
 
 
 def _first_per_code(codes: np.ndarray, n: int) -> np.ndarray:

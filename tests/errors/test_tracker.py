@@ -176,3 +176,27 @@ def test_log_records_with_exception_attributes(store: GroupStore) -> None:
     assert result.errors.num_rows == 3 and set(result.errors.column("Source").to_pylist()) == {"log"}
     attrs = [dict((k, v["value"]) for k, v in row) for row in result.batch.column("LogAttributes").to_pylist()]
     assert [("exception.group_id" in a) for a in attrs] == [True, True, True, False]
+
+
+@pytest.mark.parametrize(("release", "resolved", "later"), [
+    ("1.1.0", "1.0.0", True), ("1.10.0", "1.9.2", True), ("1.0.9", "1.1.0", False), ("v2", "1.9", True),
+    ("1.0.0", "1.0.0", False), ("1.0.0-rc2", "1.0.0-rc1", True), ("abc123", "def456", True), ("", "1.0", True),
+])
+def test_which_release_is_later(release: str, resolved: str, later: bool) -> None:
+    from summitcol.errors.tracker import is_later
+
+    assert is_later(release, resolved) is later
+
+
+def test_regression_only_in_a_later_release(store: GroupStore) -> None:
+    tracker = ErrorTracker(Grouper(None), store)
+    first = tracker.process("spans", decoded(spans([bug(1)], release="1.1.0")))
+    group = first.errors.column("GroupId")[0].as_py()
+    store.set_status(group, "resolved", release="1.1.0")
+    tracker.refresh()
+    assert tracker.process("spans", decoded(spans([bug(2)], release="1.0.9"))).regressions == 0  # an old pod
+    assert tracker.process("spans", decoded(spans([bug(3)], release="1.1.0"))).regressions == 0
+    assert tracker.process("spans", decoded(spans([bug(4)], release="1.2.0"))).regressions == 1
+    status = store.statuses()[group]
+    assert (status.status, status.regressed, status.release) == ("unresolved", True, "1.2.0")
+    assert tracker.process("spans", decoded(spans([bug(5)], release="1.3.0"))).regressions == 0  # once
