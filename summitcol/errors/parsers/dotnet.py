@@ -1,0 +1,56 @@
+""".NET: `Exception.ToString()` (what the OpenTelemetry .NET SDK records).
+
+    System.InvalidOperationException: Order 12 not found
+     ---> System.Collections.Generic.KeyNotFoundException: The given key 'x' was not present.
+       at Shop.Orders.Lookup(String id) in /src/Shop/Orders.cs:line 42
+       --- End of inner exception stack trace ---
+       at Shop.Api.<HandleAsync>d__3.MoveNext() in /src/Shop/Api.cs:line 17
+       at System.Runtime.CompilerServices.TaskAwaiter.ThrowForNonSuccess(Task task)
+
+The first line holds the outer exception and, after ` ---> `, its inner exceptions (the root
+cause last); the frames before each `--- End of inner exception stack trace ---` belong to the
+innermost remaining one. Frames are innermost first: reversed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from summitcol.errors.parsers.common import MAX_CHAIN, MAX_FRAMES, keep_crash_side, lines, to_int
+from summitcol.errors.parsers.frames import ExceptionInfo, Frame
+
+_FRAME = re.compile(r"^\s+at ([^\s(]+)\.([^.\s(]+)\(([^)\n]*)\)(?: in (.+?):line (\d+))?\s*$")
+_INNER_END = "--- End of inner exception stack trace ---"
+_TYPE = re.compile(r"^([A-Za-z_][\w.`+]*(?:Exception|Error|Fault|Failure)\w*|[A-Za-z_][\w`+]*(?:\.[A-Za-z_][\w`+]*)+)(?::\s?(.*))?$")
+
+
+def looks_like(text: str) -> bool:
+    return bool(re.search(r"^\s+at [\w.`<>+]+\([^)\n]*\)(?: in .+:line \d+)?\s*$", text, re.M)) and (
+        ":line " in text or _INNER_END in text or re.search(r"^\s+at System\.", text, re.M) is not None)
+
+
+def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInfo]:
+    all_lines = lines(text)
+    first = next((line for line in all_lines if line.strip()), "")
+    heads = []
+    for part in first.split(" ---> ")[:MAX_CHAIN]:
+        found = _TYPE.match(part.strip())
+        heads.append((found.group(1), (found.group(2) or "").strip()) if found else ("", part.strip()))
+    stacks: list[list[Frame]] = [[]]
+    for line in all_lines:
+        if line.strip() == _INNER_END:
+            stacks.append([])
+            continue
+        found = _FRAME.match(line)
+        if found and len(stacks[-1]) < MAX_FRAMES * 4:
+            stacks[-1].append(Frame(function=found.group(2), module=found.group(1), file=found.group(4) or "",
+                                    line=to_int(found.group(5))))
+    # stacks[0] is the innermost exception's, the last the outermost's
+    stacks = stacks[: len(heads)] + [[] for _ in range(len(heads) - len(stacks))]
+    out = []
+    for (kind, text_), frames in zip(reversed(heads), stacks, strict=True):  # root cause first
+        kept, cut = keep_crash_side(list(reversed(frames)))
+        out.append(ExceptionInfo(kind, text_, kept, cut))
+    if out and exc_type and not out[-1].type:
+        out[-1] = ExceptionInfo(exc_type, out[-1].message or message, out[-1].frames, out[-1].omitted_frames)
+    return out

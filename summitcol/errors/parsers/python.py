@@ -1,0 +1,84 @@
+"""Python: `traceback.format_exception` (what the OpenTelemetry SDK records), chains included.
+
+    Traceback (most recent call last):
+      File "/srv/app/orders.py", line 12, in lookup
+        return ORDERS[order_id]
+    KeyError: 'a-1'
+
+    The above exception was the direct cause of the following exception:   (or "During handling …")
+
+Frames are printed outermost first, the order Summit keeps; chained exceptions are printed root
+cause first, also Summit's order.
+"""
+
+from __future__ import annotations
+
+import re
+
+from summitcol.errors.parsers.common import MAX_CHAIN, keep_crash_side, lines, to_int
+from summitcol.errors.parsers.frames import ExceptionInfo, Frame
+
+_HEADER = "Traceback (most recent call last):"
+_FRAME = re.compile(r'^\s*File "([^"\n]*)", line (\d+)(?:, in (.*))?$')
+_EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*(?:\[[\w.]*\])?)(?::\s?(.*))?$")
+_CHAIN_MARKERS = (
+    "The above exception was the direct cause of the following exception:",
+    "During handling of the above exception, another exception occurred:",
+)
+_GROUP_PREFIX = re.compile(r"^[\s|+\-]*")  # ExceptionGroup's box drawing: "  | " and "  +-+---- 1 ----"
+
+
+def looks_like(text: str) -> bool:
+    return _HEADER in text or bool(re.search(r'^\s*File "[^"\n]+", line \d+', text, re.M))
+
+
+def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInfo]:
+    out: list[ExceptionInfo] = []
+    frames: list[Frame] = []
+    in_trace = False
+    pending_context = False
+    for raw in lines(text):
+        line = _GROUP_PREFIX.sub("", raw) if raw.lstrip().startswith(("|", "+")) else raw
+        if line.strip() == _HEADER:
+            in_trace, frames, pending_context = True, [], False
+            continue
+        if line.strip() in _CHAIN_MARKERS:
+            continue
+        found = _FRAME.match(line)
+        if found and in_trace:
+            function = (found.group(3) or "").strip()
+            frames.append(Frame(function=function, file=found.group(1), line=to_int(found.group(2)),
+                                module=_module(found.group(1))))
+            pending_context = True
+            continue
+        if in_trace and pending_context and line.startswith("    ") and frames:
+            stripped = line.strip()
+            if stripped and not set(stripped) <= set("^~ "):  # 3.11's carets are no code
+                last = frames[-1]
+                if not last.context_line:
+                    frames[-1] = Frame(last.function, last.module, last.file, last.line, None, None, stripped[:200])
+            continue
+        if in_trace and line and not line.startswith(" "):
+            head = _EXCEPTION.match(line.strip())
+            if head:
+                kept, cut = keep_crash_side(frames)
+                out.append(ExceptionInfo(head.group(1), (head.group(2) or "").strip(), kept, cut))
+                in_trace, frames = False, []
+                if len(out) >= MAX_CHAIN:
+                    break
+    if in_trace and frames:  # cut off before its exception line (a truncated attribute)
+        kept, cut = keep_crash_side(frames)
+        out.append(ExceptionInfo(exc_type, message, kept, cut))
+    if out and exc_type and not out[-1].type:
+        out[-1] = ExceptionInfo(exc_type, out[-1].message or message, out[-1].frames, out[-1].omitted_frames)
+    return out
+
+
+def _module(path: str) -> str:
+    """The dotted module of a library file (`…/site-packages/requests/api.py` → `requests.api`);
+    "" for application files, which group by their basename (their directories differ by host)."""
+    for marker in ("site-packages/", "dist-packages/"):
+        if marker in path:
+            rest = path.rsplit(marker, 1)[1]
+            return rest.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    return ""
