@@ -20,6 +20,7 @@ from summitcol.errors.parsers.common import MAX_CHAIN, MAX_FRAMES, keep_crash_si
 from summitcol.errors.parsers.frames import ExceptionInfo, Frame
 
 _FRAME = re.compile(r"^\s+at ([^\s(]+)\.([^.\s(]+)\(([^)\n]*)\)(?: in (.+?):line (\d+))?\s*$")
+_STATE_MACHINE = re.compile(r"^(.*)\.<(\w+)>d__\d+$")
 _INNER_END = "--- End of inner exception stack trace ---"
 _TYPE = re.compile(r"^([A-Za-z_][\w.`+]*(?:Exception|Error|Fault|Failure)\w*|[A-Za-z_][\w`+]*(?:\.[A-Za-z_][\w`+]*)+)(?::\s?(.*))?$")
 
@@ -32,8 +33,10 @@ def looks_like(text: str) -> bool:
 def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInfo]:
     all_lines = lines(text)
     first = next((line for line in all_lines if line.strip()), "")
+    # the inner exceptions follow on the first line or, one per line, on lines starting " ---> "
+    header = [first, *(line[len(" ---> ") :] for line in all_lines if line.startswith(" ---> "))]
     heads = []
-    for part in first.split(" ---> ")[:MAX_CHAIN]:
+    for part in " ---> ".join(header).split(" ---> ")[:MAX_CHAIN]:
         found = _TYPE.match(part.strip())
         heads.append((found.group(1), (found.group(2) or "").strip()) if found else ("", part.strip()))
     stacks: list[list[Frame]] = [[]]
@@ -43,8 +46,11 @@ def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInf
             continue
         found = _FRAME.match(line)
         if found and len(stacks[-1]) < MAX_FRAMES * 4:
-            stacks[-1].append(Frame(function=found.group(2), module=found.group(1), file=found.group(4) or "",
-                                    line=to_int(found.group(5))))
+            module, function = found.group(1), found.group(2)
+            state_machine = _STATE_MACHINE.match(module) if function == "MoveNext" else None
+            if state_machine:  # an async method runs as <Method>d__N.MoveNext(): the source says Method
+                module, function = state_machine.group(1), state_machine.group(2)
+            stacks[-1].append(Frame(function=function, module=module, file=found.group(4) or "", line=to_int(found.group(5))))
     # stacks[0] is the innermost exception's, the last the outermost's
     stacks = stacks[: len(heads)] + [[] for _ in range(len(heads) - len(stacks))]
     out = []

@@ -69,7 +69,7 @@ def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInf
         if gecko and (frames or _LOCATION.match(gecko.group(2))):
             file, number, column = _split_location(gecko.group(2))
             if number is not None or frames:
-                function = gecko.group(1).split("/")[0]  # Firefox: "outer/inner<"
+                function = gecko.group(1).rsplit("/", 1)[-1]  # Firefox names inner functions "outer/inner<"
                 if function == "global code":
                     function = ""
                 frames.append(Frame(function=function.rstrip("<"), file=file, line=number, column=column))

@@ -1,0 +1,159 @@
+"""Capture real stack traces for the parser tests: run small programs in Python, Node.js, Java, Go
+and Ruby and write what each runtime prints, exactly as the OpenTelemetry SDKs record it
+(`traceback.format_exception`, `err.stack`, `printStackTrace`, a panic / `debug.Stack()`,
+`full_message`), under tests/data/errors/traces/<name>.txt.
+
+    python tests/data/errors/capture_traces.py          # needs python3, node, javac/java, go, ruby
+
+Programs run from a fixed directory (/tmp/summit-traces) so the paths in the committed traces do
+not depend on who captured them. Formats that cannot run here are written from their documented
+form, in files named `*-documented.txt`, which this script does not touch: .NET
+(`Exception.ToString()`, learn.microsoft.com), Kotlin (printStackTrace of the JVM), and browser
+stacks of Chrome, Firefox and Safari (MDN `Error.prototype.stack`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+OUT = Path(__file__).parent / "traces"
+WORK = Path("/tmp/summit-traces")
+
+PYTHON = '''
+import traceback
+
+def lookup(orders, key):
+    return orders[key]
+
+def handle(key):
+    try:
+        return lookup({}, key)
+    except KeyError as exc:
+        raise ValueError(f"bad order {key}") from exc
+
+def walk(n):
+    return walk(n - 1) if n else 1 / 0
+
+for call in (lambda: handle("a-1"), lambda: walk(5)):
+    try:
+        call()
+    except Exception as exc:
+        print("".join(traceback.format_exception(exc)), end="\\f")
+'''
+
+NODE = '''
+class Cart { constructor(order) { this.total = order.items.length; } }
+async function load(id) { await null; return new Cart(undefined); }
+function route(id) { return load(id); }
+route(3).catch((err) => { process.stdout.write(err.stack + "\\f"); });
+setTimeout(() => { try { JSON.parse("{oops"); } catch (err) { process.stdout.write(err.stack + "\\f"); } }, 10);
+'''
+
+JAVA = '''
+package com.shop;
+
+public class Orders {
+    static int lookup(String id) { throw new IllegalStateException("order " + id + " not found"); }
+    static int handle(String id) {
+        try { return lookup(id); }
+        catch (IllegalStateException e) { throw new RuntimeException("handler failed", e); }
+    }
+    public static void main(String[] args) {
+        try { handle("12"); } catch (Exception e) { e.printStackTrace(); }
+        Runnable r = () -> { throw new UnsupportedOperationException("lambda says no"); };
+        try { r.run(); } catch (Exception e) { System.err.print("\\f"); e.printStackTrace(); }
+    }
+}
+'''
+
+GO = '''
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime/debug"
+)
+
+type Server struct{ items []int }
+
+func (s *Server) lookup(i int) int { return s.items[i] }
+
+func handle(s *Server) {
+	defer func() {
+		if r := recover(); r != nil {
+			if len(os.Args) > 1 {
+				fmt.Fprint(os.Stderr, string(debug.Stack()))
+				return
+			}
+			panic(r)
+		}
+	}()
+	fmt.Println(s.lookup(5))
+}
+
+func main() { handle(&Server{items: []int{1, 2, 3}}) }
+'''
+
+RUBY = '''
+class Orders
+  def lookup(id)
+    raise KeyError, "order #{id} not found"
+  end
+end
+
+def handle(id)
+  [id].each { |i| Orders.new.lookup(i) }
+end
+
+begin
+  handle(12)
+rescue => e
+  print e.full_message(highlight: false)
+end
+'''
+
+
+def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def write(name: str, text: str) -> None:
+    (OUT / f"{name}.txt").write_text(text)
+    print(f"  {name}.txt ({len(text.splitlines())} lines)", file=sys.stderr)
+
+
+def main() -> int:
+    shutil.rmtree(WORK, ignore_errors=True)
+    (WORK / "java" / "com" / "shop").mkdir(parents=True)
+    (WORK / "go").mkdir()
+    OUT.mkdir(exist_ok=True)
+    (WORK / "app.py").write_text(textwrap.dedent(PYTHON))
+    python_chain, python_recursion = run([sys.executable, "app.py"], WORK).stdout.split("\f")[:2]
+    write("python-chain", python_chain)
+    write("python-recursion", python_recursion)
+    (WORK / "app.js").write_text(NODE)
+    node_cart, node_json = run(["node", "app.js"], WORK).stdout.split("\f")[:2]
+    write("node-async", node_cart + "\n")
+    write("node-json", node_json + "\n")
+    (WORK / "java" / "com" / "shop" / "Orders.java").write_text(JAVA)
+    run(["javac", "com/shop/Orders.java"], WORK / "java").check_returncode()
+    java_chain, java_lambda = run(["java", "com.shop.Orders"], WORK / "java").stderr.split("\f")[:2]
+    write("java-caused-by", java_chain)
+    write("java-lambda", java_lambda)
+    (WORK / "go" / "main.go").write_text(GO)
+    (WORK / "go" / "go.mod").write_text("module example.com/shop\n\ngo 1.21\n")
+    run(["go", "build", "-o", "shop", "."], WORK / "go").check_returncode()
+    write("go-panic", run(["./shop"], WORK / "go").stderr)
+    write("go-debug-stack", run(["./shop", "stack"], WORK / "go").stderr)
+    (WORK / "app.rb").write_text(RUBY)
+    write("ruby", run(["ruby", "app.rb"], WORK).stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
