@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from summitcol.errors.features import Profile, features
+from summitcol.errors.features import Profile, comparable, features
 from summitcol.errors.fingerprint import fingerprint
 from summitcol.errors.grouping import Grouper
 from summitcol.errors.index import CandidateIndex
@@ -91,7 +91,7 @@ def training_pairs(items: Sequence[Labelled]) -> tuple[np.ndarray, np.ndarray]:
         profile = item.profile
         if profile.fingerprint in seen:
             continue
-        for candidate in index.candidates(profile):
+        for candidate in (c for c in index.candidates(profile) if comparable(profile, c)):
             rows.append(features(profile, candidate))
             labels.append(int(truth[profile.fingerprint] == truth[candidate.fingerprint]))
         index.add(profile)

@@ -81,6 +81,13 @@ def _leaf(exc_type: str) -> str:
     return re.split(r"[.$:/]", exc_type)[-1]
 
 
+def comparable(a: Profile, b: Profile) -> bool:
+    """Whether the model may join `a` to `b` at all: two exception types, or two languages, are
+    never one bug (Sentry groups by type too). The type is compared by its last name, so
+    `app.errors.StockError` (a span's) and `StockError` (a log record's) agree."""
+    return a.language == b.language and _leaf(a.exception_type) == _leaf(b.exception_type)
+
+
 def features(a: Profile, b: Profile) -> list[float]:
     sa, sb = a.signature, b.signature
     suffix = 0

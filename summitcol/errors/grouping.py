@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from summitcol.errors.features import Profile
+from summitcol.errors.features import Profile, comparable
 from summitcol.errors.index import CandidateIndex
 from summitcol.errors.model import DEFAULT_THRESHOLD, PairModel
 from summitcol.errors.store import group_id_for
@@ -68,7 +68,7 @@ class Grouper:
         own = Assignment(profile.fingerprint, group_id_for(profile.fingerprint), "rule" if custom else "new", 0.0)
         if self.model is None or custom:
             return own
-        candidates = [c for c in self.index.candidates(profile) if c.fingerprint in self.groups]
+        candidates = [c for c in self.index.candidates(profile) if c.fingerprint in self.groups and comparable(profile, c)]
         if not candidates:
             return own
         scores = self.model.scores([(profile, candidate) for candidate in candidates])
