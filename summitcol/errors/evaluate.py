@@ -19,7 +19,7 @@ import gzip
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +41,7 @@ class Labelled:
     group: str
     split: str
     profile: Profile
+    event: dict = field(default_factory=dict, compare=False, repr=False)  # type: ignore[type-arg]  # the corpus line
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +68,7 @@ def label(events: Iterable[dict], in_app: InAppRules = InAppRules()) -> list[Lab
         parsed = parse(event.get("stacktrace", ""), language=event.get("sdk_language") or None,
                        exc_type=event.get("type", ""), message=event.get("message", ""))
         item = fingerprint(parsed, in_app=in_app)
-        out.append(Labelled(event["group"], event.get("split", "train"), Profile.of(item, event.get("service", ""))))
+        out.append(Labelled(event["group"], event.get("split", "train"), Profile.of(item, event.get("service", "")), event))
     random.Random(ORDER_SEED).shuffle(out)
     return out
 
