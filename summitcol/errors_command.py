@@ -213,7 +213,7 @@ def store_pairs(store: GroupStore) -> tuple[Any, Any]:
     group it joined are the same bug; an unmerged one and the founder of the group it left are not."""
     import numpy as np
 
-    from summitcol.errors.features import Profile, features
+    from summitcol.errors.features import FEATURE_NAMES, Profile, features
     from summitcol.errors.store import group_id_for
 
     rows = store.decisions().to_pylist()
@@ -233,7 +233,7 @@ def store_pairs(store: GroupStore) -> tuple[Any, Any]:
                 out_rows.append(features(profiles[fp], other))
                 labels.append(1 if row["Source"] == "merge" else 0)
         group_before[fp] = group
-    return np.array(out_rows, dtype=np.float32).reshape(-1, 17), np.array(labels, dtype=np.float32)
+    return np.array(out_rows, dtype=np.float32).reshape(-1, len(FEATURE_NAMES)), np.array(labels, dtype=np.float32)
 
 
 def learn(args: Any, target: Any) -> int:  # noqa: ANN401 - argparse namespace, a Target factory

@@ -10,6 +10,7 @@ normalized tokens, so line numbers and paths never enter.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ _WORD = re.compile(r"<\w+>|\w+")
 
 FEATURE_NAMES = (
     "same_type", "same_type_leaf", "same_crash", "same_crash_function", "same_crash_module",
-    "same_language", "same_service", "template_equal", "template_jaccard",
+    "same_language", "same_service", "template_equal", "template_jaccard", "template_ratio", "template_ends",
     "suffix_len", "suffix_ratio", "weighted_alignment", "frame_jaccard", "len_a", "len_b", "len_diff",
     "no_frames",
 )
@@ -81,6 +82,12 @@ def _leaf(exc_type: str) -> str:
     return re.split(r"[.$:/]", exc_type)[-1]
 
 
+def _ends(template: str) -> tuple[str, str]:
+    """The first and last words: "checkout <x> failed" and "checkout n/ay failed" share them."""
+    words = template.split()
+    return (words[0], words[-1]) if words else ("", "")
+
+
 def comparable(a: Profile, b: Profile) -> bool:
     """Whether the model may join `a` to `b` at all: two exception types, or two languages, are
     never one bug (Sentry groups by type too). The type is compared by its last name, so
@@ -107,6 +114,8 @@ def features(a: Profile, b: Profile) -> list[float]:
         float(a.service == b.service),
         float(a.template == b.template),
         _jaccard(_words(a.template), _words(b.template)),
+        difflib.SequenceMatcher(None, a.template[:200], b.template[:200], autojunk=False).ratio(),
+        float(_ends(a.template) == _ends(b.template)),
         float(suffix),
         suffix / max(1, min(len(sa), len(sb))),
         weighted_alignment(sa, sb),

@@ -2,7 +2,9 @@
 
 As Sentry's default grouping: for each exception of the chain, its type and its frames (in-app
 frames only when the trace has any), each frame contributing its module, or its file's basename
-when it has none, and its function — never line numbers. The message contributes only when no
+when it has none, and its function — never line numbers; and the crashing frame's source line
+when the trace prints it (Python), so two raise statements of one function are two bugs, while
+code inserted above them changes nothing. The message contributes only when no
 frame does (Sentry: "stack trace takes precedence"), and then as its template. The hash is MD5
 over the contributing values (Sentry's `hash_from_values`), so it is the same in every worker,
 after a restart and on another machine.
@@ -25,6 +27,7 @@ from summitcol.errors.rules import FingerprintRules
 
 MAX_CONTRIBUTING_FRAMES = 50  # per exception, crash side kept (Sentry's max-frames idea)
 MAX_TITLE_CHARS = 200
+MAX_CONTEXT_CHARS = 120  # Sentry discards longer context lines (minified code)
 
 
 def frame_token(frame: Frame) -> str:
@@ -69,6 +72,9 @@ def default_values(trace: ParsedTrace, template: str) -> list[str]:
         any_frames = any_frames or bool(tokens)
         values.append(exc.type)
         values.extend(tokens)
+        crash = crash_frame(exc)
+        if crash is not None and crash.context_line and len(crash.context_line) <= MAX_CONTEXT_CHARS:
+            values.append(" ".join(crash.context_line.split()))  # two raise statements in one function differ here
     if not any_frames:
         values.append(template)
     return values
