@@ -200,3 +200,16 @@ def test_regression_only_in_a_later_release(store: GroupStore) -> None:
     status = store.statuses()[group]
     assert (status.status, status.regressed, status.release) == ("unresolved", True, "1.2.0")
     assert tracker.process("spans", decoded(spans([bug(5)], release="1.3.0"))).regressions == 0  # once
+
+
+def test_merges_and_unmerges_become_training_labels(store: GroupStore) -> None:
+    from summitcol.errors.features import FEATURE_NAMES
+    from summitcol.errors_command import store_pairs
+
+    tracker = ErrorTracker(Grouper(None), store)
+    rows = tracker.process("spans", decoded(spans([bug(1), bug(2, "lookup_user"), bug(3, exc="ValueError")]))).errors
+    a, b, c = rows.column("GroupId").to_pylist()
+    assert store.merge(a, b) == 1 and store.merge(a, c) == 1
+    assert store.unmerge(a, [f for f in store.members(a) if f.startswith(c)]) == 1
+    features, labels = store_pairs(store)
+    assert features.shape == (3, len(FEATURE_NAMES)) and labels.tolist() == [1.0, 1.0, 0.0]
