@@ -1,6 +1,6 @@
 """Where a new fingerprint's candidates come from, so that deciding costs the same with ten groups
-or a million: known fingerprints bucketed by crash frame, by (language, exception type), and by
-MinHash/LSH bands over their frames (reference/grouping_pii.md §2: DeepLSH, ANN retrieval).
+or a million: known fingerprints bucketed by crash frame and by MinHash/LSH bands over their
+frames (by language and exception type when they have no frames) (reference/grouping_pii.md §2: DeepLSH, ANN retrieval).
 
 Hashes are CRC32s (deterministic in every process: the same state gives every worker the same
 candidates, hence the same decision). A bucket keeps its MAX_BUCKET newest entries.
@@ -16,7 +16,7 @@ from summitcol.errors.features import ALIGNED_FRAMES, Profile
 MINHASH_SEEDS = tuple(range(1, 9))  # 8 hashes …
 BAND = 2  # … in 4 bands of 2
 MAX_BUCKET = 32
-MAX_CANDIDATES = 24
+MAX_CANDIDATES = 12
 
 
 def minhash_bands(signature: tuple[str, ...]) -> list[int]:
@@ -36,9 +36,11 @@ class CandidateIndex:
         return len(self.profiles)
 
     def _keys(self, profile: Profile) -> list[tuple[object, ...]]:
-        keys: list[tuple[object, ...]] = [("type", profile.language, profile.exception_type)]
-        if profile.crash:
-            keys.append(("crash", profile.language, profile.crash))
+        """A trace with frames is found by its crash frame and its frames' bands; one without, by
+        its type (an exception type alone, among thousands of traces, is no candidate worth scoring)."""
+        if not profile.crash:
+            return [("type", profile.language, profile.exception_type)]
+        keys: list[tuple[object, ...]] = [("crash", profile.language, profile.crash)]
         keys.extend(("lsh", profile.language, band) for band in minhash_bands(profile.signature))
         return keys
 

@@ -56,7 +56,6 @@ class PairModel:
         """P(same bug) for each pair, in one prediction call."""
         if not pairs:
             return np.zeros(0)
-        import xgboost
-
         rows = np.array([features(a, b) for a, b in pairs], dtype=np.float32)
-        return self.booster.predict(xgboost.DMatrix(rows, feature_names=list(FEATURE_NAMES)))  # type: ignore[attr-defined]
+        # inplace_predict: building a DMatrix costs ~40 ms a call (its thread pool), this ~0.1 ms
+        return self.booster.inplace_predict(rows, validate_features=False)  # type: ignore[attr-defined]

@@ -35,6 +35,7 @@ log = logging.getLogger("summitcol.errors")
 
 MAX_STORED_STACKTRACE = 256 * 1024  # characters of a trace kept in events_error_v1
 CACHE_ENTRIES = 20_000
+MAX_CACHED_KEY = 64 * 1024  # longer traces are parsed each time (rare; they would crowd the cache)
 _SEP = "\x1f"
 _SDK_LANGUAGE = "telemetry.sdk.language"
 
@@ -61,6 +62,7 @@ class ErrorTracker:
         self.store = store
         self.in_app = in_app
         self.rules = rules
+        self._rules_read_message = any(m.key in ("error.value", "message") for r in (rules.rules if rules else []) for m in r.matchers)
         self.tag_keys = sorted({m.key[5:] for r in (rules.rules if rules else []) for m in r.matchers if m.key.startswith("tags.")})
         self._cache: OrderedDict[str, Fingerprinted] = OrderedDict()
         self._cache_entries = cache_entries
@@ -133,20 +135,31 @@ class ErrorTracker:
         return {k: pc.coalesce(extract.pick(record, k, rows), extract.pick(res, k, rows)) for k in self.tag_keys}
 
     def _fingerprint(self, key: str, language: str, exc_type: str, message: str, text: str, tags: dict[str, str]) -> Fingerprinted:
-        cacheable = len(key) <= 64 * 1024 and key.count(_SEP) == 3 + len(tags)  # else the key is ambiguous
-        cached = self._cache.get(key) if cacheable else None
+        """Parse and fingerprint one distinct exception, through the cache. A trace differs from
+        its siblings mostly by its message (ids, names): the cache is keyed on the text with the
+        message taken out, so a storm of one bug with 100,000 different messages parses once."""
+        skeleton = self._skeleton(language, exc_type, message, text, tags)
+        lookup = skeleton or (key if len(key) <= MAX_CACHED_KEY and key.count(_SEP) == 3 + len(tags) else None)
+        cached = self._cache.get(lookup) if lookup is not None else None
         if cached is not None:
-            self._cache.move_to_end(key)
-            return cached
+            self._cache.move_to_end(lookup)  # type: ignore[arg-type]
+            return _with_reported(cached, exc_type, message)
         parsed = parse(text, language=language or None, exc_type=exc_type, message=message)
         item = fingerprint(parsed, in_app=self.in_app, rules=self.rules, tags=tags)
         if exc_type or message:  # the attributes say what was raised; the text only how
             item = _with_reported(item, exc_type, message)
-        if cacheable:
-            self._cache[key] = item
+        if lookup is not None and (skeleton is None or item.signature):  # without frames the message is the fingerprint
+            self._cache[lookup] = item
             if len(self._cache) > self._cache_entries:
                 self._cache.popitem(last=False)
         return item
+
+    def _skeleton(self, language: str, exc_type: str, message: str, text: str, tags: dict[str, str]) -> str | None:
+        """The cache key without the message, or None where the message may change the
+        fingerprint (rules matching on it) or is not in the text."""
+        if len(message) < 3 or self._rules_read_message or len(text) > MAX_CACHED_KEY or message not in text:
+            return None
+        return _SEP.join((language, exc_type, text.replace(message, "\x00"), *tags.values(), "skeleton"))
 
     def _group(self, distinct: Sequence[Fingerprinted], services: Sequence[str]) -> tuple[list[str], int]:
         profiles = [Profile.of(item, service) for item, service in zip(distinct, services, strict=True)]
