@@ -59,3 +59,13 @@ def test_near_misses_stay_apart_per_language(held_out) -> None:  # type: ignore[
     for family, bugs in near_misses.items():
         groups = [g for groups in bugs.values() for g in groups]
         assert len(groups) == len(set(groups)), f"{family}: near misses share a group: {dict(bugs)}"
+
+
+def test_an_independent_corpus_the_model_never_saw() -> None:
+    """Another author's programs and bugs (tests/data/errors_independent/): every event is unseen."""
+    labelled = ev.label(ev.load_corpus(Path(__file__).parent.parent / "data" / "errors_independent" / "corpus.jsonl.gz"))
+    scores = ev.evaluate(labelled, PairModel.load())
+    fingerprints_only = ev.evaluate(labelled, None)
+    assert scores.precision >= 0.99 and scores.f1 >= 0.95, ev.report("model", scores)
+    assert fingerprints_only.precision >= 0.99 and scores.recall > fingerprints_only.recall
+    assert scores.true_groups >= 40 and scores.events >= 1000

@@ -1,0 +1,1 @@
+"""A small order-processing service whose bugs the error corpus records."""
