@@ -153,3 +153,26 @@ def test_hostile_input_is_bounded() -> None:
         parse(garbage, language="ruby")
         parse(garbage, language="java")
         parse(garbage, language="webjs")
+
+
+# Lines built to make a backtracking pattern quadratic (each took 3-7 s per parse before the
+# patterns were made linear); 64 lines of 4 KiB, parsed under every language.
+QUADRATIC_LINES = {
+    "v8 call with many ' ('": "    at f" + " (" * 2040 + ")x",
+    "gecko frame with a run of spaces": "f@x:" + " " * 4080 + "x",
+    "ruby frame with a run of spaces": "x.rb:1:in 'a':" + " " * 4070 + "x",
+    "blank lines of spaces": " " * 4090,
+    "java frame with many slashes": "\tat " + "a/" * 2040,
+    "dotnet type repeated": "aException" * 409 + " x",
+    "go panic with spaces": "panic: x" + " " * 4080 + "x",
+}
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("name", sorted(QUADRATIC_LINES))
+def test_backtracking_lines_are_linear(name: str) -> None:
+    text = "\n".join([QUADRATIC_LINES[name]] * 64)
+    for language in (None, "python", "java", "nodejs", "webjs", "go", "dotnet", "ruby"):
+        trace = parse(text, language=language)
+        assert trace.reported is not None
+    assert parse("\n" * 300_000).fallback

@@ -25,11 +25,12 @@ _CHAIN_MARKERS = (
     "The above exception was the direct cause of the following exception:",
     "During handling of the above exception, another exception occurred:",
 )
+_LOOKS = re.compile(r'^[ \t]*File "[^"\n]+", line \d+', re.M)
 _GROUP_PREFIX = re.compile(r"^[\s|+\-]*")  # ExceptionGroup's box drawing: "  | " and "  +-+---- 1 ----"
 
 
 def looks_like(text: str) -> bool:
-    return _HEADER in text or bool(re.search(r'^\s*File "[^"\n]+", line \d+', text, re.M))
+    return _HEADER in text or _LOOKS.search(text) is not None
 
 
 def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInfo]:

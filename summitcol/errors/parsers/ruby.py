@@ -15,12 +15,13 @@ import re
 from summitcol.errors.parsers.common import MAX_FRAMES, keep_crash_side, lines, to_int
 from summitcol.errors.parsers.frames import ExceptionInfo, Frame
 
-_FRAME = re.compile(r"^\s*(?:from )?(.+?):(\d+):in [`']([^'\n]*)'(?::\s?(.*?))?\s*$")
+_FRAME = re.compile(r"^[ \t]*(?:from )?(.+?):(\d+):in [`']([^'\n]*)'(?::\s?(.*))?$")  # on right-stripped lines
+_LOOKS = re.compile(r"^[ \t]*(?:from )?\S+\.rb:\d+:in [`']", re.M)
 _CLASS = re.compile(r"^(.*) \(([A-Z][\w:]*)\)$")
 
 
 def looks_like(text: str) -> bool:
-    return bool(re.search(r"^\s*(?:from )?\S+\.rb:\d+:in [`']", text, re.M))
+    return _LOOKS.search(text) is not None
 
 
 def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInfo]:
