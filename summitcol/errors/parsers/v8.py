@@ -77,8 +77,9 @@ def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInf
     head: list[str] = []
     frames: list[Frame] = []
     for line in lines(text):
-        line = line.rstrip()
         if not line:
+            if not frames and head:
+                head.append("")
             continue
         v8 = _v8_frame(line)
         if v8 is not None:
@@ -93,7 +94,12 @@ def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInf
             continue
         if not frames:
             head.append(line.strip())
-    first = " ".join(head)
+    if "" in head and _LINE.match(head[0]):
+        # Node's report of an uncaught error starts with the throw site, its source line and a
+        # caret ("node:internal/modules/cjs/loader:1644", "    throw err;", "    ^"), then a blank
+        # line and the stack: the exception is what follows the blank line
+        head = head[head.index("") + 1 :]
+    first = " ".join(part for part in head if part)
     found = _HEAD.match(first) if first else None
     kind = exc_type or (found.group(1) if found and (found.group(2) is not None or not message) else "")
     text_ = message or ((found.group(2) or "") if found else first)
