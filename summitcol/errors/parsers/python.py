@@ -27,7 +27,7 @@ _CHAIN_MARKERS = (
     "During handling of the above exception, another exception occurred:",
 )
 _LOOKS = re.compile(r'^[ \t]*File "[^"\n]+", line \d+', re.M)
-_GROUP_PREFIX = re.compile(r"^[\s|+\-]*")  # ExceptionGroup's box drawing: "  | " and "  +-+---- 1 ----"
+_GROUP_HEADER = "+ Exception Group Traceback (most recent call last):"
 
 
 def looks_like(text: str) -> bool:
@@ -43,16 +43,16 @@ def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInf
     group_indent = -1  # the box indent of the outermost ExceptionGroup's own lines
     for raw in lines(text):
         line = raw
-        if raw.lstrip().startswith(("|", "+")):
+        stripped = raw.lstrip()
+        if group_indent < 0 and stripped == _GROUP_HEADER:
+            group_indent = len(raw) - len(stripped)
+        if group_indent >= 0 and stripped.startswith(("|", "+")):
             # ExceptionGroup: "  + Exception Group Traceback", "  | " its own lines, "  +-+---- 1 ----"
             # then its sub-exceptions further in. Best effort: the group is what was reported;
             # its sub-exceptions (boxes indented deeper) are not part of the chain
-            indent = len(raw) - len(raw.lstrip())
-            if group_indent < 0:
-                group_indent = indent
-            if indent > group_indent or raw.lstrip().startswith("+-"):
+            if len(raw) - len(stripped) > group_indent or stripped.startswith("+-"):
                 continue
-            line = raw.lstrip()[2:]
+            line = stripped[2:]
         if line.strip() in _HEADERS:
             in_trace, frames, pending_context, repeated = True, [], False, 0
             continue
