@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from summitcol.errors.parsers import detect_language, parse
-from summitcol.errors.parsers.common import MAX_FRAMES
+from summitcol.errors.parsers.common import MAX_CHAIN, MAX_FRAMES
 
 TRACES = Path(__file__).parent.parent / "data" / "errors" / "traces"
 
@@ -269,3 +269,16 @@ def test_empty_nul_and_megabyte_inputs() -> None:
     cut = parse(megabyte + "ValueError: x\n").reported  # the exception line is past the 256 KiB read
     assert cut is not None and len(cut.frames) == MAX_FRAMES and cut.omitted_frames > 0
     assert parse(bytes(range(256)).decode("latin-1") * 4096, exc_type="E").reported == parse("", exc_type="E").reported
+
+
+def test_long_chains_keep_the_reported_exception() -> None:
+    python = "\n\nThe above exception was the direct cause of the following exception:\n\n".join(
+        f'Traceback (most recent call last):\n  File "/a.py", line {i}, in f\nE{i}: m' for i in range(40))
+    java = "java.lang.E0: m\n\tat a.B.c(B.java:1)\n" + "".join(f"Caused by: java.lang.E{i}: m\n\tat a.B.c(B.java:{i})\n" for i in range(1, 40))
+    dotnet = " ---> ".join(f"System.E{i}: m" for i in range(40)) + "\n   at A.B.C() in /a.cs:line 1\n"
+    ruby = "".join(f"a.rb:{i}:in 'f': m (E{i})\n\tfrom a.rb:1:in '<main>'\n" for i in range(40))
+    for text, reported, root in ((python, "E39", "E10"), (java, "java.lang.E0", "java.lang.E29"),
+                                 (dotnet, "System.E0", "System.E29"), (ruby, "E0", "E29")):
+        trace = parse(text)
+        assert not trace.fallback and len(trace.exceptions) == MAX_CHAIN
+        assert (trace.exceptions[0].type, trace.exceptions[-1].type) == (root, reported)

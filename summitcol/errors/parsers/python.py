@@ -82,11 +82,11 @@ def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInf
                 kept, cut = keep_crash_side(frames)
                 out.append(ExceptionInfo(head.group(1), (head.group(2) or "").strip(), kept, cut + repeated))
                 in_trace, frames = False, []
-                if len(out) >= MAX_CHAIN:
-                    break
     if in_trace and frames:  # cut off before its exception line (a truncated attribute)
         kept, cut = keep_crash_side(frames)
         out.append(ExceptionInfo(exc_type, message, kept, cut + repeated))
+    # printed root cause first: past MAX_CHAIN, the causes furthest from the report are dropped
+    out = out[-MAX_CHAIN:]
     if out and exc_type and not out[-1].type:
         out[-1] = ExceptionInfo(exc_type, out[-1].message or message, out[-1].frames, out[-1].omitted_frames)
     return out
