@@ -282,3 +282,16 @@ def test_long_chains_keep_the_reported_exception() -> None:
         trace = parse(text)
         assert not trace.fallback and len(trace.exceptions) == MAX_CHAIN
         assert (trace.exceptions[0].type, trace.exceptions[-1].type) == (root, reported)
+
+
+def test_sdk_language_hint_against_the_text() -> None:
+    java = load("java-caused-by")
+    # a Java trace relayed through a Python service: the text's format wins over the SDK's language
+    assert parse(java, language="python").language == "java"
+    assert parse(java, language="python").reported == parse(java).reported
+    # browser and Node stacks are one format: the SDK's name stays
+    assert parse(load("chrome-minified-documented"), language="nodejs").language == "node"
+    assert parse(load("node-json"), language="webjs").language == "javascript"
+    # a hint for a language whose trace is not parseable: fallback, in that language
+    unparsed = parse("something odd", language="go", exc_type="E", message="m")
+    assert (unparsed.language, unparsed.fallback, unparsed.reported) == ("go", True, parse("", exc_type="E", message="m").reported)
