@@ -62,7 +62,7 @@ route(3).catch((err) => { process.stdout.write(err.stack + "\\f"); });
 setTimeout(() => { try { JSON.parse("{oops"); } catch (err) { process.stdout.write(err.stack + "\\f"); } }, 10);
 async function fetchOrder(id) { await null; throw new RangeError(`order ${id} out of range`); }
 async function checkout(id) { await null; return await fetchOrder(id); }
-setTimeout(() => { checkout(7).catch((err) => { process.stdout.write(err.stack + "\\f"); }); }, 20);
+checkout(7).catch((err) => { process.stdout.write(err.stack + "\\f"); });  // no timer: no internal frames
 function run(code) { return eval(code); }
 setTimeout(() => { try { run("null.x"); } catch (err) { process.stdout.write(err.stack + "\\f"); } }, 30);
 '''
@@ -206,7 +206,7 @@ def main() -> int:
     write("python-during-handling", python_during)
     write("python-exception-group", python_group)
     (WORK / "app.js").write_text(NODE)
-    node_cart, node_json, node_await, node_eval = run(["node", "app.js"], WORK).stdout.split("\f")[:4]
+    node_cart, node_await, node_json, node_eval = run(["node", "app.js"], WORK).stdout.split("\f")[:4]
     write("node-async", node_cart + "\n")
     write("node-json", node_json + "\n")
     write("node-await", node_await + "\n")
