@@ -5,6 +5,12 @@ and Ruby and write what each runtime prints, exactly as the OpenTelemetry SDKs r
 
     python tests/data/errors/capture_traces.py          # needs python3, node, javac/java, go, ruby
 
+Captured: python-{chain,recursion,during-handling,exception-group}, node-{async,json,await,eval}
+(`err.stack`), node-top-level (Node's own stderr report of an uncaught error, header included:
+what a log shipper collects rather than `err.stack`), java-{caused-by,lambda,suppressed,reflection},
+go-{panic,debug-stack,goroutine}, ruby, ruby-cause. Go's pointer arguments and goroutine numbers
+change from run to run; nothing else does.
+
 Programs run from a fixed directory (/tmp/summit-traces) so the paths in the committed traces do
 not depend on who captured them. Formats that cannot run here are written from their documented
 form, in files named `*-documented.txt`, which this script does not touch: .NET
