@@ -27,14 +27,17 @@ _PARSERS = {
 }
 
 
+# in the order detection tries them: the more distinctive formats first
+_LOOKS_LIKE = {
+    "python": python.looks_like, "go": go.looks_like, "dotnet": dotnet.looks_like, "java": java.looks_like,
+    "node": v8.looks_like_node, "javascript": v8.looks_like, "ruby": ruby.looks_like,
+}
+
+
 def detect_language(text: str) -> str:
     """The language whose trace format `text` is in, or "unknown"."""
     head = text[:MAX_TEXT_CHARS]
-    for language, looks_like in (
-        ("python", python.looks_like), ("go", go.looks_like), ("dotnet", dotnet.looks_like),
-        ("java", java.looks_like), ("node", v8.looks_like_node), ("javascript", v8.looks_like),
-        ("ruby", ruby.looks_like),
-    ):
+    for language, looks_like in _LOOKS_LIKE.items():
         if looks_like(head):
             return language
     return "unknown"
@@ -45,7 +48,10 @@ def parse(text: str, *, language: str | None = None, exc_type: str = "", message
     try:
         cleaned = clean(text or "")
         hinted = SDK_LANGUAGES.get((language or "").lower())
-        detected = detect_language(cleaned) if cleaned else "unknown"
+        if hinted and cleaned and _LOOKS_LIKE[hinted](cleaned):
+            detected = hinted  # the text is in the SDK's language's format: no need to try the others
+        else:
+            detected = detect_language(cleaned) if cleaned else "unknown"
         # the SDK's language wins, except where the text is plainly another format (a JS error
         # relayed through a Python service, say)
         chosen = hinted if hinted and (detected == "unknown" or _compatible(hinted, detected)) else detected

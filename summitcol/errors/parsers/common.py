@@ -19,7 +19,9 @@ def clean(text: str) -> str:
 
 
 def lines(text: str) -> list[str]:
-    return [line[:MAX_LINE_CHARS] for line in text.split("\n")]
+    r"""The text's lines, each cut at MAX_LINE_CHARS and right-stripped, so that no pattern needs a
+    trailing `\s*$` (after a lazy group, that is quadratic in a line of spaces)."""
+    return [line[:MAX_LINE_CHARS].rstrip() for line in text.split("\n")]
 
 
 def keep_crash_side(frames: list[Frame], crash_last: bool = True) -> tuple[tuple[Frame, ...], int]:

@@ -19,15 +19,27 @@ import re
 from summitcol.errors.parsers.common import MAX_CHAIN, MAX_FRAMES, keep_crash_side, lines, to_int
 from summitcol.errors.parsers.frames import ExceptionInfo, Frame
 
-_FRAME = re.compile(r"^\s+at ([^\s(]+)\.([^.\s(]+)\(([^)\n]*)\)(?: in (.+?):line (\d+))?\s*$")
+_FRAME = re.compile(r"^[ \t]+at ([^\s(]+)\.([^.\s(]+)\(([^)\n]*)\)(?: in (.+):line (\d+))?$")  # right-stripped lines
 _STATE_MACHINE = re.compile(r"^(.*)\.<(\w+)>d__\d+$")
 _INNER_END = "--- End of inner exception stack trace ---"
-_TYPE = re.compile(r"^([A-Za-z_][\w.`+]*(?:Exception|Error|Fault|Failure)\w*|[A-Za-z_][\w`+]*(?:\.[A-Za-z_][\w`+]*)+)(?::\s?(.*))?$")
+_TYPE_NAME = re.compile(r"[A-Za-z_][\w.`+]*")
+_TYPE_SUFFIXES = ("Exception", "Error", "Fault", "Failure")
+_LOOKS = re.compile(r"^[ \t]+at [\w.`<>+]+\([^)\n]*\)(?: in [^\n]+:line \d+)?[ \t]*$", re.M)
+_LOOKS_SYSTEM = re.compile(r"^[ \t]+at System\.", re.M)
 
 
 def looks_like(text: str) -> bool:
-    return bool(re.search(r"^\s+at [\w.`<>+]+\([^)\n]*\)(?: in .+:line \d+)?\s*$", text, re.M)) and (
-        ":line " in text or _INNER_END in text or re.search(r"^\s+at System\.", text, re.M) is not None)
+    return _LOOKS.search(text) is not None and (
+        ":line " in text or _INNER_END in text or _LOOKS_SYSTEM.search(text) is not None)
+
+
+def _head(part: str) -> tuple[str, str]:
+    """`Ns.TypeException: message` → (type, message); ("", part) when no type leads it."""
+    name, sep, rest = part.partition(":")
+    name = name.strip()
+    if _TYPE_NAME.fullmatch(name) and ("." in name or name.endswith(_TYPE_SUFFIXES)):
+        return name, rest.strip() if sep else ""
+    return "", part.strip()
 
 
 def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInfo]:
@@ -35,10 +47,7 @@ def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInf
     first = next((line for line in all_lines if line.strip()), "")
     # the inner exceptions follow on the first line or, one per line, on lines starting " ---> "
     header = [first, *(line[len(" ---> ") :] for line in all_lines if line.startswith(" ---> "))]
-    heads = []
-    for part in " ---> ".join(header).split(" ---> ")[:MAX_CHAIN]:
-        found = _TYPE.match(part.strip())
-        heads.append((found.group(1), (found.group(2) or "").strip()) if found else ("", part.strip()))
+    heads = [_head(part) for part in " ---> ".join(header).split(" ---> ")[:MAX_CHAIN]]
     stacks: list[list[Frame]] = [[]]
     for line in all_lines:
         if line.strip() == _INNER_END:

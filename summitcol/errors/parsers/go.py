@@ -26,12 +26,13 @@ from summitcol.errors.parsers.frames import ExceptionInfo, Frame
 
 _GOROUTINE = re.compile(r"^goroutine \d+ \[[^\]\n]*\]:\s*$")
 _IN_GOROUTINE = re.compile(r" in goroutine \d+$")
-_FILE = re.compile(r"^\t(.+?):(\d+)(?: \+0x[0-9a-f]+)?\s*$")
-_PANIC = re.compile(r"^(?:panic|fatal error): (.*?)(?: \[recovered[^\]\n]*\])?\s*$")
+_FILE = re.compile(r"^\t(.+):(\d+)(?: \+0x[0-9a-f]+)?$")  # on right-stripped lines
+_PANIC = re.compile(r"^(?:panic|fatal error): (.*)$")
+_LOOKS = re.compile(r"^goroutine \d+ \[[^\]\n]*\]:", re.M)
 
 
 def looks_like(text: str) -> bool:
-    return bool(_GOROUTINE.search(text) if "\n" not in text else re.search(r"^goroutine \d+ \[[^\]\n]*\]:", text, re.M))
+    return _LOOKS.search(text) is not None
 
 
 def _call_name(line: str) -> str:
@@ -57,8 +58,11 @@ def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInf
     for line in lines(text):
         if not seen_goroutine:
             found = _PANIC.match(line.strip()) if not panic_message else None
-            if found:
+            if found:  # "panic: boom [recovered]" (Go < 1.23), "… [recovered, repanicked]"
                 panic_message = found.group(1)
+                mark = panic_message.rfind(" [recovered")
+                if mark >= 0 and panic_message.endswith("]"):
+                    panic_message = panic_message[:mark]
             if _GOROUTINE.match(line.strip()):
                 seen_goroutine = True
             continue

@@ -22,14 +22,41 @@ import re
 from summitcol.errors.parsers.common import MAX_CHAIN, MAX_FRAMES, keep_crash_side, lines, to_int
 from summitcol.errors.parsers.frames import ExceptionInfo, Frame
 
-_FRAME = re.compile(r"^\s*at\s+(?:[\w.\-]+(?:@[\w.\-]+)?/)*([\w$.<>\-\[\]/]+)\.([\w$<>\-]+)\(([^()\n]*)\)\s*$")
+_AT = re.compile(r"^[ \t]*at[ \t]+")
+_CLASS = re.compile(r"[\w$.<>\-\[\]/]+")
+_METHOD = re.compile(r"[\w$<>\-]+")
+_LOOKS = re.compile(
+    r"^[ \t]+at [\w$.<>/@\-]+\((?:[^()\n]*\.(?:java|kt|scala|groovy|clj)(?::\d+)?|Native Method|Unknown Source)\)", re.M)
 _MORE = re.compile(r"^\s*\.\.\. (\d+) (?:more|common frames omitted)\s*$")
 _HEAD = re.compile(r"^(?:Caused by: |Exception in thread \"[^\"\n]*\" )?([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+)(?::\s?(.*))?$")
 _SUPPRESSED = re.compile(r"^\s+Suppressed: ")
 
 
 def looks_like(text: str) -> bool:
-    return bool(re.search(r"^\s+at [\w$.<>/@\-]+\([^()\n]*(?:\.java|\.kt|\.scala|\.groovy|Native Method|Unknown Source)[^()\n]*\)", text, re.M))
+    return _LOOKS.search(text) is not None
+
+
+def _frame(line: str) -> Frame | None:
+    r"""`\tat [loader/][module@version/]pkg.Class$Inner.method(File.java:12)`, by string splitting
+    (one linear pass; a regex with the optional prefixes backtracks on hostile lines). A hidden
+    class keeps its `/0x…` suffix: `Orders$$Lambda$14/0x0000000800c03000.run`."""
+    at = _AT.match(line)
+    if at is None or not line.endswith(")"):
+        return None
+    rest = line[at.end() : -1]
+    open_ = rest.find("(")
+    if open_ <= 0 or ")" in rest or "(" in rest[open_ + 1 :]:
+        return None
+    qualified, inside = rest[:open_], rest[open_ + 1 :]
+    slash = qualified.rfind("/")
+    while slash >= 0 and qualified.startswith("0x", slash + 1):
+        slash = qualified.rfind("/", 0, slash)
+    qualified = qualified[slash + 1 :]
+    module, dot, method = qualified.rpartition(".")
+    if not dot or not _CLASS.fullmatch(module) or not _METHOD.fullmatch(method):
+        return None
+    file, number = _location(inside)
+    return Frame(function=method, module=module, file=file, line=number)
 
 
 def _location(inside: str) -> tuple[str, int | None]:
@@ -57,12 +84,11 @@ def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInf
             continue
         if suppressed or not blocks:
             continue
-        frame = _FRAME.match(line)
-        if frame:
+        frame = _frame(line)
+        if frame is not None:
             frames = blocks[-1][2]
             if len(frames) < MAX_FRAMES * 4:
-                file, number = _location(frame.group(3))
-                frames.append(Frame(function=frame.group(2), module=frame.group(1), file=file, line=number))
+                frames.append(frame)
             continue
         more = _MORE.match(line)
         if more:

@@ -18,18 +18,20 @@ import re
 from summitcol.errors.parsers.common import MAX_CHAIN, keep_crash_side, lines, to_int
 from summitcol.errors.parsers.frames import ExceptionInfo, Frame
 
-_HEADER = "Traceback (most recent call last):"
+_HEADERS = ("Traceback (most recent call last):", "Exception Group Traceback (most recent call last):")
+_REPEATED = re.compile(r"^\s*\[Previous line repeated (\d+) more times?\]$")
 _FRAME = re.compile(r'^\s*File "([^"\n]*)", line (\d+)(?:, in (.*))?$')
 _EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*(?:\[[\w.]*\])?)(?::\s?(.*))?$")
 _CHAIN_MARKERS = (
     "The above exception was the direct cause of the following exception:",
     "During handling of the above exception, another exception occurred:",
 )
-_GROUP_PREFIX = re.compile(r"^[\s|+\-]*")  # ExceptionGroup's box drawing: "  | " and "  +-+---- 1 ----"
+_LOOKS = re.compile(r'^[ \t]*File "[^"\n]+", line \d+', re.M)
+_GROUP_HEADER = "+ Exception Group Traceback (most recent call last):"
 
 
 def looks_like(text: str) -> bool:
-    return _HEADER in text or bool(re.search(r'^\s*File "[^"\n]+", line \d+', text, re.M))
+    return "Traceback (most recent call last):" in text or _LOOKS.search(text) is not None
 
 
 def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInfo]:
@@ -37,10 +39,26 @@ def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInf
     frames: list[Frame] = []
     in_trace = False
     pending_context = False
+    repeated = 0
+    group_indent = -1  # the box indent of the outermost ExceptionGroup's own lines
     for raw in lines(text):
-        line = _GROUP_PREFIX.sub("", raw) if raw.lstrip().startswith(("|", "+")) else raw
-        if line.strip() == _HEADER:
-            in_trace, frames, pending_context = True, [], False
+        line = raw
+        stripped = raw.lstrip()
+        if group_indent < 0 and stripped == _GROUP_HEADER:
+            group_indent = len(raw) - len(stripped)
+        if group_indent >= 0 and stripped.startswith(("|", "+")):
+            # ExceptionGroup: "  + Exception Group Traceback", "  | " its own lines, "  +-+---- 1 ----"
+            # then its sub-exceptions further in. Best effort: the group is what was reported;
+            # its sub-exceptions (boxes indented deeper) are not part of the chain
+            if len(raw) - len(stripped) > group_indent or stripped.startswith("+-"):
+                continue
+            line = stripped[2:]
+        if line.strip() in _HEADERS:
+            in_trace, frames, pending_context, repeated = True, [], False, 0
+            continue
+        again = _REPEATED.match(line) if in_trace else None
+        if again:  # recursion: the last frame ran N more times
+            repeated += int(again.group(1))
             continue
         if line.strip() in _CHAIN_MARKERS:
             continue
@@ -62,13 +80,13 @@ def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInf
             head = _EXCEPTION.match(line.strip())
             if head:
                 kept, cut = keep_crash_side(frames)
-                out.append(ExceptionInfo(head.group(1), (head.group(2) or "").strip(), kept, cut))
+                out.append(ExceptionInfo(head.group(1), (head.group(2) or "").strip(), kept, cut + repeated))
                 in_trace, frames = False, []
-                if len(out) >= MAX_CHAIN:
-                    break
     if in_trace and frames:  # cut off before its exception line (a truncated attribute)
         kept, cut = keep_crash_side(frames)
-        out.append(ExceptionInfo(exc_type, message, kept, cut))
+        out.append(ExceptionInfo(exc_type, message, kept, cut + repeated))
+    # printed root cause first: past MAX_CHAIN, the causes furthest from the report are dropped
+    out = out[-MAX_CHAIN:]
     if out and exc_type and not out[-1].type:
         out[-1] = ExceptionInfo(exc_type, out[-1].message or message, out[-1].frames, out[-1].omitted_frames)
     return out

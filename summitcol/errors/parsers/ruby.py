@@ -12,36 +12,44 @@ from __future__ import annotations
 
 import re
 
-from summitcol.errors.parsers.common import MAX_FRAMES, keep_crash_side, lines, to_int
+from summitcol.errors.parsers.common import MAX_CHAIN, MAX_FRAMES, keep_crash_side, lines, to_int
 from summitcol.errors.parsers.frames import ExceptionInfo, Frame
 
-_FRAME = re.compile(r"^\s*(?:from )?(.+?):(\d+):in [`']([^'\n]*)'(?::\s?(.*?))?\s*$")
+_FRAME = re.compile(r"^[ \t]*(?:from )?(.+?):(\d+):in [`']([^'\n]*)'(?::\s?(.*))?$")  # on right-stripped lines
+_LOOKS = re.compile(r"^[ \t]*(?:from )?\S+\.rb:\d+:in [`']", re.M)
 _CLASS = re.compile(r"^(.*) \(([A-Z][\w:]*)\)$")
 
 
 def looks_like(text: str) -> bool:
-    return bool(re.search(r"^\s*(?:from )?\S+\.rb:\d+:in [`']", text, re.M))
+    return _LOOKS.search(text) is not None
 
 
 def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInfo]:
-    frames: list[Frame] = []
-    kind, text_ = exc_type, message
-    for index, line in enumerate(lines(text)):
+    """`full_message` prints the reported exception, then its `cause` the same way (a frame line
+    without `from`, carrying message and class): reversed into root cause first."""
+    blocks: list[tuple[str, str, list[Frame]]] = []
+    for line in lines(text):
         found = _FRAME.match(line)
         if not found:
             continue
+        if not blocks or (not line.lstrip().startswith("from ") and found.group(4) is not None):
+            if len(blocks) >= MAX_CHAIN:
+                break
+            kind, text_ = "", ""
+            if found.group(4) is not None:
+                tail = _CLASS.match(found.group(4))
+                kind, text_ = (tail.group(2), tail.group(1)) if tail else ("", found.group(4))
+            blocks.append((kind, text_, []))
+        frames = blocks[-1][2]
         if len(frames) < MAX_FRAMES * 4:
             label = found.group(3)
             module, _, function = label.rpartition("#") if "#" in label else label.rpartition(".") if "." in label and " " not in label else ("", "", label)
             frames.append(Frame(function=function, module=module, file=found.group(1), line=to_int(found.group(2))))
-        if index == 0 and found.group(4):
-            tail = _CLASS.match(found.group(4))
-            if tail:
-                text_ = message or tail.group(1)
-                kind = exc_type or tail.group(2)
-            else:
-                text_ = message or found.group(4)
-    if not frames:
-        return []
-    kept, cut = keep_crash_side(list(reversed(frames)))
-    return [ExceptionInfo(kind, text_, kept, cut)]
+    out = []
+    for kind, text_, frames in reversed(blocks):
+        kept, cut = keep_crash_side(list(reversed(frames)))
+        out.append(ExceptionInfo(kind, text_, kept, cut))
+    if out:  # the attributes describe the reported exception
+        last = out[-1]
+        out[-1] = ExceptionInfo(exc_type or last.type, message or last.message, last.frames, last.omitted_frames)
+    return out

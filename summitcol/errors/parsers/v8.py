@@ -23,62 +23,97 @@ import re
 from summitcol.errors.parsers.common import MAX_FRAMES, keep_crash_side, lines, to_int
 from summitcol.errors.parsers.frames import ExceptionInfo, Frame
 
-_V8_CALL = re.compile(r"^\s+at (?:async )?(.*?) \((.*)\)\s*$")
-_V8_BARE = re.compile(r"^\s+at (?:async )?([^\s()]+)\s*$")
-_GECKO = re.compile(r"^\s*([^@\s]*(?: [^@\s]+)*)@(.+?)\s*$")
-_LOCATION = re.compile(r"^(.*?):(\d+)(?::(\d+))?$")
+# Every pattern is anchored and free of ambiguous repetition, and lines are right-stripped
+# before matching, so a hostile line costs time linear in its length (no `(.*?)\s*$`).
+_V8_AT = re.compile(r"^[ \t]+at (?:async )?")
+_V8_BARE = re.compile(r"[^\s()]+")
+_GECKO_NAME = re.compile(r"[^@\s]*(?: [^@\s]+)*")  # "fn", "outer/inner<", "global code", ""
+_LINE_COLUMN = re.compile(r"^(.*):(\d+):(\d+)$")
+_LINE = re.compile(r"^(.*):(\d+)$")
 _HEAD = re.compile(r"^([A-Za-z_$][\w$.]*)(?::\s?(.*))?$")
-_EVAL = re.compile(r"^eval at [^(]*\((.*?)\)")
+_LOOKS_V8 = re.compile(r"^[ \t]+at [^\n]*:\d+:\d+\)?[ \t]*$", re.M)
+_LOOKS_GECKO = re.compile(
+    r"^[^@\s]*@(?:https?|file|webpack|blob|resource|moz-extension|chrome-extension)://[^\s]+:\d+:\d+[ \t]*$", re.M)
+_LOOKS_NODE = re.compile(r"^[ \t]+at [^\n]*?(?:node:|node_modules|\(/|\(file:///|\([A-Z]:\\)", re.M)
 
 
 def looks_like(text: str) -> bool:
-    return bool(re.search(r"^\s+at .+:\d+:\d+\)?\s*$", text, re.M)) or bool(
-        re.search(r"^[^@\s]*@(?:https?|file|webpack|blob|resource|moz-extension|chrome-extension)://\S+:\d+:\d+\s*$", text, re.M))
+    return _LOOKS_V8.search(text) is not None or _LOOKS_GECKO.search(text) is not None
 
 
 def looks_like_node(text: str) -> bool:
-    return bool(re.search(r"^\s+at .*(?:node:|node_modules|\(/|\(file:///|\([A-Z]:\\)", text, re.M)) and looks_like(text)
+    return _LOOKS_NODE.search(text) is not None and looks_like(text)
+
+
+def _v8_frame(line: str) -> tuple[str, str] | None:
+    """(function, location) of `    at fn (location)` or `    at location`; None for other lines.
+    The function ends at the first " (" and the location at the last ")": eval frames nest
+    parentheses, `at eval (eval at run (/a.js:1:2), <anonymous>:1:1)`."""
+    at = _V8_AT.match(line)
+    if at is None:
+        return None
+    rest = line[at.end() :]
+    if rest.endswith(")"):
+        open_ = rest.find(" (")
+        if open_ >= 0:
+            return rest[:open_], rest[open_ + 2 : -1]
+    return ("", rest) if _V8_BARE.fullmatch(rest) else None
 
 
 def _split_location(location: str) -> tuple[str, int | None, int | None]:
-    evaluated = _EVAL.match(location)
-    if evaluated:  # "eval at fn (file:1:2), <anonymous>:3:4": the eval's own site
-        location = evaluated.group(1)
-    found = _LOCATION.match(location)
-    if not found:
-        return location, None, None
-    return found.group(1), to_int(found.group(2)), to_int(found.group(3))
+    if location.startswith("eval at ") and "(" in location:
+        # "eval at fn (file:1:2), <anonymous>:3:4": where eval was called is the frame's site
+        location = location[location.find("(") + 1 : location.find(")")]
+    found = _LINE_COLUMN.match(location)
+    if found:
+        return found.group(1), to_int(found.group(2)), to_int(found.group(3))
+    found = _LINE.match(location)
+    if found:
+        return found.group(1), to_int(found.group(2)), None
+    return location, None, None
 
 
 def parse(text: str, exc_type: str = "", message: str = "") -> list[ExceptionInfo]:
     head: list[str] = []
     frames: list[Frame] = []
     for line in lines(text):
-        if not line.strip():
+        if not line:
+            if not frames and head:
+                head.append("")
             continue
-        call = _V8_CALL.match(line)
-        bare = None if call else _V8_BARE.match(line)
-        if call or bare:
+        v8 = _v8_frame(line)
+        if v8 is not None:
             if len(frames) < MAX_FRAMES * 4:
-                function, location = (call.group(1), call.group(2)) if call else ("", bare.group(1))  # type: ignore[union-attr]
-                function = function.removeprefix("new ")
-                file, number, column = _split_location(location)
+                function = v8[0].removeprefix("new ")
+                file, number, column = _split_location(v8[1])
                 frames.append(Frame(function=function, file=file, line=number, column=column))
             continue
-        gecko = _GECKO.match(line) if ("@" in line and ":" in line) else None
-        if gecko and (frames or _LOCATION.match(gecko.group(2))):
-            file, number, column = _split_location(gecko.group(2))
-            if number is not None or frames:
-                function = gecko.group(1).rsplit("/", 1)[-1]  # Firefox names inner functions "outer/inner<"
-                if function == "global code":
-                    function = ""
-                frames.append(Frame(function=function.rstrip("<"), file=file, line=number, column=column))
-                continue
+        gecko = _gecko_frame(line.lstrip()) if ("@" in line and ":" in line) else None
+        if gecko is not None and (frames or gecko.line is not None):
+            frames.append(gecko)
+            continue
         if not frames:
             head.append(line.strip())
-    first = " ".join(head)
+    if "" in head and _LINE.match(head[0]):
+        # Node's report of an uncaught error starts with the throw site, its source line and a
+        # caret ("node:internal/modules/cjs/loader:1644", "    throw err;", "    ^"), then a blank
+        # line and the stack: the exception is what follows the blank line
+        head = head[head.index("") + 1 :]
+    first = " ".join(part for part in head if part)
     found = _HEAD.match(first) if first else None
     kind = exc_type or (found.group(1) if found and (found.group(2) is not None or not message) else "")
     text_ = message or ((found.group(2) or "") if found else first)
     kept, cut = keep_crash_side(list(reversed(frames)))
     return [ExceptionInfo(kind, text_.strip(), kept, cut)] if frames else []
+
+
+def _gecko_frame(line: str) -> Frame | None:
+    """`fn@url:line:col` (Firefox, Safari); Firefox names inner functions `outer/inner<`, Safari
+    names top-level code `global code`."""
+    name = _GECKO_NAME.match(line)
+    end = name.end() if name else 0
+    if line[end : end + 1] != "@":
+        return None
+    file, number, column = _split_location(line[end + 1 :])
+    function = line[:end].rsplit("/", 1)[-1].rstrip("<")
+    return Frame(function="" if function == "global code" else function, file=file, line=number, column=column)
