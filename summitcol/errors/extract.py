@@ -59,11 +59,13 @@ def from_spans(batch: pa.RecordBatch) -> Occurrences:
     if not len(events):
         return _empty()
     spans = parent_rows(names)[events]
-    attributes = MapEntries.of(combined(batch.column("Events.Attributes")).flatten())
+    # only the exception events' maps are taken apart (a batch has many more other events)
+    attributes = MapEntries.of(combined(batch.column("Events.Attributes")).flatten().take(pa.array(events)))
     times = combined(batch.column("Events.Timestamp")).flatten().take(pa.array(events))
+    own = np.arange(len(events))
     return Occurrences(
         spans, events, times,
-        pick(attributes, TYPE, events), pick(attributes, MESSAGE, events), pick(attributes, STACKTRACE, events),
+        pick(attributes, TYPE, own), pick(attributes, MESSAGE, own), pick(attributes, STACKTRACE, own),
     )
 
 
@@ -82,8 +84,9 @@ def from_logs(batch: pa.RecordBatch) -> Occurrences:
 
 def resource_values(batch: pa.RecordBatch, rows: np.ndarray) -> dict[str, pa.Array]:
     """RESOURCE_KEYS of each occurrence's resource (null where absent)."""
-    entries = MapEntries.of(batch.column("ResourceAttributes"))
-    return {key: pick(entries, key, rows) for key in RESOURCE_KEYS}
+    entries = MapEntries.of(combined(batch.column("ResourceAttributes")).take(pa.array(rows)))
+    own = np.arange(len(rows))
+    return {key: pick(entries, key, own) for key in RESOURCE_KEYS}
 
 
 def _empty() -> Occurrences:

@@ -68,7 +68,7 @@ class ErrorTracker:
         self._cache_entries = cache_entries
         self._statuses: dict[str, GroupStatus] = {}
         self._seen_until = 0.0
-        self._lock = threading.Lock()  # one batch at a time decides (the grouper's state is shared)
+        self._lock = threading.Lock()  # one batch (or refresh) at a time: the cache and the grouper are shared
 
     # -- store ----------------------------------------------------------------------------------
     def refresh(self) -> int:
@@ -96,6 +96,12 @@ class ErrorTracker:
 
     # -- one batch ------------------------------------------------------------------------------
     def process(self, kind: str, batch: pa.RecordBatch) -> Result:
+        """One batch at a time per tracker: the cache and the grouper are shared state (and the
+        work is Python under the GIL: two threads would not be faster)."""
+        with self._lock:
+            return self._process(kind, batch)
+
+    def _process(self, kind: str, batch: pa.RecordBatch) -> Result:
         occurrences = extract.from_spans(batch) if kind == "spans" else extract.from_logs(batch)
         if not len(occurrences):
             return Result(batch, None, 0, 0)
@@ -115,10 +121,9 @@ class ErrorTracker:
         ]
         services = pc.fill_null(combined(batch.column("ServiceName")).take(pa.array(occurrences.rows)), "")
         first_service = services.take(first).to_pylist()
-        with self._lock:
-            group_of, new_groups = self._group(distinct, first_service)
-            releases = pc.fill_null(resource["service.version"], "")
-            regressions = self._regressions([group_of[i] for i in codes], releases.to_pylist())
+        group_of, new_groups = self._group(distinct, first_service)
+        releases = pc.fill_null(resource["service.version"], "")
+        regressions = self._regressions([group_of[i] for i in codes], releases.to_pylist())
         fingerprints = pc.take(pa.array([item.fingerprint for item in distinct], pa.string()), indices)
         groups = pc.take(pa.array([group_of[i] for i in range(len(distinct))], pa.string()), indices)
         annotated = self._annotate(kind, batch, occurrences, fingerprints, groups)

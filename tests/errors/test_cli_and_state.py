@@ -103,9 +103,14 @@ def test_list_show_merge_unmerge_resolve_regress_restart(tmp_path: Path) -> None
         send_real_exceptions(grpc_port, "1.1.0")
         assert wait_for(lambda: client.command("SELECT count() FROM otel.events_error_v1") == 5 * per_release, timeout=60)
         assert sorted(groups(endpoint)) == before
+        by_config = [json.loads(line) for line in cli("list", "--config", str(collector.config_path), "--format", "json").splitlines()]
+        assert sorted((r["Title"].split(":")[0], r["GroupId"]) for r in by_config) == before
         assert client.command(
             "SELECT count() FROM (SELECT Fingerprint FROM otel.error_fingerprints WHERE Manual = 0 "
             "GROUP BY Fingerprint HAVING uniqExact(GroupId) > 1)"
         ) == 0
         client.close()
         assert collector.stop() == 0, collector.log()
+    # no collector running: the commands open the data path
+    offline = [json.loads(line) for line in cli("list", "--endpoint", "", "--path", str(tmp_path / "clickhouse"), "--format", "json").splitlines()]
+    assert sorted((r["Title"].split(":")[0], r["GroupId"]) for r in offline) == before

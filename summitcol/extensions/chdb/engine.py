@@ -172,6 +172,15 @@ class Engine:
             except Exception as exc:
                 raise query_error(exc) from None
 
+    def internal_query(self, sql: str, fmt: str = "ArrowStream") -> bytes:
+        """A read by Summit itself (the error groups' state), on the ingestion handle: outside
+        the limits and read-only mode meant for users' queries, which a large store outgrows."""
+        with self._writer_lock:
+            try:
+                return _as_bytes(self._writer.query(sql, fmt))
+            except Exception as exc:
+                raise query_error(exc) from None
+
     def command(self, sql: str) -> None:
         with self._writer_lock:
             try:

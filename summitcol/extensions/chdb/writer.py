@@ -45,7 +45,7 @@ class EmbeddedWriter:
         return self.engine.query(sql, "TabSeparatedRaw").decode().rstrip("\n")
 
     def query_arrow(self, sql: str) -> pa.Table:
-        raw = self.engine.query(sql, "ArrowStream")
+        raw = self.engine.internal_query(sql, "ArrowStream")
         return pa.ipc.open_stream(raw).read_all() if raw else pa.table({})
 
     def insert(self, database: str, table: str, data: pa.Table) -> None:
