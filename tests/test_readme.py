@@ -109,5 +109,18 @@ def test_the_default_config_runs_and_the_curl_example_shows_up_in_query(tmp_path
             assert shown.returncode == 0, shown.stderr
             if "curl-demo" in shown.stdout:
                 break
+        errors = re.search(r"becomes an issue\n.*?\n\n```sh\n(.*?)```", README, re.S)
+        assert errors and ".venv/bin/summitcol errors list" in errors.group(1)
+        post_error = errors.group(1).replace("localhost:4318", f"127.0.0.1:{http_port}").split(".venv/bin/summitcol errors list")[0]
+        posted = subprocess.run(["bash", "-e", "-c", post_error], capture_output=True, text=True, timeout=60, cwd=ROOT)
+        assert (posted.returncode, posted.stdout) == (0, "{}"), posted.stderr
+        for _ in range(100):  # until the batch is inserted
+            listed = subprocess.run([".venv/bin/summitcol", "errors", "list", "--endpoint", f"127.0.0.1:{ch_port}"],
+                                    capture_output=True, text=True, timeout=60, cwd=ROOT)
+            assert listed.returncode == 0, listed.stderr
+            if "ValueError" in listed.stdout:
+                break
     rows = [line.split() for line in shown.stdout.splitlines() if "curl-demo" in line]
     assert rows == [["curl-demo", "hello", "1500000"]]
+    [issue] = [line for line in listed.stdout.splitlines() if "ValueError" in line]
+    assert "ValueError: order 7 has no items" in issue and " 1 " in issue and "curl-demo" in issue and "unresolved" in issue
