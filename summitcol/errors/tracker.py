@@ -122,10 +122,9 @@ class ErrorTracker:
         services = pc.fill_null(combined(batch.column("ServiceName")).take(pa.array(occurrences.rows)), "")
         first_service = services.take(first).to_pylist()
         group_of, new_groups = self._group(distinct, first_service)
-        releases = pc.fill_null(resource["service.version"], "")
-        regressions = self._regressions([group_of[i] for i in codes], releases.to_pylist())
         fingerprints = pc.take(pa.array([item.fingerprint for item in distinct], pa.string()), indices)
-        groups = pc.take(pa.array([group_of[i] for i in range(len(distinct))], pa.string()), indices)
+        groups = pc.take(pa.array(group_of, pa.string()), indices)
+        regressions = self._regressions(groups, pc.fill_null(resource["service.version"], ""))
         annotated = self._annotate(kind, batch, occurrences, fingerprints, groups)
         errors = self._rows(kind, batch, occurrences, resource, distinct, indices, fingerprints, groups, services)
         return Result(annotated, errors, new_groups, regressions)
@@ -190,11 +189,19 @@ class ErrorTracker:
         group_of = [self.grouper.groups[item.fingerprint] for item in distinct]
         return group_of, sum(1 for a in assignments if a.source != "model")
 
-    def _regressions(self, groups: Sequence[str], releases: Sequence[str]) -> int:
+    def _regressions(self, groups: pa.Array, releases: pa.Array) -> int:
         """A resolved group seen again in a later release than the one it was resolved in is
-        unresolved and marked regressed (once: the status change is recorded)."""
+        unresolved and marked regressed (once: the status change is recorded). Only the distinct
+        (group, release) pairs of resolved groups are looked at."""
+        resolved = [group for group, status in self._statuses.items() if status.status == "resolved"]
+        if not resolved:
+            return 0
+        mask = pc.is_in(groups, pa.array(resolved, pa.string()))
+        if not pc.any(mask).as_py():
+            return 0
+        pairs = pa.table({"g": groups.filter(mask), "r": releases.filter(mask)}).group_by(["g", "r"]).aggregate([]).sort_by([("g", "ascending"), ("r", "ascending")])
         found = 0
-        for group, release in zip(groups, releases, strict=True):
+        for group, release in zip(pairs.column("g").to_pylist(), pairs.column("r").to_pylist(), strict=True):
             status = self._statuses.get(group)
             if status is None or status.status != "resolved" or not is_later(release, status.release):
                 continue
