@@ -43,6 +43,7 @@ class Fingerprinted:
     message: str
     template: str
     trace: ParsedTrace  # normalized
+    parsed: ParsedTrace  # as the parser read it: the frames stored and shown (whole paths, real names)
     crash: Frame | None
     signature: tuple[str, ...]  # contributing frame tokens of the reported exception, crash last
     custom: bool  # a fingerprint rule set it without {{ default }}: the model does not regroup it
@@ -113,6 +114,7 @@ def fingerprint(
         message=message,
         template=template,
         trace=trace,
+        parsed=parsed,
         crash=crash,
         signature=signature,
         custom=custom,

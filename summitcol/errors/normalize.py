@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from summitcol.errors.parsers.frames import ExceptionInfo, Frame, ParsedTrace
 
@@ -130,7 +131,9 @@ def collapse_recursion(frames: Sequence[Frame], key=lambda f: (f.module, f.funct
     return out
 
 
+@lru_cache(maxsize=65536)
 def normalize_frame(frame: Frame, language: str, rules: InAppRules) -> Frame:
+    """Memoized: the same frames recur in thousands of traces (frames and rules are frozen)."""
     return replace(
         frame,
         function=function_name(frame.function, language),

@@ -235,14 +235,23 @@ class ErrorTracker:
               distinct: Sequence[Fingerprinted], indices: pa.Array, fps: pa.Array, groups: pa.Array,
               services: pa.Array) -> pa.RecordBatch:
         take_rows = pa.array(occ.rows)
-        frames = [item.trace.reported.frames if item.trace.reported else () for item in distinct]
-
-        def per_distinct(values: list, type_: pa.DataType) -> pa.Array:  # type: ignore[type-arg]
-            return pc.take(pa.array(values, type_), indices)
-
+        raw = [item.parsed.reported.frames if item.parsed.reported else () for item in distinct]
+        in_app = [[int(self.in_app.decide(f)) for f in frames] for frames in raw]
+        per_distinct = pa.table({  # one row per distinct exception, then one take for every occurrence
+            "ExceptionType": pa.array([d.exception_type for d in distinct], pa.string()),
+            "ExceptionMessage": pa.array([d.message for d in distinct], pa.string()),
+            "MessageTemplate": pa.array([d.template for d in distinct], pa.string()),
+            "Frames.Module": pa.array([[f.module for f in fs] for fs in raw], pa.list_(pa.string())),
+            "Frames.Function": pa.array([[f.function for f in fs] for fs in raw], pa.list_(pa.string())),
+            "Frames.File": pa.array([[f.file for f in fs] for fs in raw], pa.list_(pa.string())),
+            "Frames.Line": pa.array([[f.line or 0 for f in fs] for fs in raw], pa.list_(pa.uint32())),
+            "Frames.InApp": pa.array(in_app, pa.list_(pa.uint8())),
+            "Language": pa.array([d.language for d in distinct], pa.string()),
+        }).take(indices)
         environment = pc.coalesce(resource["deployment.environment.name"], resource["deployment.environment"], pa.scalar(""))
         text = pc.utf8_slice_codeunits(pc.fill_null(occ.stacktrace, ""), 0, MAX_STORED_STACKTRACE)
         columns = {
+            **{name: per_distinct.column(name).combine_chunks() for name in per_distinct.column_names},
             "Timestamp": occ.timestamp,
             "ServiceName": services,
             "ServiceVersion": pc.fill_null(resource["service.version"], ""),
@@ -250,16 +259,9 @@ class ErrorTracker:
             "TraceId": combined(batch.column("TraceId")).take(take_rows),
             "SpanId": combined(batch.column("SpanId")).take(take_rows),
             "Source": pa.array(["span_event" if kind == "spans" else "log"] * len(occ), pa.string()),
-            "ExceptionType": pc.coalesce(occ.type, per_distinct([d.exception_type for d in distinct], pa.string())),
-            "ExceptionMessage": pc.coalesce(occ.message, per_distinct([d.message for d in distinct], pa.string())),
-            "MessageTemplate": per_distinct([d.template for d in distinct], pa.string()),
+            "ExceptionType": pc.coalesce(occ.type, per_distinct.column("ExceptionType").combine_chunks()),
+            "ExceptionMessage": pc.coalesce(occ.message, per_distinct.column("ExceptionMessage").combine_chunks()),
             "Stacktrace": text,
-            "Frames.Module": per_distinct([[f.module for f in fs] for fs in frames], pa.list_(pa.string())),
-            "Frames.Function": per_distinct([[f.function for f in fs] for fs in frames], pa.list_(pa.string())),
-            "Frames.File": per_distinct([[f.file for f in fs] for fs in frames], pa.list_(pa.string())),
-            "Frames.Line": per_distinct([[f.line or 0 for f in fs] for fs in frames], pa.list_(pa.uint32())),
-            "Frames.InApp": per_distinct([[int(bool(f.in_app)) for f in fs] for fs in frames], pa.list_(pa.uint8())),
-            "Language": per_distinct([d.language for d in distinct], pa.string()),
             "Fingerprint": fps,
             "GroupId": groups,
             "ResourceAttributes": _plain_map(combined(batch.column("ResourceAttributes")).take(take_rows)),

@@ -79,7 +79,7 @@ def test_rows_and_annotations_are_exact(store: GroupStore) -> None:
     first = rows[0]
     assert (first["ServiceName"], first["ServiceVersion"], first["DeploymentEnvironment"], first["Language"], first["Source"]) == (
         "shop", "1.0", "prod", "python", "span_event")
-    assert first["Frames.Function"] == ["<module>", "lookup"] and first["Frames.File"] == ["main.py", "orders.py"]
+    assert first["Frames.Function"] == ["<module>", "lookup"] and first["Frames.File"] == ["/srv/app/main.py", "/srv/app/orders.py"]
     assert first["Frames.Line"] == [3, 11] and first["Frames.InApp"] == [1, 1]
     assert first["TraceId"] == "01" * 15 + "00" and first["SpanId"] == "02" * 7 + "00"
     assert result.errors.column("Timestamp").cast("int64").to_pylist() == [T0 + 1 + i for i in range(4)]
