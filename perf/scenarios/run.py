@@ -45,6 +45,12 @@ class Scenario:
     description: str
     sampled_by: str = ""  # a processor whose output (not the input) is what gets stored
     agent: str = ""  # S5: the agent config in front of the gateway
+    load: str = ""  # the load generator's signal when it is not `signal` (S7: an error storm of traces)
+    errors: bool = False  # every span carries one exception: events_error_v1 must get a row per span
+
+    @property
+    def load_signal(self) -> str:
+        return self.load or self.signal
 
 
 SCENARIOS = {
@@ -56,6 +62,12 @@ SCENARIOS = {
     "s6": Scenario("S6", "s6_traces_persistent.yaml", "traces", "S1 + persistent queue, fsync: true"),
     # not in the default list: S1 + redaction alone, to price redaction against S1 at equal load
     "s1r": Scenario("S1R", "s1r_traces_redaction.yaml", "traces", "S1 + redaction (full PII)"),
+    # error tracking (issue #15, item 9): S1F to compare with S1 in the same run; S7 an error storm
+    "s1f": Scenario("S1F", "s1f_traces_fingerprint.yaml", "traces", "S1 + fingerprint processor (5% exceptions)"),
+    "s7_1k": Scenario("S7-1k", "s7_error_storm.yaml", "traces", "error storm, 1,000 distinct traces: otlp→fingerprint→batch→clickhouse",
+                      load="errors_1k", errors=True),
+    "s7_100k": Scenario("S7-100k", "s7_error_storm.yaml", "traces", "error storm, 100,000 distinct traces: otlp→fingerprint→batch→clickhouse",
+                        load="errors_100k", errors=True),
 }
 
 
@@ -282,9 +294,9 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, workdir: Path) ->
             return max(0, acked - (stored_count(deployment.clickhouse, scenario.signal) - baseline))
 
         if args.mode == "max":
-            steps = run_steps(deployment.target, scenario.signal, ramp(args.start_rate, args.growth, args.max_rate), args.step, args, deployment.sampler, backlog)
+            steps = run_steps(deployment.target, scenario.load_signal, ramp(args.start_rate, args.growth, args.max_rate), args.step, args, deployment.sampler, backlog)
         else:
-            steps = run_steps(deployment.target, scenario.signal, [args.rate], args.duration, args, deployment.sampler, backlog, stop_when_bad=False)
+            steps = run_steps(deployment.target, scenario.load_signal, [args.rate], args.duration, args, deployment.sampler, backlog, stop_when_bad=False)
         acked_total = sum(s[1].acked_records for s in steps)
         if scenario.sampled_by:
             # The sampler drops on purpose: what must be stored is what it passed on.
@@ -297,6 +309,10 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, workdir: Path) ->
         else:
             expected = acked_total
         stored = wait_stored(deployment.clickhouse, scenario.signal, expected, timeout=300, baseline=baseline)
+        if scenario.errors:
+            error_rows = error_count(deployment.clickhouse)
+            print(f"  events_error_v1: {error_rows:,} rows for {expected:,} exception spans", flush=True)
+            stored = min(stored, error_rows)  # a span stored without its error row is a loss too
     finally:
         deployment.stop()
     good_steps = [s for s in steps if good(s[1], args.p99_ms, s[3])] if args.mode == "max" else steps
@@ -327,6 +343,13 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, workdir: Path) ->
     if row.rss_by_quarter_mib:
         print("  RSS peak per quarter of the last step: " + " / ".join(f"{q:.0f}" for q in row.rss_by_quarter_mib) + " MiB", flush=True)
     return row
+
+
+def error_count(url: str) -> int:
+    """Rows in otel.events_error_v1 (one per exception occurrence)."""
+    query = b"SELECT count() FROM otel.events_error_v1"
+    with urllib.request.urlopen(urllib.request.Request(url, data=query), timeout=60) as response:
+        return int(response.read().decode().strip() or 0)
 
 
 def table(rows: list[Row], unit: str = "records/s") -> str:
