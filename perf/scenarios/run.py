@@ -293,11 +293,20 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, workdir: Path) ->
                 return max(0, int(kept) - (stored_count(deployment.clickhouse, scenario.signal) - baseline))
             return max(0, acked - (stored_count(deployment.clickhouse, scenario.signal) - baseline))
 
+        warm = []
+        if args.warmup > 0:  # first sight of every fingerprint, cold caches: offered and checked for loss, not judged
+            print(f"  warm-up: {args.warmup:.0f} s at {args.start_rate:,.0f}/s (not part of the result)", flush=True)
+            warm = run_steps(deployment.target, scenario.load_signal, [args.start_rate], args.warmup, args, deployment.sampler, backlog, stop_when_bad=False)
+        warm_acked = sum(s[1].acked_records for s in warm)
+
+        def after_warmup(acked: int) -> int:
+            return backlog(acked + warm_acked)
+
         if args.mode == "max":
-            steps = run_steps(deployment.target, scenario.load_signal, ramp(args.start_rate, args.growth, args.max_rate), args.step, args, deployment.sampler, backlog)
+            steps = run_steps(deployment.target, scenario.load_signal, ramp(args.start_rate, args.growth, args.max_rate), args.step, args, deployment.sampler, after_warmup)
         else:
-            steps = run_steps(deployment.target, scenario.load_signal, [args.rate], args.duration, args, deployment.sampler, backlog, stop_when_bad=False)
-        acked_total = sum(s[1].acked_records for s in steps)
+            steps = run_steps(deployment.target, scenario.load_signal, [args.rate], args.duration, args, deployment.sampler, after_warmup, stop_when_bad=False)
+        acked_total = sum(s[1].acked_records for s in warm + steps)
         if scenario.sampled_by:
             # The sampler drops on purpose: what must be stored is what it passed on.
             wait_stored(deployment.clickhouse, scenario.signal, 1, timeout=5, baseline=baseline)
@@ -380,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2, help="load generator processes")
     parser.add_argument("--connections", type=int, default=4, help="connections per load generator process (8 in all spread well over worker processes)")
     parser.add_argument("--workers", type=int, default=None, help="service.workers for the collector (default: its own default)")
+    parser.add_argument("--warmup", type=float, default=0.0, help="seconds at --start-rate before the ramp or soak, not judged")
     parser.add_argument("--ceiling-start", type=float, default=50_000)
     parser.add_argument("--ceiling-limit", type=float, default=1_600_000)
     parser.add_argument("--no-ceiling", action="store_true")
