@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from corpus import error_storm_request  # noqa: E402
+from corpus import error_storm_request, trace_request  # noqa: E402
 
 from summitcol.component import Signal  # noqa: E402
 from summitcol.errors.grouping import Grouper  # noqa: E402
@@ -90,8 +90,37 @@ def one_pass(tracker: ErrorTracker, requests: list[bytes], batch: int) -> PassRe
         result = tracker.process("spans", data.tables["spans"])
         latencies.append((time.perf_counter() - t0) * 1000)
         new_groups += result.new_groups
-        assert result.errors is not None and result.errors.num_rows == batch
+        assert result.errors is not None
     return PassResult(len(requests) * batch, time.process_time() - cpu0, time.perf_counter() - wall0, decode_cpu, latencies, new_groups)
+
+
+def s1_cost(model: PairModel | None, args: argparse.Namespace) -> int:
+    """Spans/s per core of decode alone and of decode + the processor, on S1's requests."""
+    base = time.time_ns() - 60_000_000_000
+    requests = [trace_request(args.batch, seed=v, base_ns=base).SerializeToString() for v in range(8)] * 25
+    tmp = tempfile.mkdtemp(prefix="errors-bench-")
+    engine = Engine(os.path.join(tmp, "ch"), 1, {})
+    try:
+        store = GroupStore(EmbeddedWriter(engine))
+        store.create_schema()
+        tracker = ErrorTracker(Grouper(model), store)
+        one_pass(tracker, requests[:8], args.batch)  # first sight of S1's fingerprint
+        c0 = time.process_time()
+        for body in requests:
+            decode_request(Signal.TRACES, body, "proto")
+        decode_s = time.process_time() - c0
+        r = one_pass(tracker, requests, args.batch)
+    finally:
+        engine.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    spans = len(requests) * args.batch
+    print(f"S1 corpus, {args.batch} spans per request (5% exceptions), {len(requests)} requests")
+    print(f"decode only:             {spans / decode_s:>9,.0f} spans/s per core, {1000 * decode_s / len(requests):.2f} ms CPU per request")
+    print(f"decode + fingerprint:    {spans / r.cpu_s:>9,.0f} spans/s per core, {1000 * r.cpu_s / len(requests):.2f} ms CPU per request "
+          f"(p50 {r.pct(50):.1f} ms, p99 {r.pct(99):.1f} ms)")
+    print(f"fingerprint processor:   {1000 * (r.cpu_s - decode_s) / len(requests):.2f} ms CPU per request, "
+          f"{1e6 * (r.cpu_s - decode_s) / (spans / 20):.0f} µs per exception")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-exceptions", type=int, default=50_000, help="per pass")
     parser.add_argument("--max-exceptions", type=int, default=0, help="cap a pass (0: none); the texts beyond it are not sent")
     parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--s1", action="store_true", help="instead: S1's corpus (5%% exceptions), the cost of the processor on S1")
     args = parser.parse_args(argv)
 
     model = None
@@ -117,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     header = (f"{'distinct':>8} {'shape':<7} {'pass':<5} {'exceptions':>10} {'exc/s/core':>11} {'decode %':>8} "
               f"{'p50 ms':>7} {'p99 ms':>7} {'new groups':>10} {'RSS MiB':>8}")
     rows = []
+    if args.s1:
+        return s1_cost(model, args)
     for distinct in [int(d) for d in args.distinct.split(",")]:
         for shape in args.shape.split(","):
             exceptions = max(distinct, args.min_exceptions)
