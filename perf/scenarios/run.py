@@ -64,6 +64,7 @@ SCENARIOS = {
     "s1r": Scenario("S1R", "s1r_traces_redaction.yaml", "traces", "S1 + redaction (full PII)"),
     # error tracking (issue #15, item 9): S1F to compare with S1 in the same run; S7 an error storm
     "s1f": Scenario("S1F", "s1f_traces_fingerprint.yaml", "traces", "S1 + fingerprint processor (5% exceptions)"),
+    "s1fb": Scenario("S1FB", "s1f_traces_fingerprint_after_batch.yaml", "traces", "S1 + fingerprint after batch (5% exceptions)"),
     "s7_1k": Scenario("S7-1k", "s7_error_storm.yaml", "traces", "error storm, 1,000 distinct traces: otlp→fingerprint→batch→clickhouse",
                       load="errors_1k", errors=True),
     "s7_100k": Scenario("S7-100k", "s7_error_storm.yaml", "traces", "error storm, 100,000 distinct traces: otlp→fingerprint→batch→clickhouse",
