@@ -179,3 +179,115 @@ def metrics_request(n_points: int, seed: int = 3, base_ns: int = BASE_NS) -> Exp
             _kv(point.attributes, "http.response.status_code", rng.choice([200, 404, 500]))
             made += 1
     return request
+
+
+# -- error storm (issue #15, item 9): every span an exception --------------------------------------
+
+STORM_BUGS = 50
+STORM_LANGUAGES = (("python", 70), ("java", 15), ("nodejs", 15))  # share of spans, percent
+_PY_MODULES = ("orders", "payments", "inventory", "users", "cart", "shipping", "search", "auth", "billing", "catalog")
+_PY_ERRORS = (("KeyError", "'{p}'"), ("ValueError", "invalid order id {p}"), ("TimeoutError", "timed out after {p} ms"),
+              ("RuntimeError", "worker {p} is gone"), ("PermissionError", "user {p} may not do this"))
+_JAVA_ERRORS = (("java.lang.IllegalStateException", "order {p} is closed"), ("java.lang.NullPointerException", "Cannot invoke \"Item.price()\" because item {p} is null"),
+                ("java.util.NoSuchElementException", "no value for key {p}"))
+_NODE_ERRORS = (("TypeError", "Cannot read properties of undefined (reading 'id{p}')"), ("Error", "ECONNREFUSED 10.0.0.{p}:5432"),
+                ("RangeError", "offset {p} is out of range"))
+
+
+def storm_text(language: str, k: int, shape: str) -> tuple[str, str, str]:
+    """Distinct text number `k` (type, message, stack trace as the SDK writes it) in `language`.
+
+    shape "bugs": 50 bugs (k % 50); the texts of one bug differ only by the message parameter and
+    the line numbers (few fingerprints, many texts). shape "unique": every k its own function names,
+    so every text is a new fingerprint (the grouping model runs for each)."""
+    bug, variant = k % STORM_BUGS, k // STORM_BUGS
+    fn = f"handle_{bug}" if shape == "bugs" else f"handle_{k}"
+    inner = f"check_{bug % 7}" if shape == "bugs" else f"check_{k}"
+    line = 20 + variant % 400 if shape == "bugs" else 20 + k % 400
+    param = f"{variant * 7919 % 1_000_003}" if shape == "bugs" else f"{k}"
+    mod = _PY_MODULES[bug % len(_PY_MODULES)]
+    if language == "python":
+        exc, template = _PY_ERRORS[bug % len(_PY_ERRORS)]
+        message = template.format(p=param)
+        text = (
+            "Traceback (most recent call last):\n"
+            '  File "/usr/lib/python3.11/site-packages/flask/app.py", line 1484, in full_dispatch_request\n'
+            "    rv = self.dispatch_request()\n"
+            '  File "/usr/lib/python3.11/site-packages/flask/app.py", line 1469, in dispatch_request\n'
+            "    return self.ensure_sync(self.view_functions[rule.endpoint])(**view_args)\n"
+            f'  File "/srv/app/{mod}/views.py", line {line}, in {fn}\n'
+            f"    result = service.{inner}(request.args)\n"
+            f'  File "/srv/app/{mod}/service.py", line {line + 31}, in {inner}\n'
+            f"    return self.repo.load(key)\n"
+            f'  File "/srv/app/{mod}/repo.py", line {line // 2 + 5}, in load\n'
+            f"    raise {exc}(key)\n"
+            f"{exc}: {message}\n"
+        )
+    elif language == "java":
+        exc, template = _JAVA_ERRORS[bug % len(_JAVA_ERRORS)]
+        message = template.format(p=param)
+        cls = f"com.example.{mod}.{mod.capitalize()}Service"
+        text = (
+            f"{exc}: {message}\n"
+            f"\tat {cls}.{inner}({mod.capitalize()}Service.java:{line})\n"
+            f"\tat {cls}.{fn}({mod.capitalize()}Service.java:{line + 12})\n"
+            f"\tat com.example.{mod}.{mod.capitalize()}Controller.post({mod.capitalize()}Controller.java:{line // 3 + 40})\n"
+            "\tat java.base/jdk.internal.reflect.DirectMethodHandleAccessor.invoke(DirectMethodHandleAccessor.java:103)\n"
+            "\tat java.base/java.lang.reflect.Method.invoke(Method.java:580)\n"
+            "\tat org.springframework.web.method.support.InvocableHandlerMethod.doInvoke(InvocableHandlerMethod.java:255)\n"
+            "\tat org.springframework.web.servlet.FrameworkServlet.service(FrameworkServlet.java:885)\n"
+            "\tat java.base/java.lang.Thread.run(Thread.java:1583)\n"
+        )
+    else:
+        exc, template = _NODE_ERRORS[bug % len(_NODE_ERRORS)]
+        message = template.format(p=param)
+        text = (
+            f"{exc}: {message}\n"
+            f"    at {inner} (/srv/app/src/{mod}/service.js:{line}:17)\n"
+            f"    at {fn} (/srv/app/src/{mod}/routes.js:{line + 9}:24)\n"
+            "    at Layer.handle [as handle_request] (/srv/app/node_modules/express/lib/router/layer.js:95:5)\n"
+            "    at next (/srv/app/node_modules/express/lib/router/route.js:149:13)\n"
+            "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)\n"
+        )
+    return exc, message, text
+
+
+def error_storm_request(n_spans: int, first: int = 0, distinct: int = 1000, shape: str = "bugs",
+                        base_ns: int = BASE_NS) -> ExportTraceServiceRequest:
+    """`n_spans` spans, every one with an `exception` event; span i carries distinct text number
+    (first + i) % distinct, so consecutive requests walk through all `distinct` texts. The span's
+    resource says its language (70% Python, 15% Java, 15% Node.js, by text number)."""
+    rng = random.Random(first)
+    request = ExportTraceServiceRequest()
+    by_language: dict[str, list[int]] = {}
+    for i in range(n_spans):
+        k = (first + i) % distinct
+        share = (k % STORM_BUGS) * 2 if shape == "bugs" else k * 7 % 100  # a bug stays in one language
+        language = "python" if share < 70 else "java" if share < 85 else "nodejs"
+        by_language.setdefault(language, []).append(k)
+    made = 0
+    for language, ks in by_language.items():
+        rs = request.resource_spans.add()
+        for key, value in {"service.name": f"svc-{language}", "service.version": "1.4.2",
+                           "deployment.environment.name": "production", "telemetry.sdk.language": language}.items():
+            _kv(rs.resource.attributes, key, value)
+        ss = rs.scope_spans.add()
+        ss.scope.name = "storm"
+        for k in ks:
+            span = ss.spans.add()
+            span.trace_id = rng.randbytes(16)
+            span.span_id = rng.randbytes(8)
+            span.name = f"POST /api/{k % 40}"
+            span.kind = 2
+            span.start_time_unix_nano = base_ns + made * 1000
+            span.end_time_unix_nano = span.start_time_unix_nano + 1_000_000
+            _kv(span.attributes, "http.request.method", "POST")
+            _kv(span.attributes, "http.response.status_code", 500)
+            exc, message, text = storm_text(language, k, shape)
+            event = span.events.add(name="exception", time_unix_nano=span.start_time_unix_nano + 5)
+            _kv(event.attributes, "exception.type", exc)
+            _kv(event.attributes, "exception.message", message)
+            _kv(event.attributes, "exception.stacktrace", text)
+            span.status.code = 2
+            made += 1
+    return request

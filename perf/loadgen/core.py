@@ -30,6 +30,13 @@ GRPC_METHODS = {
     "metrics": "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
 }
 HTTP_PATHS = {"traces": "/v1/traces", "logs": "/v1/logs", "metrics": "/v1/metrics"}
+# Error storms (issue #15): traces where every span carries an exception, walking through this
+# many distinct stack texts (perf/corpus.py `error_storm_request`, shape "bugs": 50 bugs whose
+# texts differ by message parameters and line numbers); `_unique` = every text its own fingerprint.
+STORM_SIGNALS = {"errors_1k": (1_000, "bugs"), "errors_100k": (100_000, "bugs"),
+                 "errors_1k_unique": (1_000, "unique"), "errors_100k_unique": (100_000, "unique")}
+for _storm in STORM_SIGNALS:
+    GRPC_METHODS[_storm], HTTP_PATHS[_storm] = GRPC_METHODS["traces"], HTTP_PATHS["traces"]
 LATENCY_MAX_US = 3_600_000_000  # an hour
 
 
@@ -65,10 +72,27 @@ class WorkerResult:
     max_send_lag_ms: float = 0.0  # how late the worker itself was in sending (its own health)
 
 
+def storm_variants(signal: str, batch: int, processes: int) -> int:
+    """Requests per worker so that the workers together send every distinct text of a storm once
+    per round (8 for the other signals). 100,000 texts at 500 spans: 100 requests of ~0.5 MB each
+    per worker — the pool holds each text once, as serialized bytes only."""
+    if signal not in STORM_SIGNALS:
+        return 8
+    distinct = STORM_SIGNALS[signal][0]
+    return max(1, -(-distinct // (batch * processes)))
+
+
 def build_requests(signal: str, batch: int, seed: int, variants: int) -> list[bytes]:
-    from corpus import logs_request, metrics_request, trace_request
+    from corpus import error_storm_request, logs_request, metrics_request, trace_request
 
     base = time.time_ns() - 60_000_000_000
+    if signal in STORM_SIGNALS:
+        distinct, shape = STORM_SIGNALS[signal]
+        # worker `seed` (1..N) sends texts [(seed-1)·variants·batch, seed·variants·batch) of the round
+        return [
+            error_storm_request(batch, first=((seed - 1) * variants + v) * batch, distinct=distinct, shape=shape, base_ns=base).SerializeToString()
+            for v in range(variants)
+        ]
     make = {"traces": trace_request, "logs": logs_request, "metrics": metrics_request}[signal]
     return [make(batch, seed=seed * 1000 + v, base_ns=base).SerializeToString() for v in range(variants)]
 
@@ -237,7 +261,9 @@ def run_load(
     from concurrent.futures import ProcessPoolExecutor
 
     requests_per_s = rate / batch
-    start_at = time.time() + 4.0  # time for spawned workers to start and build their requests
+    variants = storm_variants(signal, batch, processes)
+    # time for spawned workers to start and build their requests (a 100k-text storm: ~100 requests)
+    start_at = time.time() + 4.0 + variants * 0.08
     plans = [
         WorkerPlan(
             target=target,
@@ -247,6 +273,7 @@ def run_load(
             start_at=start_at,
             batch=batch,
             seed=i + 1,
+            variants=variants,
             connections=connections,
             timeout=timeout,
         )

@@ -45,6 +45,12 @@ class Scenario:
     description: str
     sampled_by: str = ""  # a processor whose output (not the input) is what gets stored
     agent: str = ""  # S5: the agent config in front of the gateway
+    load: str = ""  # the load generator's signal when it is not `signal` (S7: an error storm of traces)
+    errors: bool = False  # every span carries one exception: events_error_v1 must get a row per span
+
+    @property
+    def load_signal(self) -> str:
+        return self.load or self.signal
 
 
 SCENARIOS = {
@@ -56,6 +62,13 @@ SCENARIOS = {
     "s6": Scenario("S6", "s6_traces_persistent.yaml", "traces", "S1 + persistent queue, fsync: true"),
     # not in the default list: S1 + redaction alone, to price redaction against S1 at equal load
     "s1r": Scenario("S1R", "s1r_traces_redaction.yaml", "traces", "S1 + redaction (full PII)"),
+    # error tracking (issue #15, item 9): S1F to compare with S1 in the same run; S7 an error storm
+    "s1f": Scenario("S1F", "s1f_traces_fingerprint.yaml", "traces", "S1 + fingerprint processor (5% exceptions)"),
+    "s1fb": Scenario("S1FB", "s1f_traces_fingerprint_after_batch.yaml", "traces", "S1 + fingerprint after batch (5% exceptions)"),
+    "s7_1k": Scenario("S7-1k", "s7_error_storm.yaml", "traces", "error storm, 1,000 distinct traces: otlp→fingerprint→batch→clickhouse",
+                      load="errors_1k", errors=True),
+    "s7_100k": Scenario("S7-100k", "s7_error_storm.yaml", "traces", "error storm, 100,000 distinct traces: otlp→fingerprint→batch→clickhouse",
+                        load="errors_100k", errors=True),
 }
 
 
@@ -281,11 +294,20 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, workdir: Path) ->
                 return max(0, int(kept) - (stored_count(deployment.clickhouse, scenario.signal) - baseline))
             return max(0, acked - (stored_count(deployment.clickhouse, scenario.signal) - baseline))
 
+        warm = []
+        if args.warmup > 0:  # first sight of every fingerprint, cold caches: offered and checked for loss, not judged
+            print(f"  warm-up: {args.warmup:.0f} s at {args.start_rate:,.0f}/s (not part of the result)", flush=True)
+            warm = run_steps(deployment.target, scenario.load_signal, [args.start_rate], args.warmup, args, deployment.sampler, backlog, stop_when_bad=False)
+        warm_acked = sum(s[1].acked_records for s in warm)
+
+        def after_warmup(acked: int) -> int:
+            return backlog(acked + warm_acked)
+
         if args.mode == "max":
-            steps = run_steps(deployment.target, scenario.signal, ramp(args.start_rate, args.growth, args.max_rate), args.step, args, deployment.sampler, backlog)
+            steps = run_steps(deployment.target, scenario.load_signal, ramp(args.start_rate, args.growth, args.max_rate), args.step, args, deployment.sampler, after_warmup)
         else:
-            steps = run_steps(deployment.target, scenario.signal, [args.rate], args.duration, args, deployment.sampler, backlog, stop_when_bad=False)
-        acked_total = sum(s[1].acked_records for s in steps)
+            steps = run_steps(deployment.target, scenario.load_signal, [args.rate], args.duration, args, deployment.sampler, after_warmup, stop_when_bad=False)
+        acked_total = sum(s[1].acked_records for s in warm + steps)
         if scenario.sampled_by:
             # The sampler drops on purpose: what must be stored is what it passed on.
             wait_stored(deployment.clickhouse, scenario.signal, 1, timeout=5, baseline=baseline)
@@ -297,6 +319,10 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, workdir: Path) ->
         else:
             expected = acked_total
         stored = wait_stored(deployment.clickhouse, scenario.signal, expected, timeout=300, baseline=baseline)
+        if scenario.errors:
+            error_rows = error_count(deployment.clickhouse)
+            print(f"  events_error_v1: {error_rows:,} rows for {expected:,} exception spans", flush=True)
+            stored = min(stored, error_rows)  # a span stored without its error row is a loss too
     finally:
         deployment.stop()
     good_steps = [s for s in steps if good(s[1], args.p99_ms, s[3])] if args.mode == "max" else steps
@@ -329,6 +355,13 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, workdir: Path) ->
     return row
 
 
+def error_count(url: str) -> int:
+    """Rows in otel.events_error_v1 (one per exception occurrence)."""
+    query = b"SELECT count() FROM otel.events_error_v1"
+    with urllib.request.urlopen(urllib.request.Request(url, data=query), timeout=60) as response:
+        return int(response.read().decode().strip() or 0)
+
+
 def table(rows: list[Row], unit: str = "records/s") -> str:
     lines = [
         "| scenario | workers | mode | offered | acknowledged | p50 ms | p99 ms | p99.9 ms | CPU % | RSS peak MiB | loss | vs ceiling |",
@@ -357,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2, help="load generator processes")
     parser.add_argument("--connections", type=int, default=4, help="connections per load generator process (8 in all spread well over worker processes)")
     parser.add_argument("--workers", type=int, default=None, help="service.workers for the collector (default: its own default)")
+    parser.add_argument("--warmup", type=float, default=0.0, help="seconds at --start-rate before the ramp or soak, not judged")
     parser.add_argument("--ceiling-start", type=float, default=50_000)
     parser.add_argument("--ceiling-limit", type=float, default=1_600_000)
     parser.add_argument("--no-ceiling", action="store_true")
