@@ -44,6 +44,7 @@ class Fingerprinted:
     template: str
     trace: ParsedTrace  # normalized
     parsed: ParsedTrace  # as the parser read it: the frames stored and shown (whole paths, real names)
+    raw_in_app: tuple[int, ...]  # 1/0 for each frame of the reported exception in `parsed`
     crash: Frame | None
     signature: tuple[str, ...]  # contributing frame tokens of the reported exception, crash last
     custom: bool  # a fingerprint rule set it without {{ default }}: the model does not regroup it
@@ -115,6 +116,7 @@ def fingerprint(
         template=template,
         trace=trace,
         parsed=parsed,
+        raw_in_app=tuple(int(in_app.decide(f)) for f in (parsed.reported.frames if parsed.reported else ())),
         crash=crash,
         signature=signature,
         custom=custom,

@@ -145,11 +145,13 @@ def normalize_frame(frame: Frame, language: str, rules: InAppRules) -> Frame:
 
 def normalize(trace: ParsedTrace, rules: InAppRules = InAppRules()) -> ParsedTrace:  # noqa: B008 - frozen
     """The trace with every frame normalized and marked, and recursion collapsed."""
-    exceptions = []
-    for exc in trace.exceptions:
-        frames = [normalize_frame(frame, trace.language, rules) for frame in exc.frames]
-        exceptions.append(replace(exc, frames=tuple(collapse_recursion(frames))))
-    return replace(trace, exceptions=tuple(exceptions))
+    language = trace.language
+    exceptions = tuple(
+        ExceptionInfo(exc.type, exc.message, tuple(collapse_recursion([normalize_frame(f, language, rules) for f in exc.frames])),
+                      exc.omitted_frames)
+        for exc in trace.exceptions
+    )
+    return ParsedTrace(language, exceptions, trace.fallback)
 
 
 def crash_frame(exc: ExceptionInfo) -> Frame | None:

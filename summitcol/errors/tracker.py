@@ -22,9 +22,10 @@ import pyarrow.compute as pc
 
 from summitcol.errors import extract, schema
 from summitcol.errors.features import Profile
-from summitcol.errors.fingerprint import Fingerprinted, fingerprint
+from summitcol.errors.fingerprint import MAX_TITLE_CHARS, Fingerprinted, fingerprint
 from summitcol.errors.grouping import Grouper
 from summitcol.errors.normalize import InAppRules
+from summitcol.errors.parameterize import parameterize
 from summitcol.errors.parsers import parse
 from summitcol.errors.rules import FingerprintRules
 from summitcol.errors.store import Decision, GroupStatus, GroupStore
@@ -166,27 +167,33 @@ class ErrorTracker:
         return _SEP.join((language, exc_type, text.replace(message, "\x00"), *tags.values(), "skeleton"))
 
     def _group(self, distinct: Sequence[Fingerprinted], services: Sequence[str]) -> tuple[list[str], int]:
-        profiles = [Profile.of(item, service) for item, service in zip(distinct, services, strict=True)]
-        custom = [item.fingerprint for item in distinct if item.custom]
-        assignments = self.grouper.assign(profiles, custom)
+        """Each distinct exception's group; the fingerprints new to the grouper are decided (and
+        recorded in the store) here, the known ones only looked up."""
+        known = self.grouper.groups
+        fresh: dict[str, tuple[Fingerprinted, str]] = {}
+        for item, service in zip(distinct, services, strict=True):
+            if item.fingerprint not in known and item.fingerprint not in fresh:
+                fresh[item.fingerprint] = (item, service)
+        assignments = []
+        if fresh:
+            profiles = [Profile.of(item, service) for item, service in fresh.values()]
+            assignments = self.grouper.assign(profiles, [fp for fp, (item, _) in fresh.items() if item.custom])
         if assignments and self.store is not None:
-            by_fp = {item.fingerprint: item for item in distinct}
             decisions = [
                 Decision(
-                    a.fingerprint, a.group_id, a.source, False, a.score, by_fp[a.fingerprint].language,
-                    next(p.service for p in profiles if p.fingerprint == a.fingerprint),
-                    by_fp[a.fingerprint].exception_type, by_fp[a.fingerprint].template,
-                    by_fp[a.fingerprint].title, by_fp[a.fingerprint].crash_token, by_fp[a.fingerprint].signature[-30:],
+                    a.fingerprint, a.group_id, a.source, False, a.score, item.language, service, item.exception_type,
+                    item.template, item.title, item.crash_token, item.signature[-30:],
                 )
                 for a in assignments
+                for item, service in (fresh[a.fingerprint],)
             ]
             try:
                 self.store.record(decisions)
             except Exception:
                 for a in assignments:  # not recorded: decide again when the batch is retried
-                    self.grouper.groups.pop(a.fingerprint, None)
+                    known.pop(a.fingerprint, None)
                 raise
-        group_of = [self.grouper.groups[item.fingerprint] for item in distinct]
+        group_of = [known[item.fingerprint] for item in distinct]
         return group_of, sum(1 for a in assignments if a.source != "model")
 
     def _regressions(self, groups: pa.Array, releases: pa.Array) -> int:
@@ -236,7 +243,7 @@ class ErrorTracker:
               services: pa.Array) -> pa.RecordBatch:
         take_rows = pa.array(occ.rows)
         raw = [item.parsed.reported.frames if item.parsed.reported else () for item in distinct]
-        in_app = [[int(self.in_app.decide(f)) for f in frames] for frames in raw]
+        in_app = [item.raw_in_app for item in distinct]
         per_distinct = pa.table({  # one row per distinct exception, then one take for every occurrence
             "ExceptionType": pa.array([d.exception_type for d in distinct], pa.string()),
             "ExceptionMessage": pa.array([d.message for d in distinct], pa.string()),
@@ -297,17 +304,17 @@ def _first_per_code(codes: np.ndarray, n: int) -> np.ndarray:
 
 
 def _with_reported(item: Fingerprinted, exc_type: str, message: str) -> Fingerprinted:
-    from dataclasses import replace
-
-    from summitcol.errors.fingerprint import MAX_TITLE_CHARS
-    from summitcol.errors.parameterize import parameterize
-
+    """`item` as the exception.* attributes name what was raised (they win over the text).
+    Built positionally: on a cache hit this runs per distinct message, and `dataclasses.replace`
+    costs several times more."""
     exc_type = exc_type or item.exception_type
     message = message or item.message
     if exc_type == item.exception_type and message == item.message:
         return item
+    template = item.template if message == item.message else parameterize(message)
     title = item.title if item.custom else (f"{exc_type}: {message}" if exc_type and message else exc_type or message)
-    return replace(item, exception_type=exc_type, message=message, template=parameterize(message), title=title[:MAX_TITLE_CHARS])
+    return Fingerprinted(item.fingerprint, item.language, exc_type, message, template, item.trace, item.parsed,
+                         item.raw_in_app, item.crash, item.signature, item.custom, title[:MAX_TITLE_CHARS])
 
 
 def _plain_map(column: pa.Array) -> pa.Array:
