@@ -51,6 +51,22 @@ def pick(entries: MapEntries, key: str, positions: np.ndarray) -> pa.Array:
     return pc.take(values, index) if len(values) else pa.nulls(len(positions), pa.string())
 
 
+def pick_many(entries: MapEntries, keys: tuple[str, ...], positions: np.ndarray) -> dict[str, pa.Array]:
+    """`pick` for several keys with one pass over the entries' keys."""
+    codes = pc.fill_null(pc.index_in(entries.keys, value_set=pa.array(keys, pa.string())), -1).to_numpy(zero_copy_only=False)
+    out = {}
+    for i, key in enumerate(keys):
+        hit = np.nonzero(codes == i)[0]
+        if not len(hit):
+            out[key] = pa.nulls(len(positions), pa.string())
+            continue
+        where = np.full(entries.num_rows, -1, dtype=np.int64)
+        where[entries.rows[hit]] = hit
+        chosen = where[positions]
+        out[key] = entries.values.take(pa.array(chosen, mask=chosen < 0))
+    return out
+
+
 def from_spans(batch: pa.RecordBatch) -> Occurrences:
     names = combined(batch.column("Events.Name"))
     flat_names = names.flatten()
@@ -62,11 +78,8 @@ def from_spans(batch: pa.RecordBatch) -> Occurrences:
     # only the exception events' maps are taken apart (a batch has many more other events)
     attributes = MapEntries.of(combined(batch.column("Events.Attributes")).flatten().take(pa.array(events)))
     times = combined(batch.column("Events.Timestamp")).flatten().take(pa.array(events))
-    own = np.arange(len(events))
-    return Occurrences(
-        spans, events, times,
-        pick(attributes, TYPE, own), pick(attributes, MESSAGE, own), pick(attributes, STACKTRACE, own),
-    )
+    found = pick_many(attributes, (TYPE, MESSAGE, STACKTRACE), np.arange(len(events)))
+    return Occurrences(spans, events, times, found[TYPE], found[MESSAGE], found[STACKTRACE])
 
 
 def from_logs(batch: pa.RecordBatch) -> Occurrences:
@@ -76,17 +89,14 @@ def from_logs(batch: pa.RecordBatch) -> Occurrences:
     if not len(rows):
         return _empty()
     times = combined(batch.column("Timestamp")).take(pa.array(rows))
-    return Occurrences(
-        rows, None, times,
-        pick(attributes, TYPE, rows), pick(attributes, MESSAGE, rows), pick(attributes, STACKTRACE, rows),
-    )
+    found = pick_many(attributes, (TYPE, MESSAGE, STACKTRACE), rows)
+    return Occurrences(rows, None, times, found[TYPE], found[MESSAGE], found[STACKTRACE])
 
 
 def resource_values(batch: pa.RecordBatch, rows: np.ndarray) -> dict[str, pa.Array]:
     """RESOURCE_KEYS of each occurrence's resource (null where absent)."""
     entries = MapEntries.of(combined(batch.column("ResourceAttributes")).take(pa.array(rows)))
-    own = np.arange(len(rows))
-    return {key: pick(entries, key, own) for key in RESOURCE_KEYS}
+    return pick_many(entries, RESOURCE_KEYS, np.arange(len(rows)))
 
 
 def _empty() -> Occurrences:
