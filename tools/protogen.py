@@ -46,18 +46,14 @@ def generated_names(proto_root: Path = PROTO_ROOT) -> list[str]:
 
 def generate(out_dir: Path, proto_root: Path = PROTO_ROOT) -> list[Path]:
     """Run protoc on the schemas and write the generated modules flat into `out_dir`; returns them."""
-    from grpc_tools import protoc  # the codegen dependency: only `make proto` and the tests need it
+    from summitcol.cicd.schema_compat import run_protoc  # grpcio-tools' protoc, well-known types included
 
-    include = Path(protoc.__file__).parent / "_proto"  # google/protobuf/*.proto, shipped with grpcio-tools
     files = proto_files(proto_root)
     if not files:
         raise SystemExit(f"no .proto files under {proto_root / SCHEMA_DIR.relative_to(PROTO_ROOT)}")
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="summit-protogen-") as tmp:
-        args = ["grpc_tools.protoc", f"-I{proto_root}", f"-I{include}", f"--python_out={tmp}", f"--pyi_out={tmp}"]
-        code = protoc.main(args + [str(path) for path in files])
-        if code != 0:
-            raise SystemExit(f"protoc failed (exit {code}) on {', '.join(map(str, files))}: its messages are above")
+        run_protoc([f"-I{proto_root}", f"--python_out={tmp}", f"--pyi_out={tmp}", *map(str, files)])
         written = []
         for path in files:
             for suffix in GENERATED_SUFFIXES:
