@@ -292,7 +292,7 @@ def check(baseline: descriptor_pb2.FileDescriptorSet, current: descriptor_pb2.Fi
 def _shape(proto: descriptor_pb2.DescriptorProto | descriptor_pb2.EnumDescriptorProto) -> object:
     if isinstance(proto, descriptor_pb2.DescriptorProto):
         return sorted((f.number, f.name, f.type, f.label) for f in proto.field)
-    return sorted((v.number, v.name.split("_", 1)[-1]) for v in proto.value)
+    return sorted(v.number for v in proto.value)  # a renamed enum's values usually change prefix too
 
 
 def _rename_hint(name: str, old: _Index, new: _Index) -> str:
