@@ -41,9 +41,10 @@ import argparse
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from google.protobuf import descriptor_pb2, text_format
 
@@ -375,34 +376,41 @@ def _check_enum(file: str, name: str, old: descriptor_pb2.EnumDescriptorProto,
                     what = "its number and name" if not (number_ok or name_ok) else "its number" if not number_ok else "its name"
                     hint = _reserve_hint(None if number_ok else number, None if name_ok else value_name)
                     yield Problem(file, where, f"value {value_name} ({number}) was removed without reserving {what}: {hint}")
-    new_values = {number: _Named(names[0]) for number, names in new_names.items()}
-    new_values_by_name = {v.name: _Named(v.name, v.number) for v in new.value}
-    yield from _check_reserved(file, where, "value", old, new_values, new_values_by_name,
+    new_values = {number: _first(new, number) for number in new_names}
+    yield from _check_reserved(file, where, "value", old, new_values, new_by_name,
                                _ranges(old.reserved_range, end_inclusive=True), reserved, reserved_names)
 
 
-@dataclass(frozen=True, slots=True)
-class _Named:
-    name: str
-    number: int = 0
+def _first(enum: descriptor_pb2.EnumDescriptorProto, number: int) -> descriptor_pb2.EnumValueDescriptorProto:
+    return next(value for value in enum.value if value.number == number)
+
+
+class _Numbered(Protocol):
+    """A field or an enum value."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def number(self) -> int: ...
 
 
 def _check_reserved(file: str, where: str, kind: str, old: descriptor_pb2.DescriptorProto | descriptor_pb2.EnumDescriptorProto,
-                    new_by_number: dict[int, object], new_by_name: dict[str, object],
+                    new_by_number: Mapping[int, _Numbered], new_by_name: Mapping[str, _Numbered],
                     old_reserved: list[tuple[int, int]], new_reserved: list[tuple[int, int]],
                     new_reserved_names: set[str]) -> Iterator[Problem]:
     """What the baseline reserves stays reserved: a number or name freed now can be reused by mistake later."""
     for first, last in old_reserved:
         taken = sorted(number for number in new_by_number if first <= number <= last)
         for number in taken:
-            yield Problem(file, where, f"{kind} '{new_by_number[number].name}' ({number}) uses number {number}, "  # type: ignore[attr-defined]
+            yield Problem(file, where, f"{kind} '{new_by_number[number].name}' ({number}) uses number {number}, "
                           "which the baseline reserves")
         if not taken and not _covered(first, last, new_reserved):
             yield Problem(file, where, f"reserved number {_span(first, last)} is no longer reserved")
     for reserved_name in old.reserved_name:
         used = new_by_name.get(reserved_name)
         if used is not None:
-            yield Problem(file, where, f"{kind} '{reserved_name}' ({used.number}) uses a name the baseline reserves")  # type: ignore[attr-defined]
+            yield Problem(file, where, f"{kind} '{reserved_name}' ({used.number}) uses a name the baseline reserves")
         elif reserved_name not in new_reserved_names:
             yield Problem(file, where, f"reserved name \"{reserved_name}\" is no longer reserved")
 
