@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?= config/default.yaml
 
-.PHONY: run test lint install bench bench-full fuzz mutation clean
+.PHONY: run test lint install proto proto-baseline bench bench-full fuzz mutation clean
 
 # Each step prints one line first: the first run downloads ~40 packages and compiles the C
 # decoder (about a minute), and pip -q is otherwise silent for that long.
@@ -57,6 +57,16 @@ test: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check summitcol tests perf
+
+# Regenerate summitcol/cicd/model/ from proto/summit/build/v1/*.proto (grpcio-tools, in the test
+# extra); commit the result with the .proto change. tests/cicd/test_codegen.py fails until you do.
+proto: $(VENV)/.installed-test
+	$(BIN)/python tools/protogen.py
+
+# Accept the current schemas as the new compatibility baseline (proto/summit/build/v1/baseline.txtpb).
+# Refused while the check finds a breaking change; ALLOW_BREAKING=1 accepts one deliberately.
+proto-baseline: $(VENV)/.installed-test
+	$(BIN)/python -m summitcol.cicd.schema_compat --write-baseline $(if $(ALLOW_BREAKING),--allow-breaking)
 
 fuzz: $(VENV)/.installed-test
 	SUMMIT_FUZZ_EXAMPLES=20000 $(BIN)/python -m pytest -q tests/receiver/otlp/test_fuzz.py
