@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from summitcol.errors.normalize import InAppRules, crash_frame, normalize
+from summitcol.errors.normalize import in_app as is_in_app
 from summitcol.errors.parameterize import parameterize
 from summitcol.errors.parsers.frames import Frame, ParsedTrace
 from summitcol.errors.rules import FingerprintRules
@@ -116,7 +117,7 @@ def fingerprint(
         template=template,
         trace=trace,
         parsed=parsed,
-        raw_in_app=tuple(int(in_app.decide(f)) for f in (parsed.reported.frames if parsed.reported else ())),
+        raw_in_app=tuple(int(is_in_app(f, parsed.language, in_app)) for f in (parsed.reported.frames if parsed.reported else ())),
         crash=crash,
         signature=signature,
         custom=custom,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 from summitcol.errors.parsers.frames import ExceptionInfo, Frame, ParsedTrace
@@ -132,15 +132,19 @@ def collapse_recursion(frames: Sequence[Frame], key=lambda f: (f.module, f.funct
 
 
 @lru_cache(maxsize=65536)
+def _normalized(function: str, module: str, file: str, in_app: bool | None, language: str, rules: InAppRules) -> tuple[str, str, str, bool]:
+    """Memoized on what it reads: the same frames recur in thousands of traces, at other lines."""
+    decided = rules.decide(Frame(function=function, module=module, file=file)) if in_app is None else in_app
+    return function_name(function, language), module_name(module, language), basename(file), decided
+
+
+def in_app(frame: Frame, language: str, rules: InAppRules) -> bool:
+    return _normalized(frame.function, frame.module, frame.file, frame.in_app, language, rules)[3]
+
+
 def normalize_frame(frame: Frame, language: str, rules: InAppRules) -> Frame:
-    """Memoized: the same frames recur in thousands of traces (frames and rules are frozen)."""
-    return replace(
-        frame,
-        function=function_name(frame.function, language),
-        module=module_name(frame.module, language),
-        file=basename(frame.file),
-        in_app=rules.decide(frame) if frame.in_app is None else frame.in_app,
-    )
+    function, module, file, in_app = _normalized(frame.function, frame.module, frame.file, frame.in_app, language, rules)
+    return Frame(function, module, file, frame.line, frame.column, in_app, frame.context_line)
 
 
 def normalize(trace: ParsedTrace, rules: InAppRules = InAppRules()) -> ParsedTrace:  # noqa: B008 - frozen
