@@ -328,7 +328,7 @@ def test_gathered_requests_are_packed_in_order_into_sends_of_at_most_max_size(tm
     assert sent(telemetry) == 9
 
 
-def test_a_request_larger_than_max_size_is_sent_in_slices(tmp_path: Path) -> None:
+def test_a_request_larger_than_max_size_is_sent_in_slices(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     async def scenario() -> tuple[Scripted, Telemetry]:
         exporter = Scripted([None, PermanentError("slice refused"), None])
         helper, telemetry = helper_for(exporter, tmp_path, **batching(1, 5))
@@ -338,7 +338,11 @@ def test_a_request_larger_than_max_size_is_sent_in_slices(tmp_path: Path) -> Non
         await helper.shutdown()
         return exporter, telemetry
 
-    exporter, telemetry = asyncio.run(scenario())
+    with caplog.at_level(logging.ERROR, logger="summitcol.exporter.helper"):
+        exporter, telemetry = asyncio.run(scenario())
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
+        f"exporter otlp_http: 5 spans written to dead-letter file {tmp_path / 'dead.jsonl'}: slice refused"
+    ]
     assert exporter.sends == [[f"s{i}" for i in range(5)], [f"s{i}" for i in range(5, 10)], ["s10", "s11"]]
     assert exporter.delivered == [f"s{i}" for i in (0, 1, 2, 3, 4, 10, 11)]
     assert dead_names(tmp_path / "dead.jsonl") == [f"s{i}" for i in range(5, 10)]  # only the refused slice
@@ -425,14 +429,68 @@ def test_requests_replayed_from_the_wal_are_counted_and_said(tmp_path: Path, cap
 
     (tmp_path / "file").write_text("not a directory")  # the first run cannot dead-letter: both stay in the WAL
     with caplog.at_level(logging.WARNING, logger="summitcol.exporter.helper"):
-        asyncio.run(run([PermanentError("no"), PermanentError("no")], [spans("a", 3), spans("b", 2)]))
+        asyncio.run(run([PermanentError("no")] * 3, [spans("a", 3), spans("b", 2), spans("c", 1)]))
         exporter, telemetry = asyncio.run(run([], [spans("new", 4)]))
-    assert exporter.delivered == ["a0", "a1", "a2", "b0", "b1", "new0", "new1", "new2", "new3"]
-    assert telemetry.value("summitcol_wal_replayed_requests_total", exporter="otlp_http") == 2
-    assert telemetry.value("summitcol_wal_replayed_spans_total", exporter="otlp_http") == 5  # not the new 4
+    assert exporter.delivered == ["a0", "a1", "a2", "b0", "b1", "c0", "new0", "new1", "new2", "new3"]
+    assert telemetry.value("summitcol_wal_replayed_requests_total", exporter="otlp_http") == 3
+    assert telemetry.value("summitcol_wal_replayed_spans_total", exporter="otlp_http") == 6  # not the new 4
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
-        f"exporter otlp_http: the stop left 2 request(s) (2 traces) undelivered in the write-ahead log "
+        f"exporter otlp_http: the stop left 3 request(s) (3 traces) undelivered in the write-ahead log "
         f"{tmp_path / 'wal' / 'exporter_otlp_http'}; the next start sends them",
-        "exporter otlp_http: replaying 2 request(s) from the write-ahead log; any delivered just before the last "
+        "exporter otlp_http: replaying 3 request(s) from the write-ahead log; any delivered just before the last "
         "stop will arrive twice (at-least-once)"
     ]
+
+
+@pytest.mark.parametrize("persistent", [False, True], ids=["memory", "persistent"])
+def test_a_stop_releases_a_slice_still_refused_and_ends_without_the_grace_period(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, persistent: bool
+) -> None:
+    """A request sliced at max_size whose second slice is refused retryably until the stop: the
+    stop releases it at once (no waiting out SEND_GRACE_S, here an hour), keeps it (WAL) or
+    dead-letters it whole (memory); the first slice was delivered."""
+    monkeypatch.setattr(sender, "SEND_GRACE_S", 3600.0)
+
+    async def scenario() -> tuple[Scripted, Telemetry, list[int]]:
+        exporter = Scripted([None] + [RetryableError("busy", retry_after=0.005)] * 10**6)
+        storage = FileStorage(CreateSettings(id=ComponentID("file_storage"), telemetry=Telemetry()), StorageConfig(directory=str(tmp_path / "wal")))
+        await storage.start(Host({}))
+        helper, telemetry = helper_for(exporter, tmp_path, storage="file_storage" if persistent else "",
+                                       drain_timeout=timedelta(milliseconds=50), **batching(1, 2))
+        await helper.start(Host({ComponentID("file_storage"): storage}))
+        await helper.consume(spans("s", 3))
+        assert await async_wait_for(lambda: len(exporter.sends) >= 3)  # the second slice is being retried
+        await asyncio.wait_for(helper.shutdown(), timeout=30)
+        wal = helper.queue.wal.pending() if persistent else []  # type: ignore[union-attr]
+        await storage.shutdown()
+        return exporter, telemetry, wal
+
+    exporter, telemetry, wal = asyncio.run(scenario())
+    assert exporter.delivered == ["s0", "s1"]
+    if persistent:
+        assert wal == [1] and dead(telemetry) == 0
+    else:
+        assert dead_names(tmp_path / "dead.jsonl") == ["s0", "s1", "s2"] and dead(telemetry) == 3
+
+
+def test_a_slice_refused_permanently_during_a_stop_is_dead_lettered_and_the_rest_still_sent(tmp_path: Path) -> None:
+    async def scenario() -> tuple[list[str], Telemetry]:
+        delivered: list[str] = []
+
+        class RefusesAtTheStop(Exporter):
+            async def consume(self, data: SignalData) -> None:
+                sent = names(data)
+                if sent == ["s2", "s3"]:
+                    await helper._stopping.wait()  # the drain is over: this answer comes during the stop
+                    raise PermanentError("refused at the stop")
+                delivered.extend(sent)
+
+        helper, telemetry = helper_for(RefusesAtTheStop(), tmp_path, drain_timeout=timedelta(milliseconds=50), **batching(1, 2))
+        await helper.start(Host({}))
+        await helper.consume(spans("s", 5))
+        await asyncio.wait_for(helper.shutdown(), timeout=30)
+        return delivered, telemetry
+
+    delivered, telemetry = asyncio.run(scenario())
+    assert delivered == ["s0", "s1", "s4"]
+    assert dead_names(tmp_path / "dead.jsonl") == ["s2", "s3"] and dead(telemetry) == 2
