@@ -279,3 +279,24 @@ def test_the_timer_decides_a_trace_once_decision_wait_has_passed_and_not_before(
     assert on_time == ["t1-s1", "t1-s2"]
     assert set(ticks) == {1.0}  # min(1 s, 8 s / 4)
     assert sorted(sink.names) == ["t1-s1", "t1-s2", "t2-s1"]  # the stop decides the rest
+
+
+def test_decision_cache_stays_exact_across_merges_and_rebuilds() -> None:
+    """Ids added a few at a time after probes (merged into the sorted digests), then past twice
+    the limit (rebuilt): every probe answers exactly, whatever the order of the ids."""
+    import random
+
+    rng = random.Random(13)
+    ids = [f"{rng.getrandbits(128):032x}" for _ in range(40)]
+    cache = DecisionCache(limit=6)
+    added: list[str] = []
+    for start in range(0, 40, 3):
+        chunk = ids[start : start + 3]
+        cache.add(pa.array(chunk))
+        added += chunk
+        remembered = set(added[-6:])
+        probe = pa.array(ids + ["0" * 32, "f" * 32])
+        assert cache.probe(probe).to_pylist() == [i in remembered for i in ids] + [False, False], start
+        assert len(cache) == len(remembered)
+    chunked = pa.chunked_array([pa.array(ids[:20]), pa.array(ids[20:])])
+    assert cache.probe(chunked).to_pylist() == [i in set(added[-6:]) for i in ids]
