@@ -444,7 +444,7 @@ def test_requests_replayed_from_the_wal_are_counted_and_said(tmp_path: Path, cap
 
 @pytest.mark.parametrize("persistent", [False, True], ids=["memory", "persistent"])
 def test_a_stop_releases_a_slice_still_refused_and_ends_without_the_grace_period(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, persistent: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, persistent: bool
 ) -> None:
     """A request sliced at max_size whose second slice is refused retryably until the stop: the
     stop releases it at once (no waiting out SEND_GRACE_S, here an hour), keeps it (WAL) or
@@ -465,12 +465,20 @@ def test_a_stop_releases_a_slice_still_refused_and_ends_without_the_grace_period
         await storage.shutdown()
         return exporter, telemetry, wal
 
-    exporter, telemetry, wal = asyncio.run(scenario())
+    with caplog.at_level(logging.ERROR, logger="summitcol.exporter.helper"):
+        exporter, telemetry, wal = asyncio.run(scenario())
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert exporter.delivered == ["s0", "s1"]
+    queued = telemetry.value("otelcol_exporter_queue_size", exporter="otlp_http")
     if persistent:
-        assert wal == [1] and dead(telemetry) == 0
+        assert wal == [1] and dead(telemetry) == 0 and errors == [] and queued == 1  # still in the WAL
     else:
         assert dead_names(tmp_path / "dead.jsonl") == ["s0", "s1", "s2"] and dead(telemetry) == 3
+        assert errors == [
+            f"exporter otlp_http: 3 spans written to dead-letter file {tmp_path / 'dead.jsonl'}: "
+            "the collector stopped before it could be delivered"
+        ]
+        assert queued == 0  # dead-lettered: acknowledged
 
 
 def test_a_slice_refused_permanently_during_a_stop_is_dead_lettered_and_the_rest_still_sent(tmp_path: Path) -> None:
