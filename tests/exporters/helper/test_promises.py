@@ -97,7 +97,7 @@ def exporter(tmp: Path, url: str, **queue: object) -> tuple[ExporterHelper, Tele
 
 async def settled(helper: ExporterHelper) -> None:
     """Until the queue is empty and nothing is in flight (the stop then has nothing to drain)."""
-    assert await async_wait_for(lambda: not (helper.queue.size() or helper.queue.taken()), timeout=20)  # type: ignore[union-attr]
+    assert await async_wait_for(lambda: not (helper.queue.size() or helper.queue.taken()), timeout=8)  # type: ignore[union-attr]
 
 
 def dead_letter_names(tmp: Path) -> list[str]:

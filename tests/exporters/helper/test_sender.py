@@ -67,6 +67,7 @@ class Scripted(Exporter):
 def helper_for(exporter: Exporter, tmp: Path, *, retry: RetryConfig = FAST, workers: int = 1, label: str = "otlp_http",
                settings: bool = True, dead_letter: str = "", **queue: object) -> tuple[ExporterHelper, Telemetry]:
     telemetry = Telemetry()
+    queue.setdefault("drain_timeout", timedelta(seconds=2))  # a stop that cannot drain fails the test sooner
     config = HelperConfig(
         retry_on_failure=retry,
         sending_queue=QueueConfig(**queue),  # type: ignore[arg-type]
@@ -91,7 +92,7 @@ def dead(telemetry: Telemetry) -> float:
 
 
 async def settled(helper: ExporterHelper) -> None:
-    assert await async_wait_for(lambda: not (helper.queue.size() or helper.queue.taken()), timeout=20)  # type: ignore[union-attr]
+    assert await async_wait_for(lambda: not (helper.queue.size() or helper.queue.taken()), timeout=5)  # type: ignore[union-attr]
 
 
 # --- without helper settings (debug, file, parquet): one attempt, counted, the caller's error
@@ -181,7 +182,7 @@ def test_without_a_queue_max_elapsed_time_ends_the_retries_before_a_long_wait(tm
         helper, _ = helper_for(exporter, tmp_path, retry=retry, enabled=False)
         await helper.start(Host({}))
         try:
-            await asyncio.wait_for(helper.consume(spans("a", 1)), timeout=30)
+            await asyncio.wait_for(helper.consume(spans("a", 1)), timeout=10)
             return exporter, None
         except RetryableError as exc:
             return exporter, exc
@@ -238,7 +239,7 @@ def test_a_full_queue_refuses_retryably_and_counts_it(tmp_path: Path) -> None:
         await helper.start(Host({}))
         for prefix in "ab":  # a is taken by the consumer (still counted), b queued: c finds it full
             await helper.consume(spans(prefix, 3))
-        assert await async_wait_for(lambda: exporter.sends == [] and helper.queue.pending() == 1)  # type: ignore[union-attr]
+        assert await async_wait_for(lambda: exporter.sends == [] and helper.queue.pending() == 1, timeout=5)  # type: ignore[union-attr]
         with pytest.raises(RetryableError) as error:
             await helper.consume(spans("c", 3))
         gate.set()
@@ -398,7 +399,7 @@ def test_an_unwritable_dead_letter_file_keeps_the_request_in_the_wal(tmp_path: P
                                        dead_letter=unwritable)
         await helper.start(Host({ComponentID("file_storage"): storage}))
         await helper.consume(spans("k", 2))
-        assert await async_wait_for(lambda: helper.queue.pending() == 0 and helper.queue.taken() == 0)  # type: ignore[union-attr]
+        assert await async_wait_for(lambda: helper.queue.pending() == 0 and helper.queue.taken() == 0, timeout=5)  # type: ignore[union-attr]
         pending = helper.queue.wal.pending()  # type: ignore[union-attr]
         await helper.shutdown()
         await storage.shutdown()
@@ -422,7 +423,7 @@ def test_requests_replayed_from_the_wal_are_counted_and_said(tmp_path: Path, cap
         for item in data:
             await helper.consume(item)
         # released (kept in the WAL) or acknowledged: nothing queued or in flight
-        assert await async_wait_for(lambda: helper.queue.pending() == 0 and helper.queue.taken() == 0)  # type: ignore[union-attr]
+        assert await async_wait_for(lambda: helper.queue.pending() == 0 and helper.queue.taken() == 0, timeout=5)  # type: ignore[union-attr]
         await helper.shutdown()
         await storage.shutdown()
         return exporter, telemetry
@@ -459,8 +460,8 @@ def test_a_stop_releases_a_slice_still_refused_and_ends_without_the_grace_period
                                        drain_timeout=timedelta(milliseconds=50), **batching(1, 2))
         await helper.start(Host({ComponentID("file_storage"): storage}))
         await helper.consume(spans("s", 3))
-        assert await async_wait_for(lambda: len(exporter.sends) >= 3)  # the second slice is being retried
-        await asyncio.wait_for(helper.shutdown(), timeout=30)
+        assert await async_wait_for(lambda: len(exporter.sends) >= 3, timeout=5)  # the second slice is being retried
+        await asyncio.wait_for(helper.shutdown(), timeout=10)
         wal = helper.queue.wal.pending() if persistent else []  # type: ignore[union-attr]
         await storage.shutdown()
         return exporter, telemetry, wal
@@ -496,7 +497,7 @@ def test_a_slice_refused_permanently_during_a_stop_is_dead_lettered_and_the_rest
         helper, telemetry = helper_for(RefusesAtTheStop(), tmp_path, drain_timeout=timedelta(milliseconds=50), **batching(1, 2))
         await helper.start(Host({}))
         await helper.consume(spans("s", 5))
-        await asyncio.wait_for(helper.shutdown(), timeout=30)
+        await asyncio.wait_for(helper.shutdown(), timeout=10)
         return delivered, telemetry
 
     delivered, telemetry = asyncio.run(scenario())
