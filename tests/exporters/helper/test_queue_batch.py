@@ -301,3 +301,27 @@ def test_a_persistent_put_that_cannot_be_written_gives_its_room_back(tmp_path: P
         wal.close()
 
     asyncio.run(scenario())
+
+
+def test_a_released_request_acknowledged_later_is_no_longer_counted(tmp_path: Path) -> None:
+    """What a stop does with a released request (dead-letters it, then acknowledges it): neither
+    taken nor released afterwards, for both queues."""
+
+    async def scenario() -> None:
+        memory = MemoryQueue(10)
+        persistent = PersistentQueue(WriteAheadLog(str(tmp_path)), capacity=10)
+        for queue in (memory, persistent):
+            await queue.put(spans("a", 1), block=False)
+            await queue.put(spans("b", 1), block=False)
+            first, _ = await queue.get()
+            second, _ = await queue.get()
+            queue.release(first)
+            assert queue.taken() == 1
+            queue.ack(first)
+            assert (queue.taken(), queue.size()) == (1, 1)
+            queue.ack(second)
+            assert (queue.taken(), queue.size(), queue.pending()) == (0, 0, 0)
+        assert memory.unacknowledged() == [] and persistent.unacknowledged_by_signal() == {}
+        persistent.wal.close()
+
+    asyncio.run(scenario())
