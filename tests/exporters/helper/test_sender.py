@@ -350,22 +350,47 @@ def test_a_request_larger_than_max_size_is_sent_in_slices(tmp_path: Path, caplog
     assert (sent(telemetry), dead(telemetry), sent(telemetry, "send_failed")) == (7, 5, 5)
 
 
-def test_a_merged_send_refused_permanently_is_retried_request_by_request(tmp_path: Path) -> None:
+@pytest.mark.parametrize("requests", [(("a", 2), ("bad", 3), ("c", 2)), (("a", 2), ("bad", 3))], ids=["three", "two"])
+def test_a_merged_send_refused_permanently_is_retried_request_by_request(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, requests: tuple[tuple[str, int], ...]
+) -> None:
     async def scenario() -> tuple[Scripted, Telemetry]:
         exporter = Scripted(refuse="bad1")
-        helper, telemetry = helper_for(exporter, tmp_path, **batching(7, 0))
+        helper, telemetry = helper_for(exporter, tmp_path, **batching(sum(n for _, n in requests), 0))
         await helper.start(Host({}))
-        for prefix, n in (("a", 2), ("bad", 3), ("c", 2)):
+        for prefix, n in requests:
             await helper.consume(spans(prefix, n))
         await settled(helper)
         await helper.shutdown()
         return exporter, telemetry
 
-    exporter, telemetry = asyncio.run(scenario())
-    assert exporter.sends == [["a0", "a1", "bad0", "bad1", "bad2", "c0", "c1"], ["a0", "a1"], ["bad0", "bad1", "bad2"], ["c0", "c1"]]
-    assert exporter.delivered == ["a0", "a1", "c0", "c1"]
+    with caplog.at_level(logging.WARNING, logger="summitcol.exporter.helper"):
+        exporter, telemetry = asyncio.run(scenario())
+    each = [[f"{prefix}{i}" for i in range(n)] for prefix, n in requests]
+    assert exporter.sends == [[name for names in each for name in names], *each]
+    assert exporter.delivered == [name for names in each if names[0] != "bad0" for name in names]
     assert dead_names(tmp_path / "dead.jsonl") == ["bad0", "bad1", "bad2"]
-    assert (sent(telemetry), dead(telemetry), sent(telemetry, "send_failed")) == (4, 3, 3)
+    good = sum(n for prefix, n in requests if prefix != "bad")
+    assert (sent(telemetry), dead(telemetry), sent(telemetry, "send_failed")) == (good, 3, 3)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        f"exporter otlp_http: a send of {len(requests)} merged requests was refused permanently (refused bad1); "
+        "sending each request on its own",
+        f"exporter otlp_http: 3 spans written to dead-letter file {tmp_path / 'dead.jsonl'}: refused bad1",
+    ]
+
+
+def test_a_request_that_fits_after_others_joins_their_send_and_the_count_carries_on(tmp_path: Path) -> None:
+    async def scenario() -> Scripted:
+        exporter = Scripted()
+        helper, _ = helper_for(exporter, tmp_path, **batching(6, 5))
+        await helper.start(Host({}))
+        for prefix in "abc":  # 2 + 2 fit in 5; a third 2 would make 6
+            await helper.consume(spans(prefix, 2))
+        await settled(helper)
+        await helper.shutdown()
+        return exporter
+
+    assert asyncio.run(scenario()).sends == [["a0", "a1", "b0", "b1"], ["c0", "c1"]]
 
 
 def test_a_partial_rejection_is_settled_not_dead_lettered(tmp_path: Path) -> None:
