@@ -528,3 +528,36 @@ def test_a_slice_refused_permanently_during_a_stop_is_dead_lettered_and_the_rest
     delivered, telemetry = asyncio.run(scenario())
     assert delivered == ["s0", "s1", "s4"]
     assert dead_names(tmp_path / "dead.jsonl") == ["s2", "s3"] and dead(telemetry) == 2
+
+
+def test_the_backoff_multiplies_after_each_attempt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> Scripted:
+        exporter = Scripted([RetryableError("busy", retry_after=0)] * 3)
+        retry = RetryConfig(initial_interval=timedelta(milliseconds=10), max_interval=timedelta(seconds=1), multiplier=2, randomization_factor=0)
+        helper, _ = helper_for(exporter, tmp_path, retry=retry, enabled=False)
+        await helper.start(Host({}))
+        await helper.consume(spans("a", 1))
+        return exporter
+
+    with caplog.at_level(logging.INFO, logger="summitcol.exporter.helper"):
+        exporter = asyncio.run(scenario())
+    assert exporter.delivered == ["a0"]
+    assert [r.args[2] for r in caplog.records if "retrying" in r.getMessage()] == [0.01, 0.02, 0.04]  # type: ignore[index]
+
+
+def test_a_stop_waits_for_a_retry_in_progress_to_deliver(tmp_path: Path) -> None:
+    """The drain lasts while requests are queued or taken: a send refused once is retried during
+    it (retries end only when the drain does) and delivered, not dead-lettered."""
+
+    async def scenario() -> tuple[Scripted, Telemetry]:
+        exporter = Scripted([RetryableError("busy", retry_after=0.02)])
+        helper, telemetry = helper_for(exporter, tmp_path, num_consumers=1)
+        await helper.start(Host({}))
+        await helper.consume(spans("a", 2))
+        assert await async_wait_for(lambda: len(exporter.sends) == 1, timeout=5)  # refused, the retry is waiting
+        await asyncio.wait_for(helper.shutdown(), timeout=10)
+        return exporter, telemetry
+
+    exporter, telemetry = asyncio.run(scenario())
+    assert exporter.delivered == ["a0", "a1"] and len(exporter.sends) == 2
+    assert dead(telemetry) == 0 and not (tmp_path / "dead.jsonl").exists()
