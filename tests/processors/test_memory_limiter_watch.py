@@ -109,22 +109,24 @@ async def rounds(memory: Memory, n: int = 3) -> None:
 def test_the_watch_loop_hands_memory_back_over_the_soft_limit_and_warns_over_the_hard_one(
     memory: Memory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def scenario(limiter: MemoryLimiter) -> list[tuple[int, int]]:
+    async def scenario(limiter: MemoryLimiter) -> list[tuple[int, int, int]]:
         seen = []
         limiter.reserved = 1  # in flight: the idle baseline is not re-taken
         await limiter.start(None)  # type: ignore[arg-type]
         for rss in (80 * MIB, 80 * MIB + 1, 100 * MIB, 100 * MIB + 1):
-            memory.rss, before = rss, memory.releases
+            memory.rss, before, warned = rss, memory.releases, len(caplog.records)
             await rounds(memory)
-            seen.append((rss, memory.releases - before))
+            seen.append((rss, memory.releases - before, len(caplog.records) - warned))
         await limiter.shutdown()
         return seen
 
     with caplog.at_level(logging.WARNING, logger="summitcol.processor.memory_limiter"):
         limiter = watched()
         seen = asyncio.run(scenario(limiter))
-    released = {rss: bool(count) for rss, count in seen}
+    released = {rss: bool(count) for rss, count, _ in seen}
     assert released == {80 * MIB: False, 80 * MIB + 1: True, 100 * MIB: True, 100 * MIB + 1: True}
+    warned = {rss: bool(count) for rss, _, count in seen}
+    assert warned == {80 * MIB: False, 80 * MIB + 1: False, 100 * MIB: False, 100 * MIB + 1: True}
     messages = {r.getMessage() for r in caplog.records}
     assert messages == {"memory usage 100 MiB is above the hard limit 100 MiB; forcing a GC"}  # only at 100 MiB + 1 byte
     assert (limiter.baseline, limiter.floor) == (50 * MIB, 50 * MIB)  # never idle

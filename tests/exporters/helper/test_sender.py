@@ -15,7 +15,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from summitcol.component import ComponentID, CreateSettings, Exporter
-from summitcol.exceptions import PartialRejectionError, PermanentError, RetryableError
+from summitcol.exceptions import ConsumerError, PartialRejectionError, PermanentError, RetryableError
 from summitcol.exporters.helper import sender
 from summitcol.exporters.helper.config import (
     DeadLetterConfig,
@@ -561,3 +561,23 @@ def test_a_stop_waits_for_a_retry_in_progress_to_deliver(tmp_path: Path) -> None
     exporter, telemetry = asyncio.run(scenario())
     assert exporter.delivered == ["a0", "a1"] and len(exporter.sends) == 2
     assert dead(telemetry) == 0 and not (tmp_path / "dead.jsonl").exists()
+
+
+def test_an_exporter_bug_or_a_bare_consumer_error_is_retried_on_the_backoff(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Neither has a retry_after: the wait is the backoff's (10 ms), and the bug is logged with
+    its traceback once per attempt."""
+
+    async def scenario() -> Scripted:
+        exporter = Scripted([ValueError("exporter bug"), ConsumerError("refused")])
+        retry = RetryConfig(initial_interval=timedelta(milliseconds=10), max_interval=timedelta(milliseconds=10), randomization_factor=0)
+        helper, _ = helper_for(exporter, tmp_path, retry=retry, enabled=False)
+        await helper.start(Host({}))
+        await helper.consume(spans("a", 1))
+        return exporter
+
+    with caplog.at_level(logging.INFO, logger="summitcol.exporter.helper"):
+        exporter = asyncio.run(scenario())
+    assert exporter.delivered == ["a0"] and len(exporter.sends) == 3
+    bugs = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert [r.getMessage() for r in bugs] == ["exporter otlp_http failed unexpectedly"] and bugs[0].exc_info is not None
+    assert [r.args[2] for r in caplog.records if "retrying" in r.getMessage()] == [1.0, 0.01]  # type: ignore[index]
