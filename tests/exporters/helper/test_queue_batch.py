@@ -112,6 +112,7 @@ def names(data: object) -> list[str]:
         (QueueConfig(num_consumers=0), "sending_queue: num_consumers must be at least 1"),
         (QueueConfig(queue_size=0), "sending_queue: queue_size must be at least 1"),
         (QueueConfig(storage="file_storage", sizer="items"), "sending_queue: a persistent queue (storage) counts requests; set sizer: requests"),
+        (QueueConfig(drain_timeout=timedelta(microseconds=-1)), "sending_queue: drain_timeout must not be negative"),
     ],
 )
 def test_config_error_messages(config: RetryConfig | QueueBatchConfig | QueueConfig, message: str) -> None:
@@ -124,7 +125,8 @@ def test_config_error_messages(config: RetryConfig | QueueBatchConfig | QueueCon
     "config",
     [RetryConfig(), RetryConfig(multiplier=1, randomization_factor=0, max_elapsed_time=timedelta(0)), RetryConfig(randomization_factor=1),
      QueueBatchConfig(), QueueBatchConfig(min_size=0, max_size=0, flush_timeout=timedelta(0)), QueueBatchConfig(min_size=10, max_size=10),
-     QueueConfig(num_consumers=1, queue_size=1), QueueConfig(storage="file_storage"), QueueConfig(sizer="bytes")],
+     QueueConfig(num_consumers=1, queue_size=1), QueueConfig(storage="file_storage"), QueueConfig(sizer="bytes"),
+     QueueConfig(drain_timeout=timedelta(0))],
 )
 def test_config_boundaries_that_are_valid(config: RetryConfig | QueueBatchConfig | QueueConfig) -> None:
     config.validate()
@@ -280,3 +282,46 @@ def test_persistent_queue_replays_per_signal_and_forgets_acknowledged(tmp_path: 
 
     asyncio.run(fill())
     asyncio.run(replay())
+
+
+def test_a_persistent_put_that_cannot_be_written_gives_its_room_back(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        wal = WriteAheadLog(str(tmp_path))
+        queue = PersistentQueue(wal, capacity=3)
+        await queue.put(spans("a", 1), block=False)
+        await queue.put(spans("b", 1), block=False)
+
+        def full(payload: bytes) -> int:
+            raise OSError("disk full")
+
+        wal.append = full  # type: ignore[method-assign]
+        with pytest.raises(OSError, match="disk full"):
+            await queue.put(spans("c", 1), block=False)
+        assert (queue.size(), queue.pending()) == (2, 2)
+        wal.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_released_request_acknowledged_later_is_no_longer_counted(tmp_path: Path) -> None:
+    """What a stop does with a released request (dead-letters it, then acknowledges it): neither
+    taken nor released afterwards, for both queues."""
+
+    async def scenario() -> None:
+        memory = MemoryQueue(10)
+        persistent = PersistentQueue(WriteAheadLog(str(tmp_path)), capacity=10)
+        for queue in (memory, persistent):
+            await queue.put(spans("a", 1), block=False)
+            await queue.put(spans("b", 1), block=False)
+            first, _ = await queue.get()
+            second, _ = await queue.get()
+            queue.release(first)
+            assert queue.taken() == 1
+            queue.ack(first)
+            assert (queue.taken(), queue.size()) == (1, 1)
+            queue.ack(second)
+            assert (queue.taken(), queue.size(), queue.pending()) == (0, 0, 0)
+        assert memory.unacknowledged() == [] and persistent.unacknowledged_by_signal() == {}
+        persistent.wal.close()
+
+    asyncio.run(scenario())
