@@ -131,10 +131,10 @@ class Traces:
         out[grouped.column("t").to_numpy()] = grouped.column("v_any").to_numpy(zero_copy_only=False)
         return out
 
-    def aggregate(self, values: pa.Array, how: str) -> np.ndarray:
+    def aggregate(self, values: pa.Array, how: str, dtype: type = np.float64) -> np.ndarray:
         table = pa.table({"t": self.index, "v": values})
         grouped = table.group_by("t").aggregate([("v", how)])
-        out = np.zeros(len(self.trace_ids), dtype=np.float64)
+        out = np.zeros(len(self.trace_ids), dtype=dtype)
         out[grouped.column("t").to_numpy()] = grouped.column(f"v_{how}").to_numpy(zero_copy_only=False)
         return out
 
@@ -155,10 +155,14 @@ def evaluate(policy: dict[str, Any], traces: Traces, state: dict[str, Any]) -> n
     if kind == "latency":
         start = pc.cast(traces.spans.column("Timestamp"), pa.int64())
         end = pc.add(start, pc.cast(traces.spans.column("Duration"), pa.int64()))
-        duration_ms = (traces.aggregate(end, "max") - traces.aggregate(start, "min")) / 1e6
+        # contrib compares time.Duration.Milliseconds(): whole milliseconds, in integers (a float
+        # of today's nanosecond timestamps is off by ~100 ns: a 500 ms trace read 500.000064)
+        duration_ms = (traces.aggregate(end, "max", np.int64) - traces.aggregate(start, "min", np.int64)) // 1_000_000
         upper = spec.get("upper_threshold_ms", 0)
-        keep = duration_ms >= spec.get("threshold_ms", 0)
-        return keep & (duration_ms <= upper) if upper else keep
+        lower = spec.get("threshold_ms", 0)
+        if not upper:
+            return duration_ms >= lower
+        return (duration_ms > lower) & (duration_ms <= upper)  # contrib: strictly above the lower bound
     if kind == "status_code":
         codes = [_STATUS.get(str(c).upper(), str(c)) for c in spec.get("status_codes", [])]
         return traces.any(pc.is_in(traces.spans.column("StatusCode"), pa.array(codes, pa.string())))

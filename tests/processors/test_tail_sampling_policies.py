@@ -5,6 +5,7 @@ per-second budgets of rate_limiting and composite (with a fixed clock), and cont
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -92,14 +93,24 @@ LATENCIES = traces(
         ({"threshold_ms": 490}, [1, 2, 3, 4, 5]),
         ({"threshold_ms": 491}, [1, 2, 3, 5]),
         ({"threshold_ms": 501}, [3, 5]),
-        ({"threshold_ms": 500, "upper_threshold_ms": 501}, [2, 3]),
-        ({"threshold_ms": 499, "upper_threshold_ms": 500}, [1, 2]),
+        # with an upper bound contrib keeps `threshold_ms < d <= upper_threshold_ms` (latency.go)
+        ({"threshold_ms": 500, "upper_threshold_ms": 501}, [3]),
+        ({"threshold_ms": 499, "upper_threshold_ms": 500}, [2]),
         ({"upper_threshold_ms": 499}, [1, 4]),
         ({}, [1, 2, 3, 4, 5]),
     ],
 )
-def test_latency_thresholds_are_inclusive(settings: dict[str, int], expected: list[int]) -> None:
+def test_latency_thresholds_as_contrib(settings: dict[str, int], expected: list[int]) -> None:
     assert kept(evaluate(policy("latency", **settings), LATENCIES, {})) == expected
+
+
+def test_latency_in_whole_milliseconds_at_todays_timestamps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """contrib compares Duration.Milliseconds() (truncated integers); a float of 1.8e18 ns is off
+    by ~100 ns, which put a 500 ms trace above `upper_threshold_ms: 500`."""
+    monkeypatch.setattr(sys.modules[__name__], "T0", 1_796_000_000_123_456_789)
+    now = traces({"spans": [(0, 500)]}, {"spans": [(0, 501)]})
+    assert kept(evaluate(policy("latency", threshold_ms=499, upper_threshold_ms=500), now, {})) == [1]
+    assert kept(evaluate(policy("latency", threshold_ms=500), now, {})) == [1, 2]
 
 
 # --- status codes, in any case; an unknown name matches nothing
