@@ -52,7 +52,7 @@ def traces(*specs: dict[str, Any]) -> Traces:
         for i, (start_ms, duration_ms) in enumerate(timing):
             span = scope.spans.add(
                 name=f"t{number}-s{i}", trace_id=number.to_bytes(16, "big"), span_id=(number * 100 + i + 1).to_bytes(8, "big"),
-                start_time_unix_nano=T0 + start_ms * MS, end_time_unix_nano=T0 + (start_ms + duration_ms) * MS,
+                start_time_unix_nano=T0 + int(start_ms * MS), end_time_unix_nano=T0 + int((start_ms + duration_ms) * MS),
                 trace_state=spec.get("state", ""),
             )
             span.status.code = spec.get("status", [0] * len(timing))[i]
@@ -108,9 +108,11 @@ def test_latency_in_whole_milliseconds_at_todays_timestamps(monkeypatch: pytest.
     """contrib compares Duration.Milliseconds() (truncated integers); a float of 1.8e18 ns is off
     by ~100 ns, which put a 500 ms trace above `upper_threshold_ms: 500`."""
     monkeypatch.setattr(sys.modules[__name__], "T0", 1_796_000_000_123_456_789)
-    now = traces({"spans": [(0, 500)]}, {"spans": [(0, 501)]})
-    assert kept(evaluate(policy("latency", threshold_ms=499, upper_threshold_ms=500), now, {})) == [1]
-    assert kept(evaluate(policy("latency", threshold_ms=500), now, {})) == [1, 2]
+    now = traces({"spans": [(0, 500)]}, {"spans": [(0, 501)]}, {"spans": [(0, 500.5)]}, {"spans": [(0, 0.5)]})
+    assert kept(evaluate(policy("latency", threshold_ms=499, upper_threshold_ms=500), now, {})) == [1, 3]  # 500.5 ms is 500
+    assert kept(evaluate(policy("latency", threshold_ms=500), now, {})) == [1, 2, 3]
+    assert kept(evaluate(policy("latency", threshold_ms=501), now, {})) == [2]
+    assert kept(evaluate(policy("latency"), now, {})) == [1, 2, 3, 4]  # no threshold: 0 ms (0.5 truncated) is kept
 
 
 # --- status codes, in any case; an unknown name matches nothing
