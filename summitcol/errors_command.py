@@ -246,8 +246,8 @@ def learn(args: Any, target: Any) -> int:  # noqa: ANN401 - argparse namespace, 
     except (OSError, ValueError, KeyError) as exc:
         print(f"summitcol errors {args.action}: cannot read the corpus {corpus}: {exc}", file=sys.stderr)
         return 1
-    held_out = [item for item in items if args.action == "train" and item.split != "train" or
-                args.action == "evaluate" and (args.split == "all" or item.split == args.split)]
+    wanted = "test" if args.action == "train" else args.split  # after training: the split it did not see
+    held_out = [item for item in items if wanted == "all" or item.split == wanted]
     if args.action == "train":
         extra = None
         if args.from_store:

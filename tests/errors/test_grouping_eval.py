@@ -69,3 +69,15 @@ def test_an_independent_corpus_the_model_never_saw() -> None:
     assert scores.precision >= 0.99 and scores.f1 >= 0.95, ev.report("model", scores)
     assert fingerprints_only.precision >= 0.99 and scores.recall > fingerprints_only.recall
     assert scores.true_groups >= 40 and scores.events >= 1000
+
+
+def test_the_shipped_model_is_what_training_on_the_corpus_gives() -> None:
+    """`summitcol errors train` on the committed corpus reproduces the shipped model (same scores):
+    a change to the features or the corpus without retraining fails here."""
+    import numpy as np
+
+    training = [item for item in ev.label(ev.load_corpus(CORPUS)) if item.split == "train"]
+    rows, _ = ev.training_pairs(training)
+    fresh = ev.train(training)
+    shipped = PairModel.load()
+    assert np.allclose(fresh.booster.inplace_predict(rows), shipped.booster.inplace_predict(rows), atol=1e-6)
