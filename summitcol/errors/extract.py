@@ -41,14 +41,7 @@ class Occurrences:
 
 def pick(entries: MapEntries, key: str, positions: np.ndarray) -> pa.Array:
     """The value of `key` in the maps at `positions` (null where a map lacks it; the last wins)."""
-    mask = pc.equal(entries.keys, key)
-    hit_rows = entries.rows[pc.fill_null(mask, False).to_numpy(zero_copy_only=False)]
-    values = entries.values.filter(mask)
-    where = np.full(entries.num_rows, -1, dtype=np.int64)
-    where[hit_rows] = np.arange(len(hit_rows))
-    chosen = where[positions]
-    index = pa.array(chosen, mask=chosen < 0)
-    return pc.take(values, index) if len(values) else pa.nulls(len(positions), pa.string())
+    return pick_many(entries, (key,), positions)[key]
 
 
 def pick_many(entries: MapEntries, keys: tuple[str, ...], positions: np.ndarray) -> dict[str, pa.Array]:

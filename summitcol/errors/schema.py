@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from summitcol.pdata.values import ATTRIBUTES
+
 Z = "CODEC(ZSTD(1))"
 MAP = "Map(LowCardinality(String), String)"
 EVENTS_TABLE, DECISIONS_TABLE, STATUS_TABLE, GROUPS_VIEW = (
@@ -62,7 +64,7 @@ EVENT_SCHEMA = pa.schema([
     pa.field("Language", pa.string()),
     pa.field("Fingerprint", pa.string()),
     pa.field("GroupId", pa.string()),
-    pa.field("ResourceAttributes", pa.map_(pa.string(), pa.string())),
+    pa.field("ResourceAttributes", ATTRIBUTES),  # typed, as in the spans; the clickhouse exporter projects it
 ])
 
 

@@ -61,10 +61,6 @@ def group_id_for(fingerprint: str) -> str:
     return fingerprint[:16]
 
 
-def quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 _DECISION_SCHEMA = pa.schema([
     ("Fingerprint", pa.string()), ("GroupId", pa.string()), ("Source", pa.string()), ("Manual", pa.uint8()),
     ("DecidedAt", pa.timestamp("us")), ("Score", pa.float32()), ("Language", pa.string()),

@@ -271,7 +271,7 @@ class ErrorTracker:
             "Stacktrace": text,
             "Fingerprint": fps,
             "GroupId": groups,
-            "ResourceAttributes": _plain_map(combined(batch.column("ResourceAttributes")).take(take_rows)),
+            "ResourceAttributes": combined(batch.column("ResourceAttributes")).take(take_rows),  # typed: the exporter projects it
         }
         return pa.RecordBatch.from_arrays([columns[f.name] for f in schema.EVENT_SCHEMA], schema=schema.EVENT_SCHEMA)
 
@@ -315,9 +315,3 @@ def _with_reported(item: Fingerprinted, exc_type: str, message: str) -> Fingerpr
     title = item.title if item.custom else (f"{exc_type}: {message}" if exc_type and message else exc_type or message)
     return Fingerprinted(item.fingerprint, item.language, exc_type, message, template, item.trace, item.parsed,
                          item.raw_in_app, item.crash, item.signature, item.custom, title[:MAX_TITLE_CHARS])
-
-
-def _plain_map(column: pa.Array) -> pa.Array:
-    """map<string, struct<type, value>> → map<string, string> (the value text)."""
-    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    return pa.MapArray.from_arrays(column.offsets, column.keys, column.items.field("value"), type=pa.map_(pa.string(), pa.string()))

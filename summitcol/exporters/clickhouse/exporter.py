@@ -20,7 +20,7 @@ from summitcol.errors import schema as errors_schema
 from summitcol.exceptions import RetryableError
 from summitcol.exporters.clickhouse import partitions, schema
 from summitcol.exporters.clickhouse.config import Config
-from summitcol.exporters.clickhouse.projection import project
+from summitcol.exporters.clickhouse.projection import project, project_map
 from summitcol.exporters.clickhouse.writer import RemoteWriter
 from summitcol.extensions.chdb.extension import ChdbExtension
 from summitcol.extensions.chdb.writer import Writer
@@ -139,6 +139,8 @@ class ClickHouseExporter(Exporter):
                 self.writer.insert(self.config.database, self.table_name(kind), piece)
         if data.errors is not None and data.errors.num_rows:  # the fingerprint processor's occurrence rows
             errors = pa.Table.from_batches([data.errors])
+            position = errors.schema.get_field_index("ResourceAttributes")
+            errors = errors.set_column(position, "ResourceAttributes", project_map(errors.column("ResourceAttributes")))
             expired = partitions.expired(errors, "Timestamp", ttl_s, now_ns)
             if expired is not None:
                 errors = errors.filter(pa.array(~expired))
