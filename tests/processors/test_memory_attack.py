@@ -17,9 +17,13 @@ from pathlib import Path
 
 import clickhouse_connect
 import grpc
+import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml, wait_for
+
+# RSS-bounded under load: run alone, after the parallel part of `make test` (see the Makefile)
+pytestmark = pytest.mark.serial
 
 LIMIT_MIB = 1500
 SPANS = 2000

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from perf.fairness_bench import Heavy, config, well_behaved
 from tests.helpers import Collector, free_port, wait_for
+
+# RSS-bounded under load: run alone, after the parallel part of `make test` (see the Makefile)
+pytestmark = pytest.mark.serial
 
 REQUESTS = 40
 

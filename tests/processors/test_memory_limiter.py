@@ -26,6 +26,9 @@ from tests.exporters.test_delivery import make_spans
 from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml, wait_for
 from tests.processors.test_batch import spans
 
+# RSS-bounded under load: run alone, after the parallel part of `make test` (see the Makefile)
+pytestmark = pytest.mark.serial
+
 LIMIT_MIB = 300
 CLIENTS = 16
 SPANS_PER_EXPORT = 2000
