@@ -5,6 +5,7 @@
     summitcol components
     summitcol query "SQL"
     summitcol errors list|show|merge|unmerge|resolve|ignore|unresolve|train|evaluate
+    summitcol ci exec|deploy|junit
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     _store_arguments(query)
     query.add_argument("--format", choices=["table", "csv", "json", "arrow"], default="table", help="output format")
     _errors_parser(commands)
+    from summitcol import ci_command
+
+    ci_command.add_parser(commands)
     return parser
 
 
@@ -253,6 +257,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _query(args, registry)
     if args.command == "errors":
         return _errors(args, registry)
+    if args.command == "ci":
+        from summitcol import ci_command
+
+        return ci_command.main(args)
     config = _load(args, registry)
     if config is None:
         return 1
