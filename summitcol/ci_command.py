@@ -40,7 +40,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     run = actions.add_parser("exec", help="run CMD inside a step span; TRACEPARENT/TRACESTATE are passed to it")
     run.add_argument("--name", required=True, help="the step's name")
     common(run)
-    run.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ARGS...")
+    run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ARGS", help="the command to run")
     deploy = actions.add_parser("deploy", help="record one deployment")
     common(deploy)
     deploy.add_argument("--service", required=True)
@@ -103,7 +103,7 @@ def _exec(args: argparse.Namespace, url: str, run: Any, env: dict[str, str],  # 
           spawn: Callable[[Sequence[str], dict[str, str]], int], where: str) -> int:
     from summitcol.cicd import emit
 
-    command = list(args.command)
+    command = list(args.argv)
     if command and command[0] == "--":
         command = command[1:]
     if not command:
