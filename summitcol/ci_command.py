@@ -97,6 +97,9 @@ def main(args: argparse.Namespace, *, environ: dict[str, str] | None = None,
     except emit.SendError as exc:
         print(f"{where}: {exc}", file=sys.stderr)
         return 1
+    except ImportError as exc:  # summitcol.cicd.junit (RunContext, parse) ships with issue #16's JUnit work
+        print(f"{where}: this build lacks {exc.name or 'summitcol.cicd.junit'}: {exc}", file=sys.stderr)
+        return 1
 
 
 def _exec(args: argparse.Namespace, url: str, run: Any, env: dict[str, str],  # noqa: ANN401

@@ -116,7 +116,9 @@ class Sender:
             for start in range(0, len(pending), batch):
                 chunk = pending[start:start + batch]
                 if self._exporter.export(chunk) is not SpanExportResult.SUCCESS:
-                    cause = capture.messages[-1] if capture.messages else "the export failed"
+                    # The first message names the cause (connection refused, HTTP 4xx); the last only
+                    # says that retries ran out.
+                    cause = capture.messages[0] if capture.messages else "the export failed"
                     raise SendError(f"could not send spans to {self.url}: {cause}; is a collector with an "
                                     "OTLP/HTTP receiver listening there? (--endpoint)")
                 self.sent += len(chunk)
