@@ -181,9 +181,20 @@ def _pipeline(payload: dict[str, Any], envelope: _Envelope, include_user_attribu
     stages: dict[str, _Stage] = {}
     jobs: list[tuple[dict[str, Any], b.Job]] = []
     if state == b.STATE_COMPLETED:
+        # Events in execution order: stages as object_attributes.stages lists them (then any
+        # other in first appearance), jobs by stage then id. A stage's status for contrib's span
+        # stays its first job's in payload order.
+        order = {name: i for i, name in enumerate(p.strings(attrs, "stages"))}
         for build in builds:
+            order.setdefault(p.text(build, "stage"), len(order))
+        for build in sorted(builds, key=lambda x: (order[p.text(x, "stage")], p.integer(x, "id"))):
+            stages.setdefault(p.text(build, "stage"), _Stage(p.text(build, "stage"), ""))
+        for build in builds:
+            if not stages[p.text(build, "stage")].first_status:
+                stages[p.text(build, "stage")].first_status = p.text(build, "status")
+        for build in sorted(builds, key=lambda x: (order[p.text(x, "stage")], p.integer(x, "id"))):
             job = _pipeline_build(build, run_id, project, trace_id)
-            stage = stages.setdefault(job.stage, _Stage(job.stage, p.text(build, "status")))
+            stage = stages[job.stage]
             stage.widen(p.text(build, "started_at"), p.text(build, "finished_at"))
             stage.jobs.append(job)
             if p.flag(build, "allow_failure"):
@@ -317,7 +328,9 @@ def _stage_job(stage: _Stage, run_id: str, trace_id: str, span_id: str, root_spa
         span_id=span_id,
         parent_span_id=root_span_id if span_id else "",
     )
-    queued = [j.queued_time.ToDatetime(tzinfo=UTC) for j in stage.jobs if j.HasField("queued_time")]
+    # The stage's queue: from its first started job's; jobs that never started do not count.
+    queued = [j.queued_time.ToDatetime(tzinfo=UTC) for j in stage.jobs
+              if j.HasField("queued_time") and j.HasField("started_time")]
     if queued:
         job.queued_time.CopyFrom(p.timestamp(min(queued)))
     started = parse_time(stage.started_raw)
