@@ -213,3 +213,26 @@ def test_merges_and_unmerges_become_training_labels(store: GroupStore) -> None:
     assert store.unmerge(a, [f for f in store.members(a) if f.startswith(c)]) == 1
     features, labels = store_pairs(store)
     assert features.shape == (3, len(FEATURE_NAMES)) and labels.tolist() == [1.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize("corpus", ["errors", "errors_independent"])
+def test_the_shape_cache_gives_what_a_full_parse_gives(corpus: str) -> None:
+    """Traces of one bug masked alike share a parse; every stored value (fingerprint, title,
+    template, each reported frame's file, function and line) must equal a fresh parse's, for both
+    committed corpora (real Python, Node.js and Java traces with moved lines and varied paths)."""
+    from summitcol.errors.evaluate import load_corpus
+    from summitcol.errors.fingerprint import fingerprint
+    from summitcol.errors.parsers import parse
+
+    events = load_corpus(f"tests/data/{corpus}/corpus.jsonl.gz")
+    tracker = ErrorTracker(Grouper(None), cache_entries=1)  # the first level barely holds anything
+    for event in events:
+        args = (event["sdk_language"], event["type"], event["message"], event["stacktrace"])
+        got = tracker._fingerprint("\x1f".join(args), *args, {})
+        parsed = parse(event["stacktrace"], language=event["sdk_language"], exc_type=event["type"], message=event["message"])
+        want = fingerprint(parsed)
+        assert (got.fingerprint, got.template, got.title[:40]) == (want.fingerprint, want.template, want.title[:40]), event["id"]
+        assert [(f.file, f.function) for f in got.parsed.reported.frames] == \
+            [(f.file, f.function) for f in parsed.reported.frames], event["id"]
+        assert list(got.lines) == [f.line or 0 for f in parsed.reported.frames], event["id"]  # what is stored
+    assert len(tracker._shapes) < len({e["stacktrace"] for e in events}) / 2  # the shapes were shared
