@@ -70,6 +70,7 @@ class ErrorTracker:
         self.tag_keys = sorted({m.key[5:] for r in (rules.rules if rules else []) for m in r.matchers if m.key.startswith("tags.")})
         self._cache: OrderedDict[str, Fingerprinted] = OrderedDict()
         self._shapes: OrderedDict[bytes, list[_KnownShape]] = OrderedDict()  # skeletons with digits masked
+        self._shape_count = 0
         self._cache_entries = cache_entries
         self._statuses: dict[str, GroupStatus] = {}
         self._seen_until = 0.0
@@ -195,8 +196,9 @@ class ErrorTracker:
         if known.item_for(shape) is not item:  # the runs did not line up with the frames' lines
             return
         self._shapes.setdefault(shape.masked, []).append(known)
-        if len(self._shapes) > self._cache_entries:
-            self._shapes.popitem(last=False)
+        self._shape_count += 1
+        while self._shape_count > self._cache_entries:  # bounded like the first level, oldest mask first
+            self._shape_count -= len(self._shapes.popitem(last=False)[1])
 
     def _skeleton(self, language: str, exc_type: str, message: str, text: str, tags: dict[str, str]) -> str | None:
         """The cache key without the message, or None where the message may change the

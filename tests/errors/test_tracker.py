@@ -236,3 +236,13 @@ def test_the_shape_cache_gives_what_a_full_parse_gives(corpus: str) -> None:
             [(f.file, f.function) for f in parsed.reported.frames], event["id"]
         assert list(got.lines) == [f.line or 0 for f in parsed.reported.frames], event["id"]  # what is stored
     assert len(tracker._shapes) < len({e["stacktrace"] for e in events}) / 2  # the shapes were shared
+
+
+def test_the_shape_cache_is_bounded() -> None:
+    from summitcol.errors.evaluate import load_corpus
+
+    tracker = ErrorTracker(Grouper(None), cache_entries=5)
+    for event in load_corpus("tests/data/errors/corpus.jsonl.gz")[:300]:
+        args = (event["sdk_language"], event["type"], event["message"], event["stacktrace"])
+        tracker._fingerprint("\x1f".join(args), *args, {})
+    assert sum(len(v) for v in tracker._shapes.values()) == tracker._shape_count <= 5
