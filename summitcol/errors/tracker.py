@@ -30,8 +30,8 @@ from summitcol.errors.parameterize import parameterize
 from summitcol.errors.parsers import parse
 from summitcol.errors.rules import FingerprintRules
 from summitcol.errors.store import Decision, GroupStatus, GroupStore
-from summitcol.pdata.attrmap import MapEntries, edit_map_column
-from summitcol.pdata.values import STRING, combined
+from summitcol.pdata.attrmap import MapEntries, edit_map_column, replace_list_maps
+from summitcol.pdata.values import ATTRIBUTES, STRING, combined
 
 log = logging.getLogger("summitcol.errors")
 
@@ -108,6 +108,10 @@ class ErrorTracker:
             return self._process(kind, batch)
 
     def _process(self, kind: str, batch: pa.RecordBatch) -> Result:
+        if kind == "spans" and not self.tag_keys:
+            few = extract.FewSpans.of(batch)
+            if few is not None:
+                return self._process_few(batch, few)
         occurrences = extract.from_spans(batch) if kind == "spans" else extract.from_logs(batch)
         if not len(occurrences):
             return Result(batch, None, 0, 0)
@@ -133,6 +137,70 @@ class ErrorTracker:
         regressions = self._regressions(groups, pc.fill_null(resource["service.version"], ""))
         annotated = self._annotate(kind, batch, occurrences, fingerprints, groups)
         errors = self._rows(kind, batch, occurrences, resource, distinct, indices, fingerprints, groups, services)
+        return Result(annotated, errors, new_groups, regressions)
+
+    def _process_few(self, batch: pa.RecordBatch, few: extract.FewSpans) -> Result:
+        """`_process` for a batch with a few exception events: the same result, built from
+        Python lists instead of dozens of pyarrow calls (see extract.FewSpans)."""
+        found = [few.values(i) for i in range(len(few))]
+        resources = few.resource_attributes
+        codes: list[int] = []
+        code_of: dict[tuple[str, str, str, str], int] = {}
+        distinct: list[Fingerprinted] = []
+        firsts: list[int] = []
+        for i, (values, resource) in enumerate(zip(found, resources, strict=True)):
+            said = (resource.get(_SDK_LANGUAGE) or "", values[extract.TYPE] or "", values[extract.MESSAGE] or "",
+                    values[extract.STACKTRACE] or "")
+            code = code_of.get(said)
+            if code is None:
+                code = code_of[said] = len(distinct)
+                distinct.append(self._fingerprint(_SEP.join(said), *said, {}))
+                firsts.append(i)
+            codes.append(code)
+        spans = batch.select(["TraceId", "SpanId", "ServiceName"]).take(pa.array(few.rows))
+        services = [s or "" for s in spans.column(2).to_pylist()]
+        group_of, new_groups = self._group(distinct, [services[i] for i in firsts])
+        fps = [distinct[c].fingerprint for c in codes]
+        groups = [group_of[c] for c in codes]
+        releases = [r.get("service.version") or "" for r in resources]
+        regressions = self._regressions(pa.array(groups, pa.string()), pa.array(releases, pa.string())) if self._statuses else 0
+        edited = [
+            [(k, v) for k, v in entries if k not in (extract.FINGERPRINT, extract.GROUP_ID)]
+            + [(extract.FINGERPRINT, {"type": STRING, "value": fp}), (extract.GROUP_ID, {"type": STRING, "value": group})]
+            for entries, fp, group in zip(few.attributes, fps, groups, strict=True)
+        ]
+        position = batch.schema.get_field_index("Events.Attributes")
+        column = replace_list_maps(batch.column(position), few.events, pa.array(edited, ATTRIBUTES))
+        annotated = batch.set_column(position, batch.schema.field(position), column)
+        items = [distinct[c] for c in codes]
+        frames = [item.parsed.reported.frames if item.parsed.reported else () for item in items]
+        env = [r.get("deployment.environment.name") if r.get("deployment.environment.name") is not None
+               else r.get("deployment.environment") or "" for r in resources]
+        columns = {
+            "Timestamp": few.timestamp,
+            "ServiceName": pa.array(services, pa.string()),
+            "ServiceVersion": pa.array(releases, pa.string()),
+            "DeploymentEnvironment": pa.array(env, pa.string()),
+            "TraceId": spans.column(0),
+            "SpanId": spans.column(1),
+            "Source": pa.array(["span_event"] * len(items), pa.string()),
+            "ExceptionType": pa.array([v[extract.TYPE] if v[extract.TYPE] is not None else d.exception_type
+                                       for v, d in zip(found, items, strict=True)], pa.string()),
+            "ExceptionMessage": pa.array([v[extract.MESSAGE] if v[extract.MESSAGE] is not None else d.message
+                                          for v, d in zip(found, items, strict=True)], pa.string()),
+            "MessageTemplate": pa.array([d.template for d in items], pa.string()),
+            "Stacktrace": pa.array([(v[extract.STACKTRACE] or "")[:MAX_STORED_STACKTRACE] for v in found], pa.string()),
+            "Frames.Module": pa.array([[f.module for f in fs] for fs in frames], pa.list_(pa.string())),
+            "Frames.Function": pa.array([[f.function for f in fs] for fs in frames], pa.list_(pa.string())),
+            "Frames.File": pa.array([[f.file for f in fs] for fs in frames], pa.list_(pa.string())),
+            "Frames.Line": pa.array([d.lines for d in items], pa.list_(pa.uint32())),
+            "Frames.InApp": pa.array([d.raw_in_app for d in items], pa.list_(pa.uint8())),
+            "Language": pa.array([d.language for d in items], pa.string()),
+            "Fingerprint": pa.array(fps, pa.string()),
+            "GroupId": pa.array(groups, pa.string()),
+            "ResourceAttributes": few.resource,
+        }
+        errors = pa.RecordBatch.from_arrays([columns[f.name] for f in schema.EVENT_SCHEMA], schema=schema.EVENT_SCHEMA)
         return Result(annotated, errors, new_groups, regressions)
 
     def _tags(self, batch: pa.RecordBatch, rows: np.ndarray, resource: Mapping[str, pa.Array]) -> dict[str, pa.Array]:
