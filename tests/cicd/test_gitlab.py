@@ -435,3 +435,20 @@ def test_bad_time_names_the_value() -> None:
     payload["builds"][0]["started_at"] = "yesterday"
     with pytest.raises(ValueError, match="time 'yesterday' is in no known format"):
         map_gitlab("Pipeline Hook", payload, delivery_id="d", observed=OBSERVED)
+
+
+def test_rows_carry_exact_queue_durations() -> None:
+    """Through the lead's build_tables: the queue durations a user reads from metrics_build_v1."""
+    from summitcol.cicd.rows import build_tables
+
+    mapped = map_gitlab("Pipeline Hook", load("pipeline_mr_failed.json"), delivery_id="d", observed=OBSERVED)
+    rows = build_tables(mapped.events)["metrics_build_v1"].to_pylist()
+    assert [(r["Level"], r["JobId"], r["Result"], r["QueueDuration"], r["Duration"]) for r in rows] == [
+        ("run", "", "failure", 4_000_000_000, 866_000_000_000),
+        ("stage", "stage:build", "success", 3_000_000_000, 356_000_000_000),
+        ("stage", "stage:test", "timeout", 4_500_000_000, 505_000_000_000),
+        ("job", "5001", "success", 3_000_000_000, 356_000_000_000),
+        ("job", "5002", "timeout", 4_500_000_000, 505_000_000_000),
+        ("job", "5003", "failure", 9_250_000_000, 50_000_000_000),
+        ("job", "5004", "cancellation", None, None),
+    ]
