@@ -11,16 +11,15 @@ import pyarrow as pa
 
 from summitcol.pdata.signal import Signal, SignalData
 
-ERRORS = "@errors"  # SignalData.errors, stored beside the tables (no table is named with an @)
+SIDE = "@"  # SignalData.side rows are stored beside the tables as "@<table>" (no table is named with an @)
+_LEGACY_SIDE = {"@errors": "events_error_v1"}  # written before side rows had table names
 _OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")  # ~3x smaller records for a few ms
 
 
 def dumps(data: SignalData) -> bytes:
     parts: list[bytes] = []
     index: list[tuple[str, int]] = []
-    tables = dict(data.tables)
-    if data.errors is not None:
-        tables[ERRORS] = data.errors
+    tables = {**data.tables, **{SIDE + name: batch for name, batch in data.side.items()}}
     for name, batch in tables.items():
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, batch.schema, options=_OPTIONS) as writer:
@@ -43,5 +42,5 @@ def loads(blob: bytes) -> SignalData:
         table = reader.read_all()
         tables[name] = table.combine_chunks().to_batches()[0] if table.num_rows else pa.RecordBatch.from_pylist([], schema=table.schema)
         position += size
-    errors = tables.pop(ERRORS, None)
-    return SignalData(Signal(header["signal"]), tables, errors=errors)
+    side = {_LEGACY_SIDE.get(name, name[len(SIDE):]): tables.pop(name) for name in [n for n in tables if n.startswith(SIDE)]}
+    return SignalData(Signal(header["signal"]), tables, side=side)

@@ -31,30 +31,41 @@ class SignalData:
     # Who sent it (contrib's client.Info): `client.address`, and `metadata.<header>` when the
     # receiver has `include_metadata`. Kept by processors; a batch of several requests has none.
     client: dict[str, str] = field(default_factory=dict, compare=False)
-    # One row per exception occurrence (`events_error_v1`), added by the `fingerprint` processor.
-    # Not items of the signal (not counted, not sent on the wire); stored by the clickhouse exporter.
-    errors: pa.RecordBatch | None = field(default=None, compare=False)
+    # Rows for Summit's own tables that ride with the batch, keyed by table name: the
+    # `fingerprint` processor's exception occurrences (`events_error_v1`), the CI receivers' build
+    # rows (`metrics_build_v1`, `tests_v1`, ...). Not items of the signal (not counted, not sent on
+    # the OTLP wire); the clickhouse exporter stores them.
+    side: dict[str, pa.RecordBatch] = field(default_factory=dict, compare=False)
 
     def with_tables(self, tables: dict[str, pa.RecordBatch]) -> SignalData:
-        """The same request's data with other tables (keeps `client` and `errors`)."""
-        return SignalData(self.signal, tables, self.client, self.errors)
+        """The same request's data with other tables (keeps `client` and `side`)."""
+        return SignalData(self.signal, tables, self.client, self.side)
+
+    def with_side(self, table: str, rows: pa.RecordBatch) -> SignalData:
+        """The same data with `rows` added to the side rows for `table`."""
+        existing = self.side.get(table)
+        merged = rows if existing is None or not existing.num_rows else pa.concat_batches([existing, rows])
+        return SignalData(self.signal, self.tables, self.client, {**self.side, table: merged})
+
+    def side_rows(self) -> int:
+        return sum(batch.num_rows for batch in self.side.values())
 
     def item_count(self) -> int:
         """Spans, log records or metric data points."""
         return sum(batch.num_rows for batch in self.tables.values())
 
     def empty(self) -> bool:
-        """Nothing to pass on: no items and no error rows (a sampler that drops every span of a
-        batch still passes its errors on, so error counts do not depend on trace sampling)."""
-        return not self.item_count() and (self.errors is None or not self.errors.num_rows)
+        """Nothing to pass on: no items and no side rows (a sampler that drops every span of a
+        batch still passes its error rows on, so error counts do not depend on trace sampling)."""
+        return not self.item_count() and not self.side_rows()
 
     def nbytes(self) -> int:
-        return sum(batch.nbytes for batch in self.tables.values()) + (self.errors.nbytes if self.errors is not None else 0)
+        return sum(batch.nbytes for batch in (*self.tables.values(), *self.side.values()))
 
     def slice(self, offset: int, length: int) -> SignalData:
         """Rows [offset, offset+length) counted across tables in order (for size-capped batches).
-        The error rows go with the first piece, so each is delivered once."""
-        errors = self.errors if offset == 0 else None
+        The side rows go with the first piece, so each is delivered once."""
+        side = self.side if offset == 0 else {}
         out: dict[str, pa.RecordBatch] = {}
         for name, batch in self.tables.items():
             start = max(0, offset)
@@ -62,7 +73,7 @@ class SignalData:
             if end > start:
                 out[name] = batch.slice(start, end - start)
             offset -= batch.num_rows
-        return SignalData(self.signal, out, self.client, errors)
+        return SignalData(self.signal, out, self.client, side)
 
 
 def _max_index(data: SignalData, column: str) -> int:
@@ -98,7 +109,11 @@ def concat(items: Sequence[SignalData]) -> SignalData:
             parts.setdefault(name, []).append(batch)
         for column in INDEX_COLUMNS:
             offsets[column] += _max_index(data, column) + 1
-    errors = [data.errors for data in items if data.errors is not None and data.errors.num_rows]
-    merged_errors = (errors[0] if len(errors) == 1 else pa.concat_batches(errors)) if errors else None
+    side_parts: dict[str, list[pa.RecordBatch]] = {}
+    for data in items:
+        for name, batch in data.side.items():
+            if batch.num_rows:
+                side_parts.setdefault(name, []).append(batch)
+    side = {name: batches[0] if len(batches) == 1 else pa.concat_batches(batches) for name, batches in side_parts.items()}
     tables = {name: pa.concat_batches(batches) for name, batches in parts.items()}
-    return SignalData(signal, tables, client, merged_errors)
+    return SignalData(signal, tables, client, side)

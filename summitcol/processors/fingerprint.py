@@ -3,7 +3,7 @@
 Every exception (span events named `exception`, log records with `exception.*` attributes) is
 parsed, fingerprinted and grouped (summitcol/errors); the event or record gets
 `exception.fingerprint` and `exception.group_id`, and one `events_error_v1` row per occurrence
-rides with the batch (`SignalData.errors`) to the `clickhouse` exporter. Group state lives in
+rides with the batch (`SignalData.side`) to the `clickhouse` exporter. Group state lives in
 the store named by `storage` (a chdb extension) or `endpoint` (a ClickHouse server), shared by
 all `service.workers` and kept across restarts; it is re-read every `refresh_interval`, so a
 merge or resolve from the CLI applies to new events within that time.
@@ -39,6 +39,7 @@ from summitcol.errors.grouping import Grouper
 from summitcol.errors.model import DEFAULT_THRESHOLD, PairModel
 from summitcol.errors.normalize import InAppRules
 from summitcol.errors.rules import FingerprintRules
+from summitcol.errors.schema import EVENTS_TABLE
 from summitcol.errors.store import GroupStore
 from summitcol.errors.tracker import ErrorTracker
 from summitcol.exceptions import ConfigError, RetryableError
@@ -150,7 +151,8 @@ class FingerprintProcessor(Processor):
         if result.errors is None:
             return data, 0, 0
         # a second fingerprint processor in the pipeline replaces the first one's rows
-        out = SignalData(data.signal, {**data.tables, kind: result.batch}, data.client, result.errors)
+        side = {**data.side, EVENTS_TABLE: result.errors}
+        out = SignalData(data.signal, {**data.tables, kind: result.batch}, data.client, side)
         return out, result.new_groups, result.regressions
 
     async def consume(self, data: SignalData) -> None:
@@ -164,8 +166,9 @@ class FingerprintProcessor(Processor):
             log.warning("processor %s: cannot group this batch's exceptions (%s); refusing it for a retry",
                         self.label, str(exc)[:300])
             raise RetryableError(f"error grouping unavailable: {str(exc)[:200]}", retry_after=2.0) from None
-        if out.errors is not None:
-            telemetry.count_plain("summitcol_processor_fingerprint_exceptions", out.errors.num_rows, processor=self.label)
+        if EVENTS_TABLE in out.side:
+            rows = out.side[EVENTS_TABLE].num_rows
+            telemetry.count_plain("summitcol_processor_fingerprint_exceptions", rows, processor=self.label)
         if new_groups:
             telemetry.count_plain("summitcol_processor_fingerprint_new_groups", new_groups, processor=self.label)
         if regressions:

@@ -72,6 +72,9 @@ class Config(HelperConfig):
     traces_ttl: timedelta | None = None
     logs_ttl: timedelta | None = None
     metrics_ttl: timedelta | None = None
+    # Summit: retention of the build tables (metrics_build_v1, tests_v1, deployments_v1,
+    # changes_v1); DORA looks back three months, so they usually outlive the traces.
+    builds_ttl: timedelta | None = None
     traces_table_name: str = "otel_traces"
     logs_table_name: str = "otel_logs"
     metrics_tables: MetricsTables = field(default_factory=MetricsTables)
@@ -84,7 +87,8 @@ class Config(HelperConfig):
             )
         if self.endpoint and not self.endpoint.startswith(("http://", "https://")):
             raise ConfigError(f"endpoint '{self.endpoint}' must be http(s)://host:port (the ClickHouse HTTP interface)")
-        for name, value in (("ttl", self.ttl), ("traces_ttl", self.traces_ttl), ("logs_ttl", self.logs_ttl), ("metrics_ttl", self.metrics_ttl)):
+        for name, value in (("ttl", self.ttl), ("traces_ttl", self.traces_ttl), ("logs_ttl", self.logs_ttl), ("metrics_ttl", self.metrics_ttl),
+                            ("builds_ttl", self.builds_ttl)):
             if value is not None and value < timedelta(0):
                 raise ConfigError(f"{name} must not be negative (0 keeps data forever)")
             if value is not None and value.total_seconds() % 1:
@@ -97,5 +101,6 @@ class Config(HelperConfig):
         return ComponentID.parse(self.storage)
 
     def ttl_for(self, signal: str) -> timedelta:
-        specific = {"traces": self.traces_ttl, "logs": self.logs_ttl, "metrics": self.metrics_ttl}[signal]
+        specific = {"traces": self.traces_ttl, "logs": self.logs_ttl, "metrics": self.metrics_ttl,
+                    "builds": self.builds_ttl}[signal]
         return specific if specific is not None else self.ttl

@@ -16,7 +16,6 @@ import time
 import pyarrow as pa
 
 from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
-from summitcol.errors import schema as errors_schema
 from summitcol.exceptions import RetryableError
 from summitcol.exporters.clickhouse import partitions, schema
 from summitcol.exporters.clickhouse.config import Config
@@ -27,6 +26,7 @@ from summitcol.extensions.chdb.writer import Writer
 from summitcol.logthrottle import LogThrottle
 from summitcol.pdata.metrics import METRIC_TYPES
 from summitcol.pdata.signal import LOGS, SPANS, SignalData, concat
+from summitcol.pdata.values import ATTRIBUTES
 from summitcol.telemetry import ITEM_NAMES
 
 log = logging.getLogger("summitcol.exporter.clickhouse")
@@ -83,8 +83,14 @@ class ClickHouseExporter(Exporter):
         if Signal.METRICS in self.signals:
             tables.extend((self.config.metrics_tables.name(t), schema.METRICS[t], "metrics") for t in METRIC_TYPES)
         if Signal.TRACES in self.signals or Signal.LOGS in self.signals:
-            tables.append((errors_schema.EVENTS_TABLE, schema.ERRORS, "traces" if Signal.TRACES in self.signals else "logs"))
+            for name, side in schema.SIDE_TABLES.items():
+                tables.append((name, side.spec, self._side_retention(side)))
         return tables
+
+    def _side_retention(self, side: schema.SideTable) -> str:
+        if side.retention != "signal":
+            return side.retention
+        return "traces" if Signal.TRACES in self.signals else "logs"
 
     def _create_schema(self) -> None:
         assert self.writer is not None
@@ -92,7 +98,7 @@ class ClickHouseExporter(Exporter):
         on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
         self.writer.command(f"CREATE DATABASE IF NOT EXISTS `{db}`{on_cluster}")
         for table, spec, signal in self._tables():
-            engine = "AggregatingMergeTree()" if spec is schema.TRACE_ID_TS else self.config.table_engine.render()
+            engine = spec.engine or ("AggregatingMergeTree()" if spec is schema.TRACE_ID_TS else self.config.table_engine.render())
             ttl = self.config.ttl_for(signal)
             for statement in spec.create(db, table, engine, ttl, cluster):
                 self.writer.command(statement)
@@ -137,15 +143,31 @@ class ClickHouseExporter(Exporter):
                 table = table.filter(pa.array(~expired))
             for piece in partitions.by_day(table, column):
                 self.writer.insert(self.config.database, self.table_name(kind), piece)
-        if data.errors is not None and data.errors.num_rows:  # the fingerprint processor's occurrence rows
-            errors = pa.Table.from_batches([data.errors])
-            position = errors.schema.get_field_index("ResourceAttributes")
-            errors = errors.set_column(position, "ResourceAttributes", project_map(errors.column("ResourceAttributes")))
-            expired = partitions.expired(errors, "Timestamp", ttl_s, now_ns)
-            if expired is not None:
-                errors = errors.filter(pa.array(~expired))
-            for piece in partitions.by_day(errors, "Timestamp"):
-                self.writer.insert(self.config.database, errors_schema.EVENTS_TABLE, piece)
+        for name, batch in data.side.items():  # error occurrences, build rows
+            if batch.num_rows:
+                skipped += self._insert_side(name, batch, now_ns)
+        return skipped
+
+    def _insert_side(self, name: str, batch: pa.RecordBatch, now_ns: int) -> int:
+        """Rows for one of Summit's own tables; typed attribute maps are projected to text like
+        the spans' own. Rows past the table's TTL are skipped (and counted) as for the signal."""
+        assert self.writer is not None
+        side = schema.SIDE_TABLES.get(name)
+        if side is None:  # a producer's bug; refusing would retry the whole batch forever
+            log.error("exporter %s: dropping %d rows for unknown table %r", self.label, batch.num_rows, name)
+            return 0
+        table = pa.Table.from_batches([batch])
+        for position, column in enumerate(table.schema):
+            if column.type == ATTRIBUTES:
+                table = table.set_column(position, column.name, project_map(table.column(position)))
+        ttl_s = int(self.config.ttl_for(self._side_retention(side)).total_seconds())
+        expired = partitions.expired(table, side.time_column, ttl_s, now_ns)
+        skipped = 0
+        if expired is not None:
+            skipped = int(expired.sum())
+            table = table.filter(pa.array(~expired))
+        for piece in partitions.by_day(table, side.time_column):
+            self.writer.insert(self.config.database, name, piece)
         return skipped
 
     async def consume(self, data: SignalData) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from summitcol.cicd import schema as builds_schema
 from summitcol.errors import schema as errors_schema
 
 MAP = "Map(LowCardinality(String), String)"
@@ -35,6 +36,7 @@ class TableSpec:
     order_by: str
     ttl_field: str
     primary_key: str = ""
+    engine: str = ""  # this table's own engine (else the exporter's table_engine)
 
     def create(self, database: str, table: str, engine: str, ttl: timedelta, cluster: str = "") -> list[str]:
         """CREATE statements; with a cluster: `<table>_local` on every node plus a Distributed `<table>`."""
@@ -102,6 +104,33 @@ ERRORS = TableSpec(
     order_by=errors_schema.EVENT_ORDER_BY,
     ttl_field="toDateTime(Timestamp)",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class SideTable:
+    """A table written from SignalData.side rows: its spec, the time column partitions and TTL
+    use, and which retention setting applies (`ttl_for`'s key)."""
+
+    spec: TableSpec
+    time_column: str
+    retention: str
+
+
+def _build_spec(table: builds_schema.BuildTable) -> TableSpec:
+    return TableSpec(
+        columns=table.ddl_columns,
+        partition_by=f"toDate({table.time_column})",
+        order_by=table.order_by,
+        ttl_field=f"toDateTime({table.time_column})",
+        engine=table.engine,
+    )
+
+
+# Side tables by name; "traces" retention for errors means the signal the exporter carries.
+SIDE_TABLES = {
+    errors_schema.EVENTS_TABLE: SideTable(ERRORS, "Timestamp", "signal"),
+    **{name: SideTable(_build_spec(table), table.time_column, "builds") for name, table in builds_schema.TABLES.items()},
+}
 
 TRACES = TableSpec(
     columns=(
