@@ -1,43 +1,25 @@
 """Build events onto the SignalData a CI receiver passes on, and JUnit uploads into events.
 
 The rows come from `summitcol.cicd.rows.build_tables` and ride as `SignalData.side` (keyed by
-table name), which the clickhouse exporter writes to the build tables. Both are the lead's
-(cicd_common.md); until they are in the tree, the events are dropped with one warning.
+table name), which the clickhouse exporter writes to the build tables.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
-import logging
 from typing import Any
 
 from summitcol.cicd.model.build_pb2 import BuildEvent
+from summitcol.cicd.rows import build_tables
 from summitcol.pdata.signal import SignalData
-
-log = logging.getLogger("summitcol.receiver.webhook")
-_warned: list[bool] = []
-
-
-def _has_side() -> bool:
-    return any(field.name == "side" for field in dataclasses.fields(SignalData))
 
 
 def with_build_rows(data: SignalData, events: list[BuildEvent]) -> SignalData:
     """`data` with the events' build-table rows as side rows (unchanged when there are none)."""
     if not events:
         return data
-    try:
-        rows = importlib.import_module("summitcol.cicd.rows")
-    except ModuleNotFoundError:
-        rows = None
-    if rows is None or not _has_side():
-        if not _warned:
-            _warned.append(True)
-            log.warning("build rows are not available in this build (summitcol.cicd.rows / SignalData.side); build events are dropped")
-        return data
-    side = rows.build_tables(events)
-    return dataclasses.replace(data, side=side)  # type: ignore[call-arg]
+    side = {**data.side, **build_tables(events)}
+    return SignalData(data.signal, data.tables, data.client, side)
 
 
 def junit_events(body: bytes, query: dict[str, str], provider: str) -> list[BuildEvent]:

@@ -303,7 +303,7 @@ class WebhookReceiver(Receiver):
 
     async def _consume(self, data: SignalData, event: str) -> web.Response | None:
         """Hand the data on; None when it was taken, else the 503 to answer."""
-        if self.consumer is None:
+        if self.consumer is None or data.empty():
             return None
         try:
             await self.consumer.consume(data)
