@@ -55,8 +55,8 @@ def test_gitlab_token_events_and_idempotency_key(monkeypatch: pytest.MonkeyPatch
             status, _, reply = await post(r.url + "/events", body, headers)
             assert (status, json.loads(reply)) == (200, {"spans": 0, "events": 1})
             [(event, payload, kwargs)] = calls
-            assert (event, payload, kwargs["delivery_id"], isinstance(kwargs["observed"], datetime)) == (
-                "Pipeline Hook", {"object_kind": "pipeline", "run": 77}, "idem-1", True)
+            assert (event, payload, kwargs["delivery_id"], isinstance(kwargs["observed"], datetime), kwargs["include_user_attributes"]) == (
+                "Pipeline Hook", {"object_kind": "pipeline", "run": 77}, "idem-1", True, False)
             assert r.sink.items[0].side["metrics_build_v1"].column("RunId").to_pylist() == ["77"]
             # GitLab's retry of the same event repeats Idempotency-Key
             status, _, reply = await post(r.url + "/events", body, {**headers, "X-Gitlab-Event-UUID": "uuid-2"})

@@ -12,6 +12,10 @@ from summitcol.receiver.webhook.config import WebhookConfig
 class GitLabWebhookConfig(WebhookConfig):
     FIXED_HEADERS: ClassVar[tuple[str, ...]] = ("X-Gitlab-Webhook-UUID", "X-Gitlab-Event", "X-Gitlab-Event-UUID", "Idempotency-Key")
 
+    # add the pipeline user's and commit author's names and e-mails to the spans (contrib's
+    # IncludeUserAttributes; off: they are personal data)
+    include_user_attributes: bool = False
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Config:

@@ -37,5 +37,8 @@ class GitLabReceiver(WebhookReceiver):
 
     def map(self, event: str, payload: dict[str, Any], delivery_id: str, observed: datetime, raw: bytes) -> Mapped:
         gitlab = importlib.import_module("summitcol.cicd.gitlab")
-        mapped: Mapped = gitlab.map_gitlab(event, payload, delivery_id=delivery_id, observed=observed)
+        mapped: Mapped = gitlab.map_gitlab(
+            event, payload, delivery_id=delivery_id, observed=observed,
+            include_user_attributes=self.config.webhook.include_user_attributes,
+        )
         return mapped
