@@ -268,7 +268,9 @@ class WebhookReceiver(Receiver):
         except (ValueError, TypeError, KeyError) as exc:
             raise BadDelivery(f"the {event} payload cannot be read: {exc}") from None
         if mapped.spans is not None and mapped.spans.resource_spans:
-            data, _ = decode_request(Signal.TRACES, mapped.spans.SerializeToString(), "proto")
+            data, rejections = decode_request(Signal.TRACES, mapped.spans.SerializeToString(), "proto")
+            if rejections.count:
+                self.log.warning("%s: %d span(s) of a %s delivery were rejected: %s", self.label, rejections.count, event, rejections.message())
         else:
             data = SignalData(Signal.TRACES, {})
         data = SignalData(data.signal, data.tables, client)
