@@ -16,6 +16,7 @@ import sys
 import types
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -275,20 +276,21 @@ def test_queued_job_is_a_build_row_without_spans_and_gzip_and_form_bodies_work()
 def test_junit_upload(monkeypatch: pytest.MonkeyPatch) -> None:
     """POST /junit?run_id=…: the body and the run go to cicd.junit.parse, its events become
     tests_v1 rows. cicd.junit is another helper's; a stand-in with its documented signature
-    replaces it here until it lands."""
+    replaces it here until it lands (its RunContext fields and parse signature as on ci-mappers)."""
     from summitcol.cicd.model import build_pb2 as pb
 
     calls: list[tuple[bytes, Any]] = []
 
-    @dataclasses.dataclass
+    @dataclasses.dataclass(kw_only=True)
     class RunContext:
-        provider: str
+        provider: int
+        provider_name: str
         run_id: str
         attempt: int
-        job: str
+        job_id: str
         revision: str
 
-    def parse(data: bytes, *, run: RunContext | None) -> list[pb.BuildEvent]:
+    def parse(data: bytes, *, run: RunContext | None = None, observed: datetime) -> list[pb.BuildEvent]:
         calls.append((data, run))
         if not data.startswith(b"<"):
             raise ValueError("not XML")
@@ -305,7 +307,8 @@ def test_junit_upload(monkeypatch: pytest.MonkeyPatch) -> None:
             headers = {"X-Hub-Signature-256": "sha256=" + hmac_sha256_hex(SECRET, xml), "Content-Type": "application/xml"}
             status, _, reply = await post(r.url + "/junit" + query, xml, headers)
             assert (status, json.loads(reply)) == (200, {"tests": 1})
-            assert calls == [(xml, RunContext(provider="github", run_id="9100000001", attempt=2, job="test", revision="a1b2c3"))]
+            assert calls == [(xml, RunContext(provider=pb.PROVIDER_GITHUB, provider_name="github", run_id="9100000001",
+                                              attempt=2, job_id="test", revision="a1b2c3"))]
             [row] = r.sink.items[0].side["tests_v1"].to_pylist()
             assert (row["RunId"], row["Attempt"], row["Name"]) == ("9100000001", 2, "test_login")
             assert (await post(r.url + "/junit", xml, {}))[0] == 401

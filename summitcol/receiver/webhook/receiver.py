@@ -298,7 +298,7 @@ class WebhookReceiver(Receiver):
     def _junit_decode(self, delivery: Delivery, content_encoding: str, client: dict[str, str]) -> tuple[SignalData, int]:
         body = decompress(delivery.body, content_encoding, self.webhook.max_request_body_size) if content_encoding else delivery.body
         try:
-            events = junit_events(body, delivery.query, self.provider)
+            events = junit_events(body, delivery.query, self.provider, datetime.now(UTC))
         except ValueError as exc:
             raise BadDelivery(f"the JUnit upload cannot be read: {exc}") from None
         return with_build_rows(SignalData(Signal.TRACES, {}, client), events), len(events)
