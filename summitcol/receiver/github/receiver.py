@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from summitcol.cicd.github import EVENTS, map_github, root_span_id
+from summitcol.cicd.github import EVENTS, map_github
 from summitcol.cicd.mapped import Mapped
 from summitcol.component import Host
 from summitcol.receiver.webhook.receiver import Delivery, Kind, WebhookReceiver, form_payload
@@ -47,25 +47,7 @@ class GitHubReceiver(WebhookReceiver):
 
     def map(self, event: str, payload: dict[str, Any], delivery_id: str, observed: datetime, raw: bytes) -> Mapped:
         hook = self.config.webhook
-        mapped = map_github(
+        return map_github(
             event, payload, delivery_id=delivery_id, observed=observed,
             service_name=hook.service_name, include_span_events=hook.include_span_events, raw=raw,
         )
-        if mapped.spans is not None and event == "workflow_run":
-            _link_previous_root(mapped, payload)
-        return mapped
-
-
-def _link_previous_root(mapped: Mapped, payload: dict[str, Any]) -> None:
-    """Contrib links a re-run's root span to the previous attempt's trace with an empty span id,
-    which Summit's OTLP decoder rejects (a link's span_id must be 8 bytes), dropping the span.
-    The link gets the previous attempt's root span id instead: the same trace, and the span in it
-    the link means (contrib's deterministic sha256("{run_id}{attempt-1}s"))."""
-    run = payload.get("workflow_run") or {}
-    run_id, attempt = int(run.get("id") or 0), int(run.get("run_attempt") or 0)
-    for resource_spans in mapped.spans.resource_spans:  # type: ignore[union-attr]
-        for scope_spans in resource_spans.scope_spans:
-            for span in scope_spans.spans:
-                for link in span.links:
-                    if not link.span_id and attempt > 1:
-                        link.span_id = bytes.fromhex(root_span_id(run_id, attempt - 1))
