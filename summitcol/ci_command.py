@@ -62,8 +62,13 @@ def _junit() -> Any:  # noqa: ANN401 - the module, imported when used
 
 def run_context(args: argparse.Namespace, environ: dict[str, str]) -> Any:  # noqa: ANN401
     """RunContext from the environment, with the options given on the command line on top."""
-    context = _junit().RunContext.from_env(environ)
-    overrides = {"run_id": args.run_id, "attempt": args.attempt, "job_id": args.job, "provider": args.provider}
+    junit = _junit()
+    context = junit.RunContext.from_env(environ) or junit.RunContext()
+    overrides: dict[str, Any] = {"run_id": args.run_id, "attempt": args.attempt, "job_id": args.job}
+    if args.provider is not None:
+        from summitcol.cicd.spans import provider_of
+
+        overrides["provider"], overrides["provider_name"] = provider_of(args.provider), args.provider
     return dataclasses.replace(context, **{k: v for k, v in overrides.items() if v is not None})
 
 

@@ -25,6 +25,9 @@ from summitcol.processors import (
     resource,
     tail_sampling,
 )
+from summitcol.receiver.circleci import factory as circleci_receiver
+from summitcol.receiver.github import factory as github_receiver
+from summitcol.receiver.gitlab import factory as gitlab_receiver
 from summitcol.receiver.otlp import factory as otlp_receiver
 
 
@@ -33,6 +36,9 @@ def default_registry() -> Registry:
     return Registry(
         [
             otlp_receiver.FACTORY,
+            github_receiver.FACTORY,
+            gitlab_receiver.FACTORY,
+            circleci_receiver.FACTORY,
             batch.FACTORY,
             memory_limiter.FACTORY,
             probabilistic_sampler.FACTORY,

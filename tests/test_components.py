@@ -31,6 +31,9 @@ OVERRIDES = {
     "otlp_grpc": lambda tmp: {"endpoint": f"127.0.0.1:{free_port()}"},
     "otlp_http": lambda tmp: {"endpoint": f"http://127.0.0.1:{free_port()}"},
     "health_check": lambda tmp: {"endpoint": f"127.0.0.1:{free_port()}"},
+    "github": lambda tmp: {"webhook": _webhook("github")},
+    "gitlab": lambda tmp: {"webhook": _webhook("gitlab")},
+    "circleci": lambda tmp: {"webhook": _webhook("circleci")},
     "attributes": lambda tmp: {"actions": [_action()]},
     "resource": lambda tmp: {"attributes": [_action()]},
 }
@@ -41,6 +44,12 @@ def _action():  # type: ignore[no-untyped-def]
     from summitcol.processors.attraction import ActionConfig
 
     return ActionConfig(key="k", value="v", action="insert")
+
+
+def _webhook(provider: str):  # type: ignore[no-untyped-def]
+    """The CI receivers' webhook block on a free port (their default, localhost:8080, is shared)."""
+    config_type = REGISTRY.get(Kind.RECEIVER, provider).config_type  # type: ignore[union-attr]
+    return dataclasses.replace(config_type().webhook, endpoint=f"127.0.0.1:{free_port()}")
 
 
 def _static_resolver():  # type: ignore[no-untyped-def]

@@ -37,9 +37,9 @@ class SendError(RuntimeError):
 
 
 class RunLike(Protocol):
-    """What `cicd.junit.RunContext` gives (provider, run, attempt, job, revision, branch, repository)."""
+    """What `cicd.junit.RunContext` gives (provider name, run, attempt, job, revision, branch, repository)."""
 
-    provider: str
+    provider_name: str
     run_id: str
     attempt: int
     job_id: str
@@ -66,7 +66,7 @@ def resource_attributes(run: RunLike | None, service: str = SERVICE_NAME) -> dic
     attrs: dict[str, Any] = {"service.name": service}
     if run is None:
         return attrs
-    pairs = ((names.SUMMIT_PROVIDER, run.provider), ("cicd.pipeline.run.id", run.run_id),
+    pairs = ((names.SUMMIT_PROVIDER, run.provider_name), ("cicd.pipeline.run.id", run.run_id),
              (names.SUMMIT_ATTEMPT, run.attempt or 0), ("vcs.ref.head.revision", run.revision),
              ("vcs.ref.head.name", run.branch), ("vcs.repository.url.full", run.repository))
     return attrs | {key: value for key, value in pairs if value}

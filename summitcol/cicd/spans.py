@@ -78,6 +78,11 @@ _PROVIDERS = {"github": pb.PROVIDER_GITHUB, "gitlab": pb.PROVIDER_GITLAB, "circl
 _REF_TYPES = {"branch": pb.REF_TYPE_BRANCH, "tag": pb.REF_TYPE_TAG}
 
 
+def provider_of(name: str) -> int:
+    """The Provider for a CI system's name (`summit.cicd.provider.name`): PROVIDER_OTEL for others."""
+    return _PROVIDERS.get(name, pb.PROVIDER_OTEL)
+
+
 def candidate_rows(batch: pa.RecordBatch) -> np.ndarray:
     """Rows whose SpanAttributes hold a CI key; empty (at once) for a batch without any."""
     column = combined(batch.column("SpanAttributes"))

@@ -50,6 +50,9 @@ class Fingerprinted:
     signature: tuple[str, ...]  # contributing frame tokens of the reported exception, crash last
     custom: bool  # a fingerprint rule set it without {{ default }}: the model does not regroup it
     title: str
+    # The line of each frame of the reported exception in `parsed`, as stored (0 for none); the
+    # tracker's shape cache reuses one parse for traces that differ only in line numbers.
+    lines: tuple[int, ...] = ()
 
     @property
     def crash_token(self) -> str:
@@ -122,4 +125,5 @@ def fingerprint(
         signature=signature,
         custom=custom,
         title=title[:MAX_TITLE_CHARS],
+        lines=tuple(f.line or 0 for f in (parsed.reported.frames if parsed.reported else ())),
     )

@@ -13,8 +13,9 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import pyarrow as pa
@@ -29,13 +30,15 @@ from summitcol.errors.parameterize import parameterize
 from summitcol.errors.parsers import parse
 from summitcol.errors.rules import FingerprintRules
 from summitcol.errors.store import Decision, GroupStatus, GroupStore
-from summitcol.pdata.attrmap import MapEntries, edit_map_column
-from summitcol.pdata.values import STRING, combined
+from summitcol.pdata.attrmap import MapEntries, edit_map_column, replace_list_maps
+from summitcol.pdata.values import ATTRIBUTES, STRING, combined
 
 log = logging.getLogger("summitcol.errors")
 
 MAX_STORED_STACKTRACE = 256 * 1024  # characters of a trace kept in events_error_v1
 CACHE_ENTRIES = 20_000
+# Traces masked alike but different in other digits (handler_1 / handler_2) are kept side by side.
+MAX_SHAPES_PER_MASK = 64
 MAX_CACHED_KEY = 64 * 1024  # longer traces are parsed each time (rare; they would crowd the cache)
 _SEP = "\x1f"
 _SDK_LANGUAGE = "telemetry.sdk.language"
@@ -66,6 +69,8 @@ class ErrorTracker:
         self._rules_read_message = any(m.key in ("error.value", "message") for r in (rules.rules if rules else []) for m in r.matchers)
         self.tag_keys = sorted({m.key[5:] for r in (rules.rules if rules else []) for m in r.matchers if m.key.startswith("tags.")})
         self._cache: OrderedDict[str, Fingerprinted] = OrderedDict()
+        self._shapes: OrderedDict[bytes, list[_KnownShape]] = OrderedDict()  # skeletons with digits masked
+        self._shape_count = 0
         self._cache_entries = cache_entries
         self._statuses: dict[str, GroupStatus] = {}
         self._seen_until = 0.0
@@ -103,6 +108,10 @@ class ErrorTracker:
             return self._process(kind, batch)
 
     def _process(self, kind: str, batch: pa.RecordBatch) -> Result:
+        if kind == "spans" and not self.tag_keys:
+            few = extract.FewSpans.of(batch)
+            if few is not None:
+                return self._process_few(batch, few)
         occurrences = extract.from_spans(batch) if kind == "spans" else extract.from_logs(batch)
         if not len(occurrences):
             return Result(batch, None, 0, 0)
@@ -130,6 +139,70 @@ class ErrorTracker:
         errors = self._rows(kind, batch, occurrences, resource, distinct, indices, fingerprints, groups, services)
         return Result(annotated, errors, new_groups, regressions)
 
+    def _process_few(self, batch: pa.RecordBatch, few: extract.FewSpans) -> Result:
+        """`_process` for a batch with a few exception events: the same result, built from
+        Python lists instead of dozens of pyarrow calls (see extract.FewSpans)."""
+        found = [few.values(i) for i in range(len(few))]
+        resources = few.resource_attributes
+        codes: list[int] = []
+        code_of: dict[tuple[str, str, str, str], int] = {}
+        distinct: list[Fingerprinted] = []
+        firsts: list[int] = []
+        for i, (values, resource) in enumerate(zip(found, resources, strict=True)):
+            said = (resource.get(_SDK_LANGUAGE) or "", values[extract.TYPE] or "", values[extract.MESSAGE] or "",
+                    values[extract.STACKTRACE] or "")
+            code = code_of.get(said)
+            if code is None:
+                code = code_of[said] = len(distinct)
+                distinct.append(self._fingerprint(_SEP.join(said), *said, {}))
+                firsts.append(i)
+            codes.append(code)
+        spans = batch.select(["TraceId", "SpanId", "ServiceName"]).take(pa.array(few.rows))
+        services = [s or "" for s in spans.column(2).to_pylist()]
+        group_of, new_groups = self._group(distinct, [services[i] for i in firsts])
+        fps = [distinct[c].fingerprint for c in codes]
+        groups = [group_of[c] for c in codes]
+        releases = [r.get("service.version") or "" for r in resources]
+        regressions = self._regressions(pa.array(groups, pa.string()), pa.array(releases, pa.string())) if self._statuses else 0
+        edited = [
+            [(k, v) for k, v in entries if k not in (extract.FINGERPRINT, extract.GROUP_ID)]
+            + [(extract.FINGERPRINT, {"type": STRING, "value": fp}), (extract.GROUP_ID, {"type": STRING, "value": group})]
+            for entries, fp, group in zip(few.attributes, fps, groups, strict=True)
+        ]
+        position = batch.schema.get_field_index("Events.Attributes")
+        column = replace_list_maps(batch.column(position), few.events, pa.array(edited, ATTRIBUTES))
+        annotated = batch.set_column(position, batch.schema.field(position), column)
+        items = [distinct[c] for c in codes]
+        frames = [item.parsed.reported.frames if item.parsed.reported else () for item in items]
+        env = [r.get("deployment.environment.name") if r.get("deployment.environment.name") is not None
+               else r.get("deployment.environment") or "" for r in resources]
+        columns = {
+            "Timestamp": few.timestamp,
+            "ServiceName": pa.array(services, pa.string()),
+            "ServiceVersion": pa.array(releases, pa.string()),
+            "DeploymentEnvironment": pa.array(env, pa.string()),
+            "TraceId": spans.column(0),
+            "SpanId": spans.column(1),
+            "Source": pa.array(["span_event"] * len(items), pa.string()),
+            "ExceptionType": pa.array([v[extract.TYPE] if v[extract.TYPE] is not None else d.exception_type
+                                       for v, d in zip(found, items, strict=True)], pa.string()),
+            "ExceptionMessage": pa.array([v[extract.MESSAGE] if v[extract.MESSAGE] is not None else d.message
+                                          for v, d in zip(found, items, strict=True)], pa.string()),
+            "MessageTemplate": pa.array([d.template for d in items], pa.string()),
+            "Stacktrace": pa.array([(v[extract.STACKTRACE] or "")[:MAX_STORED_STACKTRACE] for v in found], pa.string()),
+            "Frames.Module": pa.array([[f.module for f in fs] for fs in frames], pa.list_(pa.string())),
+            "Frames.Function": pa.array([[f.function for f in fs] for fs in frames], pa.list_(pa.string())),
+            "Frames.File": pa.array([[f.file for f in fs] for fs in frames], pa.list_(pa.string())),
+            "Frames.Line": pa.array([d.lines for d in items], pa.list_(pa.uint32())),
+            "Frames.InApp": pa.array([d.raw_in_app for d in items], pa.list_(pa.uint8())),
+            "Language": pa.array([d.language for d in items], pa.string()),
+            "Fingerprint": pa.array(fps, pa.string()),
+            "GroupId": pa.array(groups, pa.string()),
+            "ResourceAttributes": few.resource,
+        }
+        errors = pa.RecordBatch.from_arrays([columns[f.name] for f in schema.EVENT_SCHEMA], schema=schema.EVENT_SCHEMA)
+        return Result(annotated, errors, new_groups, regressions)
+
     def _tags(self, batch: pa.RecordBatch, rows: np.ndarray, resource: Mapping[str, pa.Array]) -> dict[str, pa.Array]:
         """Values the fingerprint rules' `tags.<key>` matchers read: the record's attribute, else the resource's."""
         if not self.tag_keys:
@@ -149,8 +222,16 @@ class ErrorTracker:
         if cached is not None:
             self._cache.move_to_end(lookup)  # type: ignore[arg-type]
             return _with_reported(cached, exc_type, message)
-        parsed = parse(text, language=language or None, exc_type=exc_type, message=message)
-        item = fingerprint(parsed, in_app=self.in_app, rules=self.rules, tags=tags)
+        shape = _Shape.of(text.replace(message, "\x00"), (language, exc_type, *tags.values())) if skeleton is not None else None
+        known = self._shapes.get(shape.masked, ()) if shape is not None else ()
+        item = next((hit for entry in known if (hit := entry.item_for(shape)) is not None), None)  # type: ignore[arg-type]
+        if item is None:
+            parsed = parse(text, language=language or None, exc_type=exc_type, message=message)
+            item = fingerprint(parsed, in_app=self.in_app, rules=self.rules, tags=tags)
+            if shape is not None and item.signature and len(known) < MAX_SHAPES_PER_MASK:
+                self._remember_shape(shape, item, language, exc_type, message)
+        elif shape is not None:
+            self._shapes.move_to_end(shape.masked)
         if exc_type or message:  # the attributes say what was raised; the text only how
             item = _with_reported(item, exc_type, message)
         if lookup is not None and (skeleton is None or item.signature):  # without frames the message is the fingerprint
@@ -158,6 +239,34 @@ class ErrorTracker:
             if len(self._cache) > self._cache_entries:
                 self._cache.popitem(last=False)
         return item
+
+    def _remember_shape(self, shape: _Shape, item: Fingerprinted, language: str, exc_type: str, message: str) -> None:
+        """Learn which digit runs of this trace shape are the reported exception's line numbers:
+        the skeleton is parsed once more with every run replaced by a marker number, and a
+        frame's line then names the run it was read from. Shapes whose lines cannot be traced
+        to runs this way are not remembered (their traces are parsed each time)."""
+        probe_skeleton = _DIGITS.sub(_Probe(), shape.skeleton)
+        runs = len(_DIGITS.findall(shape.skeleton))
+        probe = parse(probe_skeleton.replace("\x00", message), language=language or None, exc_type=exc_type, message=message)
+        reported, original = probe.reported, item.parsed.reported
+        if reported is None or original is None or len(reported.frames) != len(original.frames):
+            return
+        line_runs = []
+        for frame in reported.frames:
+            run = (frame.line or 0) - _PROBE_BASE
+            if frame.line is None:
+                line_runs.append(-1)
+            elif 0 <= run < runs:
+                line_runs.append(run)
+            else:
+                return
+        known = _KnownShape(item, shape.raw, tuple(line_runs))
+        if known.item_for(shape) is not item:  # the runs did not line up with the frames' lines
+            return
+        self._shapes.setdefault(shape.masked, []).append(known)
+        self._shape_count += 1
+        while self._shape_count > self._cache_entries:  # bounded like the first level, oldest mask first
+            self._shape_count -= len(self._shapes.popitem(last=False)[1])
 
     def _skeleton(self, language: str, exc_type: str, message: str, text: str, tags: dict[str, str]) -> str | None:
         """The cache key without the message, or None where the message may change the
@@ -251,7 +360,7 @@ class ErrorTracker:
             "Frames.Module": pa.array([[f.module for f in fs] for fs in raw], pa.list_(pa.string())),
             "Frames.Function": pa.array([[f.function for f in fs] for fs in raw], pa.list_(pa.string())),
             "Frames.File": pa.array([[f.file for f in fs] for fs in raw], pa.list_(pa.string())),
-            "Frames.Line": pa.array([[f.line or 0 for f in fs] for fs in raw], pa.list_(pa.uint32())),
+            "Frames.Line": pa.array([d.lines for d in distinct], pa.list_(pa.uint32())),
             "Frames.InApp": pa.array(in_app, pa.list_(pa.uint8())),
             "Language": pa.array([d.language for d in distinct], pa.string()),
         }).take(indices)
@@ -303,6 +412,80 @@ def _first_per_code(codes: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+_DIGITS = re.compile(r"[0-9]+")
+_BYTE_DIGITS = re.compile(rb"[0-9]+")
+_MASK = bytes.maketrans(b"0123456789", b"##########")
+_PROBE_BASE = 700_000_000  # marker line numbers: far above any real line, below 32-bit limits
+
+
+class _Probe:
+    """re.sub replacement: the n-th digit run becomes _PROBE_BASE + n."""
+
+    def __init__(self) -> None:
+        self.n = -1
+
+    def __call__(self, match: re.Match[str]) -> str:
+        self.n += 1
+        return str(_PROBE_BASE + self.n)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """A skeleton (the trace without its message) and its digits masked one for one: masking
+    keeps every position, so traces masked alike have their digit runs at the same offsets and
+    a known shape reads them by slicing (regular expressions over a whole trace cost ~15 µs)."""
+
+    skeleton: str
+    raw: bytes
+    masked: bytes  # the second-level cache key: what the trace was said to be, then the masked skeleton
+
+    @classmethod
+    def of(cls, skeleton: str, said: tuple[str, ...]) -> _Shape:
+        raw = skeleton.encode("utf-8", "surrogatepass")
+        return cls(skeleton, raw, _SEP.join(said).encode("utf-8", "surrogatepass") + b"\x1f" + raw.translate(_MASK))
+
+
+def _getter(slices: list[slice]) -> Callable[[bytes], tuple[bytes, ...]]:
+    """A C-level reader of several slices at once, always returning a tuple."""
+    if not slices:
+        return lambda raw: ()
+    if len(slices) == 1:
+        one = slices[0]
+        return lambda raw: (raw[one],)
+    return itemgetter(*slices)  # type: ignore[return-value]
+
+
+class _KnownShape:
+    """The second cache level: traces of one bug differ mostly in line numbers (a release moved
+    the code) and ids; masked alike, they share the parse and the fingerprint, and only the
+    reported frames' lines are read back from the new text. Every digit run that is not one of
+    those line numbers must be equal (a context line, a path, `handler_2`), so nothing but the
+    stored line numbers can differ from a full parse."""
+
+    __slots__ = ("item", "_fixed", "_fixed_values", "_lines", "_has_line")
+
+    def __init__(self, item: Fingerprinted, raw: bytes, line_runs: tuple[int, ...]) -> None:
+        spans = [slice(*m.span()) for m in _BYTE_DIGITS.finditer(raw)]
+        lines = set(line_runs)
+        self.item = item
+        self._fixed = _getter([span for i, span in enumerate(spans) if i not in lines])
+        self._fixed_values = self._fixed(raw)
+        self._lines = _getter([spans[run] for run in line_runs if run >= 0])
+        self._has_line = tuple(run >= 0 for run in line_runs)
+
+    def item_for(self, shape: _Shape) -> Fingerprinted | None:
+        raw = shape.raw
+        if self._fixed(raw) != self._fixed_values:
+            return None
+        values = iter(self._lines(raw))
+        lines = tuple(int(next(values)) if has else 0 for has in self._has_line)
+        i = self.item
+        if lines == i.lines:
+            return i
+        return Fingerprinted(i.fingerprint, i.language, i.exception_type, i.message, i.template, i.trace, i.parsed,
+                             i.raw_in_app, i.crash, i.signature, i.custom, i.title, lines)
+
+
 def _with_reported(item: Fingerprinted, exc_type: str, message: str) -> Fingerprinted:
     """`item` as the exception.* attributes name what was raised (they win over the text).
     Built positionally: on a cache hit this runs per distinct message, and `dataclasses.replace`
@@ -314,4 +497,4 @@ def _with_reported(item: Fingerprinted, exc_type: str, message: str) -> Fingerpr
     template = item.template if message == item.message else parameterize(message)
     title = item.title if item.custom else (f"{exc_type}: {message}" if exc_type and message else exc_type or message)
     return Fingerprinted(item.fingerprint, item.language, exc_type, message, template, item.trace, item.parsed,
-                         item.raw_in_app, item.crash, item.signature, item.custom, title[:MAX_TITLE_CHARS])
+                         item.raw_in_app, item.crash, item.signature, item.custom, title[:MAX_TITLE_CHARS], item.lines)

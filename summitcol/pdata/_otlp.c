@@ -515,8 +515,8 @@ typedef struct {
     AttrCol event_attrs;
     int32_t events;
     /* links */
-    Buf link_offsets, link_trace_id, link_span_id, link_flags, link_dropped;
-    StrCol link_state;
+    Buf link_offsets, link_trace_id, link_flags, link_dropped;
+    StrCol link_span_id, link_state; /* a link's span id may be empty (contrib's githubreceiver links a re-run to a trace only) */
     AttrCol link_attrs;
     int32_t links;
     Containers c;
@@ -530,7 +530,7 @@ static int traces_init(Traces *t) {
     if (str_init(&t->parent_id) || str_init(&t->trace_state) || str_init(&t->name) || str_init(&t->status_message)) return -1;
     if (attr_init(&t->attrs) || attr_init(&t->event_attrs) || attr_init(&t->link_attrs)) return -1;
     if (containers_init(&t->c)) return -1;
-    if (str_init(&t->event_name) || str_init(&t->link_state)) return -1;
+    if (str_init(&t->event_name) || str_init(&t->link_state) || str_init(&t->link_span_id)) return -1;
     if (buf_put(&t->event_offsets, &zero, 4) || buf_put(&t->link_offsets, &zero, 4)) return -1;
     return 0;
 }
@@ -538,10 +538,10 @@ static int traces_init(Traces *t) {
 static void traces_free(Traces *t) {
     Buf *bufs[] = {&t->start, &t->end, &t->flags, &t->dropped_attrs, &t->dropped_events, &t->dropped_links, &t->kind,
                    &t->status_code, &t->resource_idx, &t->scope_idx, &t->trace_id, &t->span_id, &t->event_offsets,
-                   &t->event_time, &t->event_dropped, &t->link_offsets, &t->link_trace_id, &t->link_span_id,
+                   &t->event_time, &t->event_dropped, &t->link_offsets, &t->link_trace_id,
                    &t->link_flags, &t->link_dropped, &t->rejected};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) buf_free(bufs[i]);
-    StrCol *strs[] = {&t->parent_id, &t->trace_state, &t->name, &t->status_message, &t->event_name, &t->link_state};
+    StrCol *strs[] = {&t->parent_id, &t->trace_state, &t->name, &t->status_message, &t->event_name, &t->link_state, &t->link_span_id};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) str_free(strs[i]);
     attr_free(&t->attrs); attr_free(&t->event_attrs); attr_free(&t->link_attrs);
     containers_free(&t->c);
@@ -597,7 +597,7 @@ static int span_valid(const Reader *span, int64_t max_attrs) {
                     } else if (skip_field(&lr, lw)) return -1;
                 }
                 if (lm < 0) return -1;
-                if (lt != 16 || ls != 8 || la > max_attrs) ok = 0;
+                if (lt != 16 || (ls != 0 && ls != 8) || la > max_attrs) ok = 0;
             }
         } else if (skip_field(&r, wire)) return -1;
     }
@@ -649,7 +649,9 @@ static int decode_link(Ctx *ctx, Reader *lk, Traces *t) {
         else if (skip_field(lk, wire)) return -1;
     }
     if (more < 0) return -1;
-    if (put_hex(&t->link_trace_id, trace.p, 16) || put_hex(&t->link_span_id, span.p, 8)) return -1;
+    if (put_hex(&t->link_trace_id, trace.p, 16)) return -1;
+    if (span.p && span.end > span.p) { if (str_add_hex(&t->link_span_id, span.p, 8)) return -1; }
+    else if (str_add(&t->link_span_id, "", 0)) return -1;
     if (str_add(&t->link_state, state.p ? (const char *)state.p : "", state.p ? (size_t)(state.end - state.p) : 0)) return -1;
     PUT(&t->link_flags, uint32_t, flags);
     PUT(&t->link_dropped, uint32_t, (uint32_t)dropped);
@@ -1154,7 +1156,7 @@ static PyObject *py_decode_traces(PyObject *self, PyObject *args) {
     SET("links", PyLong_FromLong(t.links));
     SET("link_offsets", bytes_of(&t.link_offsets));
     SET("link_trace_id", bytes_of(&t.link_trace_id));
-    SET("link_span_id", bytes_of(&t.link_span_id));
+    SET("link_span_id", str_tuple(&t.link_span_id));
     SET("link_flags", bytes_of(&t.link_flags));
     SET("link_dropped", bytes_of(&t.link_dropped));
     SET("link_state", str_tuple(&t.link_state));

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,27 +21,6 @@ from summitcol.pdata.traces import traces_from_otlp
 from tests.helpers import Collector, free_port, pipelines_yaml, read_file_export, receiver_yaml, wait_for
 
 OBSERVED = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class StandInRun:
-    """Stand-in for cicd.junit.RunContext until it lands on main (same fields, GitHub env only)."""
-
-    provider: str = ""
-    run_id: str = ""
-    attempt: int = 1
-    job_id: str = ""
-    revision: str = ""
-    branch: str = ""
-    repository: str = ""
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str]) -> StandInRun:
-        if "GITHUB_RUN_ID" not in environ:
-            return cls()
-        return cls("github", environ["GITHUB_RUN_ID"], int(environ.get("GITHUB_RUN_ATTEMPT", "1")),
-                   environ.get("GITHUB_JOB", ""), environ.get("GITHUB_SHA", ""), environ.get("GITHUB_REF_NAME", ""),
-                   f"https://github.com/{environ['GITHUB_REPOSITORY']}" if "GITHUB_REPOSITORY" in environ else "")
 
 
 def _stand_in_parse(data: bytes, *, run: Any, observed: datetime) -> list[pb.BuildEvent]:
@@ -64,10 +42,12 @@ def _stand_in_parse(data: bytes, *, run: Any, observed: datetime) -> list[pb.Bui
     return events
 
 
-@pytest.fixture(autouse=True)
-def stand_in_junit(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests are about what `ci` sends; cicd.junit's own tests cover the XML."""
-    monkeypatch.setattr(ci_command, "_junit", lambda: SimpleNamespace(RunContext=StandInRun, parse=_stand_in_parse))
+@pytest.fixture
+def stand_in_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parse stand-in for the upload tests that are about what `ci junit` sends, not the XML."""
+    from summitcol.cicd import junit
+
+    monkeypatch.setattr(ci_command, "_junit", lambda: SimpleNamespace(RunContext=junit.RunContext, parse=_stand_in_parse))
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +99,7 @@ def test_ci_deploy_records_one_deployment(collector, monkeypatch: pytest.MonkeyP
     assert d.HasField("finished_time") and len(d.trace_id) == 32 and len(d.span_id) == 16
 
 
-def test_ci_junit_sends_one_test_span_per_case(collector, tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_ci_junit_sends_one_test_span_per_case(collector, tmp_path: Path, monkeypatch, capsys, stand_in_parse) -> None:  # type: ignore[no-untyped-def]
     for key, value in GITHUB_ENV.items():
         monkeypatch.setenv(key, value)
     report = tmp_path / "report.txt"
@@ -141,7 +121,7 @@ def test_ci_junit_sends_one_test_span_per_case(collector, tmp_path: Path, monkey
     ]
 
 
-def test_ci_junit_batches_a_big_report_with_progress(collector, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_ci_junit_batches_a_big_report_with_progress(collector, tmp_path: Path, capsys, stand_in_parse) -> None:  # type: ignore[no-untyped-def]
     report = tmp_path / "big.txt"
     report.write_text("".join(f"big|tests.test_big|test_{i}|PASS|0.001|\n" for i in range(2500)))
     assert cli.main(["ci", "junit", str(report), "--endpoint", collector.url, "--run-id", "big-1"]) == 0
@@ -247,3 +227,38 @@ def test_no_endpoint_says_how_to_give_one(monkeypatch, capsys) -> None:  # type:
     assert cli.main(["ci", "exec", "--name", "x", "--", "true"]) == 1
     assert capsys.readouterr().err == (
         "summitcol ci exec: no endpoint: pass --endpoint http://COLLECTOR:4318 or set OTEL_EXPORTER_OTLP_ENDPOINT\n")
+
+
+PYTEST_XML = b"""<?xml version="1.0" encoding="utf-8"?>
+<testsuites name="pytest tests"><testsuite name="pytest" errors="1" failures="1" skipped="1" tests="4" time="0.5"
+ timestamp="2026-12-03T11:00:00.000000+00:00" hostname="ci">
+<testcase classname="tests.test_api" name="test_ok" time="0.1" />
+<testcase classname="tests.test_api" name="test_fails" time="0.2"><failure message="assert 1 == 2">def test_fails():
+&gt;       assert 1 == 2
+E       assert 1 == 2</failure></testcase>
+<testcase classname="tests.test_api" name="test_errors" time="0.05"><error message="failed on setup with &quot;KeyError&quot;">KeyError</error></testcase>
+<testcase classname="tests.test_api" name="test_skipped" time="0.0"><skipped type="pytest.skip" message="not on linux">skip</skipped></testcase>
+</testsuite></testsuites>
+"""
+
+
+def test_ci_junit_with_the_real_parser(collector, tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    for key, value in GITHUB_ENV.items():
+        monkeypatch.setenv(key, value)
+    report = tmp_path / "junit.xml"
+    report.write_bytes(PYTEST_XML)
+    assert cli.main(["ci", "junit", str(report), "--endpoint", collector.url, "--run-id", "real-1"]) == 0
+    assert "sent 4 test results from 1 file(s)" in capsys.readouterr().out
+    events = _stored(collector.out, 4, lambda e: e.WhichOneof("event") == "test_case" and e.test_case.run_id == "real-1")
+    got = sorted((e.provider, e.test_case.suite, e.test_case.class_name, e.test_case.name, e.test_case.result,
+                  e.test_case.duration.ToNanoseconds(), e.test_case.failure_message, e.test_case.attempt,
+                  e.test_case.job_id) for e in events)
+    assert got == [
+        (pb.PROVIDER_GITHUB, "pytest", "tests.test_api", "test_errors", pb.TEST_RESULT_ERROR, 50_000_000,
+         'failed on setup with "KeyError"', 2, "test"),
+        (pb.PROVIDER_GITHUB, "pytest", "tests.test_api", "test_fails", pb.TEST_RESULT_FAIL, 200_000_000,
+         "assert 1 == 2", 2, "test"),
+        (pb.PROVIDER_GITHUB, "pytest", "tests.test_api", "test_ok", pb.TEST_RESULT_PASS, 100_000_000, "", 2, "test"),
+        (pb.PROVIDER_GITHUB, "pytest", "tests.test_api", "test_skipped", pb.TEST_RESULT_SKIP, 0, "not on linux", 2,
+         "test"),
+    ]

@@ -213,3 +213,86 @@ def test_merges_and_unmerges_become_training_labels(store: GroupStore) -> None:
     assert store.unmerge(a, [f for f in store.members(a) if f.startswith(c)]) == 1
     features, labels = store_pairs(store)
     assert features.shape == (3, len(FEATURE_NAMES)) and labels.tolist() == [1.0, 1.0, 0.0]
+
+
+@pytest.mark.parametrize("corpus", ["errors", "errors_independent"])
+def test_the_shape_cache_gives_what_a_full_parse_gives(corpus: str) -> None:
+    """Traces of one bug masked alike share a parse; every stored value (fingerprint, title,
+    template, each reported frame's file, function and line) must equal a fresh parse's, for both
+    committed corpora (real Python, Node.js and Java traces with moved lines and varied paths)."""
+    from summitcol.errors.evaluate import load_corpus
+    from summitcol.errors.fingerprint import fingerprint
+    from summitcol.errors.parsers import parse
+
+    events = load_corpus(f"tests/data/{corpus}/corpus.jsonl.gz")
+    tracker = ErrorTracker(Grouper(None), cache_entries=1)  # the first level barely holds anything
+    for event in events:
+        args = (event["sdk_language"], event["type"], event["message"], event["stacktrace"])
+        got = tracker._fingerprint("\x1f".join(args), *args, {})
+        parsed = parse(event["stacktrace"], language=event["sdk_language"], exc_type=event["type"], message=event["message"])
+        want = fingerprint(parsed)
+        assert (got.fingerprint, got.template, got.title[:40]) == (want.fingerprint, want.template, want.title[:40]), event["id"]
+        assert [(f.file, f.function) for f in got.parsed.reported.frames] == \
+            [(f.file, f.function) for f in parsed.reported.frames], event["id"]
+        assert list(got.lines) == [f.line or 0 for f in parsed.reported.frames], event["id"]  # what is stored
+    assert len(tracker._shapes) < len({e["stacktrace"] for e in events}) / 2  # the shapes were shared
+
+
+def test_the_shape_cache_is_bounded() -> None:
+    from summitcol.errors.evaluate import load_corpus
+
+    tracker = ErrorTracker(Grouper(None), cache_entries=5)
+    for event in load_corpus("tests/data/errors/corpus.jsonl.gz")[:300]:
+        args = (event["sdk_language"], event["type"], event["message"], event["stacktrace"])
+        tracker._fingerprint("\x1f".join(args), *args, {})
+    assert sum(len(v) for v in tracker._shapes.values()) == tracker._shape_count <= 5
+
+
+def mixed_request(n: int) -> ExportTraceServiceRequest:
+    """Two resources (one without version, one with the legacy environment key), spans without
+    exceptions between, an event already annotated, a non-string message, a missing type, a
+    missing stack trace, a repeated bug."""
+    request = ExportTraceServiceRequest()
+    for r, attrs in enumerate(({"service.name": "a", "service.version": "2.0", "telemetry.sdk.language": "python"},
+                               {"service.name": "b", "deployment.environment": "staging"})):
+        rs = request.resource_spans.add()
+        for key, value in attrs.items():
+            rs.resource.attributes.add(key=key).value.string_value = value
+        scope = rs.scope_spans.add()
+        for i in range(n):
+            span = scope.spans.add(name="op", trace_id=bytes([r + 1] * 15 + [i]), span_id=bytes([3] * 7 + [i]),
+                                   start_time_unix_nano=T0 + i, end_time_unix_nano=T0 + i + 10)
+            if i % 3 == 1:
+                continue  # no events
+            span.events.add(name="checkpoint", time_unix_nano=T0 + i).attributes.add(key="k").value.int_value = i
+            if i % 3 == 2 and i % 2:
+                continue  # only an ordinary event
+            event = span.events.add(name="exception", time_unix_nano=T0 + i + 1)
+            attributes = bug(i % 4)
+            if i % 5 == 0:
+                del attributes["exception.type"]
+            if i % 7 == 0:
+                del attributes["exception.stacktrace"]
+            for key, value in attributes.items():
+                event.attributes.add(key=key).value.string_value = value
+            if i % 6 == 0:
+                event.attributes.add(key="exception.fingerprint").value.string_value = "stale"
+            if i % 4 == 3:
+                event.attributes.add(key="exception.message").value.int_value = 404  # the last one wins
+    return request
+
+
+@pytest.mark.parametrize("n", [6, 30])
+def test_the_few_exceptions_path_gives_the_column_wise_result(n: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from summitcol.errors import extract
+
+    batch = decoded(mixed_request(n))
+    few = ErrorTracker(Grouper(None)).process("spans", batch)
+    monkeypatch.setattr(extract, "FEW", 0)
+    columnar = ErrorTracker(Grouper(None)).process("spans", batch)
+    assert few.errors is not None and columnar.errors is not None and few.errors.num_rows == columnar.errors.num_rows > 3
+    for name in columnar.errors.schema.names:
+        assert few.errors.column(name).equals(columnar.errors.column(name)), name
+    for name in batch.schema.names:
+        assert few.batch.column(name).equals(columnar.batch.column(name)), name
+    assert (few.new_groups, few.regressions) == (columnar.new_groups, columnar.regressions)

@@ -81,9 +81,14 @@ def test_invalid_spans_are_rejected_like_python() -> None:
     spans.add(name="bad parent", trace_id=b"\x01" * 16, span_id=b"\x02" * 8, parent_span_id=b"\x03")
     link_bad = spans.add(name="bad link", trace_id=b"\x01" * 16, span_id=b"\x02" * 8)
     link_bad.links.add(trace_id=b"\x01", span_id=b"\x02" * 8)
+    spans.add(name="bad link span", trace_id=b"\x01" * 16, span_id=b"\x02" * 8).links.add(trace_id=b"\x01" * 16, span_id=b"\x02" * 3)
+    spans.add(name="trace-only link", trace_id=b"\x01" * 16, span_id=b"\x02" * 8).links.add(trace_id=b"\x04" * 16)
     # a resource whose only span is invalid must not appear at all
     request.resource_spans.add().scope_spans.add().spans.add(name="alone", trace_id=b"")
     assert_same(request)
+    batch, rejections = fastdecode.traces_from_wire(request.SerializeToString(), DEFAULT_LIMITS)  # type: ignore[misc]
+    assert batch.column("SpanName").to_pylist() == ["ok", "trace-only link"] and rejections.count == 6
+    assert batch.column("Links.SpanId").to_pylist() == [[], [""]]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""The `circleci` receiver: CircleCI workflow-completed and job-completed webhooks as build events."""
