@@ -6,11 +6,13 @@ does not count twice, and unset times are NULL (not 1970)."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import clickhouse_connect
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from summitcol.cicd.model import build_pb2 as pb
 from summitcol.cicd.rows import build_tables
@@ -19,7 +21,7 @@ from summitcol.exporters.clickhouse.config import Config
 from summitcol.exporters.clickhouse.exporter import ClickHouseExporter
 from summitcol.pdata.signal import SignalData
 from summitcol.telemetry import Telemetry
-from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml
+from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml, wait_for
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
@@ -70,10 +72,10 @@ def others() -> list[pb.BuildEvent]:
 @pytest.fixture(scope="module")
 def clickhouse(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     tmp: Path = tmp_path_factory.mktemp("builds")
-    ch_port = free_port()
+    ch_port, http_port = free_port(), free_port()
     config = f"""
 receivers:
-{receiver_yaml(None, free_port())}
+{receiver_yaml(None, http_port)}
 exporters:
   clickhouse:
     storage: chdb
@@ -87,7 +89,8 @@ extensions:
 """
     collector = Collector(tmp, config).start()
     try:
-        yield f"http://127.0.0.1:{ch_port}", clickhouse_connect.get_client(host="127.0.0.1", port=ch_port)
+        yield (f"http://127.0.0.1:{ch_port}", clickhouse_connect.get_client(host="127.0.0.1", port=ch_port),
+               f"http://127.0.0.1:{http_port}")
     finally:
         assert collector.stop() == 0, collector.log()
 
@@ -106,7 +109,7 @@ def export(endpoint: str, events: list[pb.BuildEvent]) -> None:
 
 
 def test_build_rows_land_with_exact_values(clickhouse) -> None:  # type: ignore[no-untyped-def]
-    endpoint, client = clickhouse
+    endpoint, client, _ = clickhouse
     export(endpoint, [job("github:d1:0", T0 + timedelta(seconds=43), finished=False)])
     export(endpoint, [job("github:d2:0", T0 + timedelta(minutes=3), finished=True), *others()])
     export(endpoint, [job("github:d2:0", T0 + timedelta(minutes=3), finished=True)])  # a redelivery
@@ -129,3 +132,45 @@ def test_build_rows_land_with_exact_values(clickhouse) -> None:  # type: ignore[
 def test_an_event_without_a_body_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="'x:1' carries no event"):
         build_tables([pb.BuildEvent(event_id="x:1")])
+
+
+def test_ci_spans_sent_over_otlp_land_in_the_build_tables(clickhouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """`summitcol ci exec|deploy|junit` and the Jenkins plugin's spans, through the otlp receiver
+    and the clickhouse exporter's CI span recognition, into metrics_build_v1, deployments_v1 and
+    tests_v1 (the other tests of this file wrote rows for repository acme/shop; these are acme/api)."""
+    import urllib.request
+
+    from summitcol import cli
+    from tests.cicd.test_spans import _jenkins_spans
+
+    _, client, otlp = clickhouse
+    for key, value in {"GITHUB_RUN_ID": "9001", "GITHUB_RUN_ATTEMPT": "2", "GITHUB_JOB": "test", "GITHUB_SHA": "c" * 40,
+                       "GITHUB_REF_NAME": "main", "GITHUB_REPOSITORY": "acme/api"}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("TRACEPARENT", raising=False)
+    assert cli.main(["ci", "exec", "--name", "unit tests", "--endpoint", otlp, "--", sys.executable, "-c", "raise SystemExit(3)"]) == 3
+    assert cli.main(["ci", "deploy", "--endpoint", otlp, "--service", "api", "--environment", "production",
+                     "--version", "1.4.2", "--revision", "d" * 40, "--id", "dep-9"]) == 0
+    assert cli.main(["ci", "junit", "tests/data/cicd/junit/jest-junit.xml", "--endpoint", otlp]) == 0
+    request = ExportTraceServiceRequest()
+    rs = request.resource_spans.add()
+    rs.resource.attributes.add(key="service.name").value.string_value = "jenkins"
+    rs.scope_spans.add().spans.extend(_jenkins_spans("FAILURE"))
+    urllib.request.urlopen(urllib.request.Request(f"{otlp}/v1/traces", request.SerializeToString(),
+                                                  {"Content-Type": "application/x-protobuf"}), timeout=10).read()
+
+    def rows(sql: str) -> list[tuple]:  # type: ignore[type-arg]
+        return client.query(sql).result_rows
+
+    assert wait_for(lambda: client.command("SELECT count() FROM otel.tests_v1 FINAL WHERE Suite = 'cart'") == 4
+                    and client.command("SELECT count() FROM otel.metrics_build_v1 FINAL WHERE Provider = 'jenkins'") == 4)
+    assert rows("SELECT Provider, RunId, Attempt, JobId, Level, StepName, Result, Commit FROM otel.metrics_build_v1 FINAL"
+                " WHERE StepName = 'unit tests'") == [("github", "9001", 2, "test", "step", "unit tests", "failure", "c" * 40)]
+    assert rows("SELECT Level, Result, ResultDetail FROM otel.metrics_build_v1 FINAL WHERE Provider = 'jenkins' ORDER BY Level"
+                ) == [("job", "success", "SUCCESS"), ("run", "failure", "FAILURE"), ("stage", "failure", "FAILURE"),
+                      ("step", "failure", "FAILURE")]
+    assert rows("SELECT DeploymentId, ServiceName, Environment, Version, Status, Commit, RunId FROM otel.deployments_v1 FINAL"
+                " WHERE ServiceName = 'api'") == [("dep-9", "api", "production", "1.4.2", "succeeded", "d" * 40, "9001")]
+    assert rows("SELECT Result, count() FROM otel.tests_v1 FINAL WHERE Suite = 'cart' GROUP BY Result ORDER BY Result"
+                ) == [("fail", 1), ("pass", 2), ("skip", 1)]
+    assert rows("SELECT DISTINCT RunId, Attempt, JobId FROM otel.tests_v1 FINAL WHERE Suite = 'cart'") == [("9001", 2, "test")]

@@ -15,6 +15,8 @@ import time
 
 import pyarrow as pa
 
+from summitcol.cicd.rows import build_tables
+from summitcol.cicd.spans import recognize
 from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
 from summitcol.exceptions import RetryableError
 from summitcol.exporters.clickhouse import partitions, schema
@@ -143,6 +145,10 @@ class ClickHouseExporter(Exporter):
                 table = table.filter(pa.array(~expired))
             for piece in partitions.by_day(table, column):
                 self.writer.insert(self.config.database, self.table_name(kind), piece)
+        spans = data.tables.get(SPANS)
+        if spans is not None and spans.num_rows:  # CI spans (Jenkins, cicd.*, test.*, deployments) → build rows
+            for name, rows in build_tables(recognize(spans)).items():
+                data = data.with_side(name, rows)
         for name, batch in data.side.items():  # error occurrences, build rows
             if batch.num_rows:
                 skipped += self._insert_side(name, batch, now_ns)
