@@ -23,6 +23,7 @@ from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError
 from summitcol.netaddr import ensure_port_free, split_host_port
 from summitcol.pdata import otlp_json
 from summitcol.pdata.codec import Encoding
+from summitcol.receiver.httpserver import client_info, read_body
 from summitcol.receiver.otlp.config import HTTPServerConfig
 from summitcol.receiver.otlp.handler import ExportHandler
 from summitcol.receiver.otlp.status import Failure, Refusals, failure_for, retry_after_header
@@ -98,7 +99,7 @@ class HttpServer:
             return self._refused_failure(request, encoding, "too_large", _too_large(limit), close=True)
         read_timeout = self.config.read_timeout.total_seconds()
         try:
-            body = await asyncio.wait_for(self._read_body(request, limit), read_timeout or None)
+            body = await asyncio.wait_for(read_body(request, limit), read_timeout or None)
         except TimeoutError:
             return self._refuse(request, "timeout", 408, f"the request body did not arrive within read_timeout ({read_timeout:g}s)")
         except (ConnectionError, web.RequestPayloadError) as exc:
@@ -112,7 +113,7 @@ class HttpServer:
         content_encoding = request.headers.get("Content-Encoding", "")
         try:
             result = await self.receiver.export(
-                signal, body, encoding, "http", content_encoding, limit, self._client(request), _peer(request)
+                signal, body, encoding, "http", content_encoding, limit, client_info(request, self.config.include_metadata), _peer(request)
             )
         except BodyTooLargeError:
             return self._refused_failure(request, encoding, "too_large", _too_large(limit))
@@ -138,20 +139,6 @@ class HttpServer:
         self.refusals.refused(reason, request.remote or "", failure.message)
         return self._failure(encoding, failure, close=close)
 
-    @staticmethod
-    async def _read_body(request: web.BaseRequest, limit: int) -> bytes | None:
-        """The body, or None once it grows past `limit` (the rest is not read into memory)."""
-        parts: list[bytes] = []
-        size = 0
-        while True:
-            chunk = await request.content.readany()
-            if not chunk:
-                return b"".join(parts)
-            size += len(chunk)
-            if size > limit:
-                return None
-            parts.append(chunk)
-
     def _headers(self, encoding: Encoding) -> dict[str, str]:
         return {**self.config.response_headers, "Content-Type": MEDIA_TYPES[encoding]}
 
@@ -164,16 +151,6 @@ class HttpServer:
         if close:
             headers["Connection"] = "close"
         return web.Response(status=failure.http_status, body=payload, headers=headers)
-
-    def _client(self, request: web.Request) -> dict[str, str]:
-        """contrib's client.Info: the peer address, and with include_metadata the request headers."""
-        client = {"client.address": request.remote or ""}
-        if self.config.include_metadata:
-            values: dict[str, list[str]] = {}
-            for key, value in request.headers.items():
-                values.setdefault(key.lower(), []).append(value)
-            client.update({f"metadata.{key}": ";".join(v) for key, v in values.items()})
-        return client
 
     def _plain(self, status: int, message: str) -> web.Response:
         return web.Response(status=status, text=message, headers=dict(self.config.response_headers))

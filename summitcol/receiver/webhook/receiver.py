@@ -50,6 +50,7 @@ from summitcol.exceptions import DEFAULT_RETRY_AFTER_S, InvalidDataError
 from summitcol.netaddr import ensure_port_free, split_host_port
 from summitcol.pdata.codec import decode_request
 from summitcol.pdata.signal import SignalData
+from summitcol.receiver.httpserver import client_info, read_body
 from summitcol.receiver.otlp.status import Refusals, failure_for, retry_after_header
 from summitcol.receiver.webhook.config import WebhookConfig
 from summitcol.receiver.webhook.deliveries import DeliveryLog
@@ -183,7 +184,7 @@ class WebhookReceiver(Receiver):
         if request.content_length is not None and request.content_length > limit:
             return self._too_large(request, limit)
         try:
-            body = await asyncio.wait_for(_read_body(request, limit), cfg.read_timeout.total_seconds() or None)
+            body = await asyncio.wait_for(read_body(request, limit), cfg.read_timeout.total_seconds() or None)
         except TimeoutError:
             return self._refuse(request, "timeout", 408, f"the request body did not arrive within read_timeout ({cfg.read_timeout.total_seconds():g}s)")
         except (ConnectionError, web.RequestPayloadError) as exc:
@@ -242,7 +243,7 @@ class WebhookReceiver(Receiver):
             observed = datetime.now(UTC)
             try:
                 data, spans, events = await loop.run_in_executor(
-                    self._executor, self._decode, event, payload, delivery_id, observed, raw, self._client(request)
+                    self._executor, self._decode, event, payload, delivery_id, observed, raw, client_info(request, self.webhook.include_metadata)
                 )
             except (BadDelivery, InvalidDataError) as exc:
                 return self._refuse(request, "malformed", 400, str(exc))
@@ -280,7 +281,7 @@ class WebhookReceiver(Receiver):
         loop = asyncio.get_running_loop()
         content_encoding = request.headers.get("Content-Encoding", "")
         try:
-            data, count = await loop.run_in_executor(self._executor, self._junit_decode, delivery, content_encoding, self._client(request))
+            data, count = await loop.run_in_executor(self._executor, self._junit_decode, delivery, content_encoding, client_info(request, self.webhook.include_metadata))
         except BodyTooLargeError:
             return self._too_large(request, self.webhook.max_request_body_size)
         except UnsupportedEncodingError as exc:
@@ -337,29 +338,6 @@ class WebhookReceiver(Receiver):
         response = self._refuse(request, "too_large", 413, f"request body is larger than max_request_body_size ({limit} bytes)")
         response.force_close()
         return response
-
-    def _client(self, request: web.BaseRequest) -> dict[str, str]:
-        client = {"client.address": request.remote or ""}
-        if self.webhook.include_metadata:
-            values: dict[str, list[str]] = {}
-            for key, value in request.headers.items():
-                values.setdefault(key.lower(), []).append(value)
-            client.update({f"metadata.{key}": ";".join(v) for key, v in values.items()})
-        return client
-
-
-async def _read_body(request: web.BaseRequest, limit: int) -> bytes | None:
-    """The body, or None once it grows past `limit` (the rest is not read into memory)."""
-    parts: list[bytes] = []
-    size = 0
-    while True:
-        chunk = await request.content.readany()
-        if not chunk:
-            return b"".join(parts)
-        size += len(chunk)
-        if size > limit:
-            return None
-        parts.append(chunk)
 
 
 def form_payload(body: bytes) -> bytes:

@@ -57,6 +57,9 @@ exporters:
   file:
     path: {out}
 service:
+  telemetry:
+    metrics:
+      level: none
   pipelines:
     traces:
       receivers: [otlp]
