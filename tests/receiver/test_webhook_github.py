@@ -12,8 +12,6 @@ import gzip
 import hashlib
 import hmac
 import json
-import sys
-import types
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -275,20 +273,12 @@ def test_queued_job_is_a_build_row_without_spans_and_gzip_and_form_bodies_work()
 
 def test_junit_upload(monkeypatch: pytest.MonkeyPatch) -> None:
     """POST /junit?run_id=…: the body and the run go to cicd.junit.parse, its events become
-    tests_v1 rows. cicd.junit is another helper's; a stand-in with its documented signature
-    replaces it here until it lands (its RunContext fields and parse signature as on ci-mappers)."""
+    tests_v1 rows. The parser has its own tests; a stand-in for `parse` records what it is given."""
+    from summitcol.cicd import junit
+    from summitcol.cicd.junit import RunContext
     from summitcol.cicd.model import build_pb2 as pb
 
     calls: list[tuple[bytes, Any]] = []
-
-    @dataclasses.dataclass(kw_only=True)
-    class RunContext:
-        provider: int
-        provider_name: str
-        run_id: str
-        attempt: int
-        job_id: str
-        revision: str
 
     def parse(data: bytes, *, run: RunContext | None = None, observed: datetime) -> list[pb.BuildEvent]:
         calls.append((data, run))
@@ -298,7 +288,7 @@ def test_junit_upload(monkeypatch: pytest.MonkeyPatch) -> None:
                            class_name="tests.test_api", name="test_login", result=pb.TEST_RESULT_PASS)
         return [pb.BuildEvent(event_id="junit:1", provider=pb.PROVIDER_GITHUB, test_case=case)]
 
-    monkeypatch.setitem(sys.modules, "summitcol.cicd.junit", types.SimpleNamespace(RunContext=RunContext, parse=parse))
+    monkeypatch.setattr(junit, "parse", parse)
 
     async def scenario() -> None:
         async with running(github_factory.FACTORY, secret=SECRET) as r:

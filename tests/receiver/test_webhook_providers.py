@@ -1,18 +1,17 @@
 """The `gitlab` and `circleci` receivers on a real server: their authentication, event routing and
 delivery ids, and the webhook config (contrib's keys, contrib's checks).
 
-cicd.gitlab and cicd.circleci (the mappers) are another helper's work; until they land these tests
-put a stand-in with their documented signatures in sys.modules, which records its calls and
-returns one build event, so what is tested is the receiver, not the mapping.
+The mappers (cicd.gitlab, cicd.circleci) have their own tests; here each is replaced by a
+stand-in with its signature, which records its calls and returns one build event, so what is
+tested is the receiver, not the mapping.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
-import sys
 import textwrap
-import types
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ def stand_in(monkeypatch: pytest.MonkeyPatch, module: str, function: str) -> lis
         run = pb.PipelineRun(run_id=str(payload.get("run", "")), attempt=1, state=pb.STATE_COMPLETED)
         return Mapped(events=[pb.BuildEvent(event_id=f"{module}:{len(calls)}", pipeline_run=run)])
 
-    monkeypatch.setitem(sys.modules, f"summitcol.cicd.{module}", types.SimpleNamespace(**{function: mapper}))
+    monkeypatch.setattr(importlib.import_module(f"summitcol.cicd.{module}"), function, mapper)
     return calls
 
 

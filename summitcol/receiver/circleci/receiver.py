@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
 from typing import Any
 
+from summitcol.cicd import circleci
 from summitcol.cicd.mapped import Mapped
 from summitcol.receiver.webhook.receiver import Delivery, Kind, WebhookReceiver
 from summitcol.receiver.webhook.signatures import check_circleci
@@ -34,6 +34,4 @@ class CircleCIReceiver(WebhookReceiver):
         return value if isinstance(value, str) else ""
 
     def map(self, event: str, payload: dict[str, Any], delivery_id: str, observed: datetime, raw: bytes) -> Mapped:
-        circleci = importlib.import_module("summitcol.cicd.circleci")
-        mapped: Mapped = circleci.map_circleci(event, payload, observed=observed)
-        return mapped
+        return circleci.map_circleci(event, payload, observed=observed)

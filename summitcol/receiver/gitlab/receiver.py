@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
 from typing import Any
 
+from summitcol.cicd import gitlab
 from summitcol.cicd.mapped import Mapped
 from summitcol.receiver.webhook.receiver import Delivery, Kind, WebhookReceiver
 from summitcol.receiver.webhook.signatures import check_gitlab
@@ -36,9 +36,7 @@ class GitLabReceiver(WebhookReceiver):
         return delivery.headers.get("Idempotency-Key") or delivery.headers.get("X-Gitlab-Event-UUID", "")
 
     def map(self, event: str, payload: dict[str, Any], delivery_id: str, observed: datetime, raw: bytes) -> Mapped:
-        gitlab = importlib.import_module("summitcol.cicd.gitlab")
-        mapped: Mapped = gitlab.map_gitlab(
+        return gitlab.map_gitlab(
             event, payload, delivery_id=delivery_id, observed=observed,
             include_user_attributes=self.config.webhook.include_user_attributes,
         )
-        return mapped

@@ -6,10 +6,9 @@ table name), which the clickhouse exporter writes to the build tables.
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
-from typing import Any
 
+from summitcol.cicd import junit
 from summitcol.cicd.model import build_pb2 as pb
 from summitcol.cicd.model.build_pb2 import BuildEvent
 from summitcol.cicd.rows import build_tables
@@ -32,7 +31,6 @@ def junit_events(body: bytes, query: dict[str, str], provider: str, observed: da
     """`cicd.junit.parse` of an upload, with the run it belongs to from the query parameters
     run_id, attempt, job, provider (default: the receiver's) and revision. ValueError for a
     report it cannot read."""
-    junit: Any = importlib.import_module("summitcol.cicd.junit")
     attempt_text = query.get("attempt", "") or "1"
     if not attempt_text.isdigit():
         raise ValueError(f"query parameter attempt must be a whole number, got '{attempt_text}'")
@@ -45,5 +43,4 @@ def junit_events(body: bytes, query: dict[str, str], provider: str, observed: da
         job_id=query.get("job", ""),
         revision=query.get("revision", ""),
     )
-    events: list[BuildEvent] = junit.parse(body, run=run, observed=observed)
-    return events
+    return junit.parse(body, run=run, observed=observed)
