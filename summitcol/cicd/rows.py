@@ -39,7 +39,17 @@ def _first(*values: int | None) -> int:
     return next(v for v in values if v is not None)
 
 
-def _envelope(event: pb.BuildEvent, timestamp: int | None) -> dict[str, Any]:
+def _progress(rank: int, *times: int | None, observed: int) -> int:
+    """The version the tables keep the highest of: how far the thing has got (its state's rank),
+    then the provider's latest time for it, then when Summit saw it, in microseconds. The
+    provider's state and times order what a webhook says; arrival order does not, so an old
+    delivery replayed after a newer one (a GitHub "Redeliver" days later, a restart that forgot
+    the delivery ids) cannot put a finished job back to running."""
+    known = [t for t in times if t is not None]
+    return (rank << 58) | ((max(known) if known else observed) // 1000)
+
+
+def _envelope(event: pb.BuildEvent, timestamp: int | None, rank: int = 0, *times: int | None) -> dict[str, Any]:
     observed = _ns(event.observed_time)
     if observed is None:
         observed = time.time_ns()
@@ -55,6 +65,7 @@ def _envelope(event: pb.BuildEvent, timestamp: int | None) -> dict[str, Any]:
         "Commit": event.head.revision,
         "EventId": event.event_id,
         "ObservedAt": observed,
+        "Progress": _progress(rank, timestamp, *times, observed=observed),
         "Attributes": sorted(event.attributes.items()),
     }
 
@@ -71,7 +82,7 @@ def _run(event: pb.BuildEvent) -> dict[str, Any]:
     run = event.pipeline_run
     queued, started, finished = _ns(run.queued_time), _ns(run.started_time), _ns(run.finished_time)
     return {
-        **_envelope(event, queued if queued is not None else started),
+        **_envelope(event, queued if queued is not None else started, run.state, started, finished),
         "Level": "run", "PipelineName": run.pipeline_name, "PipelineId": run.pipeline_id,
         "RunId": run.run_id, "RunNumber": run.run_number, "Attempt": run.attempt,
         "State": _state(run.state), "Result": _result(run.result), "ResultDetail": run.result_detail,
@@ -86,7 +97,7 @@ def _job(event: pb.BuildEvent) -> dict[str, Any]:
     job = event.job
     queued, started, finished = _ns(job.queued_time), _ns(job.started_time), _ns(job.finished_time)
     return {
-        **_envelope(event, queued if queued is not None else started),
+        **_envelope(event, queued if queued is not None else started, job.state, started, finished),
         "Level": "stage" if job.kind == pb.JOB_KIND_STAGE else "job",
         "RunId": job.run_id, "Attempt": job.attempt, "JobId": job.job_id, "ParentJobId": job.parent_job_id,
         "JobName": job.name, "Stage": job.stage, "TaskType": _enum_text(pb.TaskType, job.task_type, "TASK_TYPE_"),
@@ -103,7 +114,7 @@ def _step(event: pb.BuildEvent) -> dict[str, Any]:
     step = event.step
     started, finished = _ns(step.started_time), _ns(step.finished_time)
     return {
-        **_envelope(event, started),
+        **_envelope(event, started, step.state, finished),
         "Level": "step", "RunId": step.run_id, "Attempt": step.attempt, "JobId": step.job_id,
         "StepId": step.step_id, "StepNumber": step.number, "StepName": step.name,
         "State": _state(step.state), "Result": _result(step.result), "ResultDetail": step.result_detail,
@@ -129,7 +140,7 @@ def _deployment(event: pb.BuildEvent) -> dict[str, Any]:
     deployment = event.deployment
     started, finished = _ns(deployment.started_time), _ns(deployment.finished_time)
     return {
-        **_envelope(event, started),
+        **_envelope(event, started, min(deployment.status, pb.DEPLOYMENT_STATUS_SUCCEEDED), finished),
         "DeploymentId": deployment.deployment_id, "Name": deployment.name, "ServiceName": deployment.service,
         "Environment": deployment.environment, "Version": deployment.version,
         "Status": _enum_text(pb.DeploymentStatus, deployment.status, "DEPLOYMENT_STATUS_"),

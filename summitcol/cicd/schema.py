@@ -5,9 +5,10 @@ commit pushed), written from canonical BuildEvents by `cicd.rows`.
 Each table is declared once, column by column, and both its ClickHouse DDL and its Arrow schema
 come from that list. The tables are ReplacingMergeTree, keyed by what identifies the thing (a
 run attempt's job, a test execution, a deployment, a commit on a branch), versioned by
-`ObservedAt`: a job seen queued, then started, then finished is three events and, after merges,
-one row holding its latest state; a redelivered webhook replaces its own row instead of counting
-twice. Read with `FINAL` (or argMax by ObservedAt) for exact counts before merges happen.
+`Progress` (the state's rank, then the provider's latest time; `rows._progress`): a job seen
+queued, then started, then finished is three events and, after merges, one row holding its
+latest state, whatever order the deliveries came in; a redelivered webhook replaces its own row
+instead of counting twice. Read with `FINAL` for exact counts before merges happen.
 Durations are nanoseconds (as otel_traces' Duration); times never known are NULL, not 0.
 """
 
@@ -45,7 +46,7 @@ class BuildTable:
 
     @property
     def engine(self) -> str:
-        return "ReplacingMergeTree(ObservedAt)"
+        return "ReplacingMergeTree(Progress)"
 
 
 def _columns(*specs: tuple[str, tuple[str, pa.DataType]]) -> tuple[tuple[str, str, pa.DataType], ...]:
@@ -67,7 +68,8 @@ _TRAILER = (
     ("TraceId", _TEXT),
     ("SpanId", _TEXT),
     ("EventId", _TEXT),
-    ("ObservedAt", ("DateTime64(9)", pa.timestamp("ns"))),
+    ("ObservedAt", ("DateTime64(9)", pa.timestamp("ns"))),  # when Summit received it
+    ("Progress", ("UInt64", pa.uint64())),  # the version: state rank, then the provider's latest time
     ("Attributes", (MAP, pa.map_(pa.string(), pa.string()))),
 )
 
