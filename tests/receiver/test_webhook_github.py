@@ -14,13 +14,11 @@ import hmac
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
-import pytest
 
 from summitcol.component import ComponentID, CreateSettings, Factory, Signal
 from summitcol.exceptions import RetryableError
@@ -271,38 +269,30 @@ def test_queued_job_is_a_build_row_without_spans_and_gzip_and_form_bodies_work()
     asyncio.run(scenario())
 
 
-def test_junit_upload(monkeypatch: pytest.MonkeyPatch) -> None:
-    """POST /junit?run_id=…: the body and the run go to cicd.junit.parse, its events become
-    tests_v1 rows. The parser has its own tests; a stand-in for `parse` records what it is given."""
-    from summitcol.cicd import junit
-    from summitcol.cicd.junit import RunContext
-    from summitcol.cicd.model import build_pb2 as pb
-
-    calls: list[tuple[bytes, Any]] = []
-
-    def parse(data: bytes, *, run: RunContext | None = None, observed: datetime) -> list[pb.BuildEvent]:
-        calls.append((data, run))
-        if not data.startswith(b"<"):
-            raise ValueError("not XML")
-        case = pb.TestCase(run_id=run.run_id if run else "", attempt=run.attempt if run else 0, suite="pytest",
-                           class_name="tests.test_api", name="test_login", result=pb.TEST_RESULT_PASS)
-        return [pb.BuildEvent(event_id="junit:1", provider=pb.PROVIDER_GITHUB, test_case=case)]
-
-    monkeypatch.setattr(junit, "parse", parse)
-
+def test_junit_upload() -> None:
+    """POST /junit?run_id=…: the report is parsed with the run from the query, its cases become
+    tests_v1 side rows."""
     async def scenario() -> None:
         async with running(github_factory.FACTORY, secret=SECRET) as r:
-            xml = b'<testsuites><testsuite name="pytest"><testcase classname="tests.test_api" name="test_login"/></testsuite></testsuites>'
+            xml = (b'<testsuites><testsuite name="pytest"><testcase classname="tests.test_api" name="test_login"/>'
+                   b'<testcase classname="tests.test_api" name="test_logout"><failure message="assert 1 == 2">tb</failure>'
+                   b'</testcase></testsuite></testsuites>')
             query = "?run_id=9100000001&attempt=2&job=test&revision=a1b2c3"
             headers = {"X-Hub-Signature-256": "sha256=" + hmac_sha256_hex(SECRET, xml), "Content-Type": "application/xml"}
             status, _, reply = await post(r.url + "/junit" + query, xml, headers)
-            assert (status, json.loads(reply)) == (200, {"tests": 1})
-            assert calls == [(xml, RunContext(provider=pb.PROVIDER_GITHUB, provider_name="github", run_id="9100000001",
-                                              attempt=2, job_id="test", revision="a1b2c3"))]
-            [row] = r.sink.items[0].side["tests_v1"].to_pylist()
-            assert (row["RunId"], row["Attempt"], row["Name"]) == ("9100000001", 2, "test_login")
+            assert (status, json.loads(reply)) == (200, {"tests": 2})
+            rows = r.sink.items[0].side["tests_v1"].to_pylist()
+            assert [(row["Provider"], row["RunId"], row["Attempt"], row["JobId"], row["Commit"], row["Name"], row["Result"],
+                     row["FailureMessage"]) for row in rows] == [
+                ("github", "9100000001", 2, "test", "a1b2c3", "test_login", "pass", ""),
+                ("github", "9100000001", 2, "test", "a1b2c3", "test_logout", "fail", "assert 1 == 2")]
             assert (await post(r.url + "/junit", xml, {}))[0] == 401
             status, _, reply = await post(r.url + "/junit", b"nope", {"X-Hub-Signature-256": "sha256=" + hmac_sha256_hex(SECRET, b"nope")})
-            assert (status, json.loads(reply)["error"]) == (400, "the JUnit upload cannot be read: not XML")
+            assert status == 400 and json.loads(reply)["error"].startswith("the JUnit upload cannot be read: ")
+            query = "?attempt=two"
+            status, _, reply = await post(r.url + "/junit" + query, xml, headers)
+            assert (status, json.loads(reply)["error"]) == (
+                400, "the JUnit upload cannot be read: query parameter attempt must be a whole number, got 'two'")
+            assert len(r.sink.items) == 1
 
     asyncio.run(scenario())

@@ -1,25 +1,20 @@
 """The `gitlab` and `circleci` receivers on a real server: their authentication, event routing and
 delivery ids, and the webhook config (contrib's keys, contrib's checks).
 
-The mappers (cicd.gitlab, cicd.circleci) have their own tests; here each is replaced by a
-stand-in with its signature, which records its calls and returns one build event, so what is
-tested is the receiver, not the mapping.
+The receivers run the real mappers on the committed fixtures; the mapping itself is tested in
+tests/cicd, the stored rows end to end in test_webhook_providers_e2e.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import textwrap
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from summitcol.cicd.mapped import Mapped
-from summitcol.cicd.model import build_pb2 as pb
 from summitcol.component import ComponentID, Kind
 from summitcol.components import default_registry
 from summitcol.config.model import load_config
@@ -28,43 +23,39 @@ from summitcol.receiver.github.config import Config as GitHubConfig
 from summitcol.receiver.github.config import GitHubWebhookConfig
 from summitcol.receiver.gitlab import factory as gitlab_factory
 from summitcol.receiver.webhook.signatures import check_circleci, hmac_sha256_hex
-from tests.receiver.test_webhook_github import post, refused, running
+from tests.receiver.test_webhook_github import DATA as GITHUB_DATA
+from tests.receiver.test_webhook_github import Running, post, refused, running
+
+DATA = GITHUB_DATA.parent
 
 
-def stand_in(monkeypatch: pytest.MonkeyPatch, module: str, function: str) -> list[tuple[Any, ...]]:
-    calls: list[tuple[Any, ...]] = []
-
-    def mapper(event: str, payload: dict[str, Any], **kwargs: Any) -> Mapped:
-        calls.append((event, payload, kwargs))
-        run = pb.PipelineRun(run_id=str(payload.get("run", "")), attempt=1, state=pb.STATE_COMPLETED)
-        return Mapped(events=[pb.BuildEvent(event_id=f"{module}:{len(calls)}", pipeline_run=run)])
-
-    monkeypatch.setattr(importlib.import_module(f"summitcol.cicd.{module}"), function, mapper)
-    return calls
+GITLAB = DATA / "gitlab"
+CIRCLECI = DATA / "circleci"
 
 
-def test_gitlab_token_events_and_idempotency_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = stand_in(monkeypatch, "gitlab", "map_gitlab")
+def build_rows(r: Running, column: str) -> list[Any]:
+    return [value for item in r.sink.items for value in item.side["metrics_build_v1"].column(column).to_pylist()]
 
+
+def test_gitlab_token_events_and_idempotency_key() -> None:
     async def scenario() -> None:
         async with running(gitlab_factory.FACTORY, secret="glpat-hook-token") as r:
-            body = json.dumps({"object_kind": "pipeline", "run": 77}).encode()
+            body = (GITLAB / "pipeline_mr_failed.json").read_bytes()
             headers = {"X-Gitlab-Event": "Pipeline Hook", "X-Gitlab-Token": "glpat-hook-token",
                        "Idempotency-Key": "idem-1", "X-Gitlab-Event-UUID": "uuid-1", "Content-Type": "application/json"}
             status, _, reply = await post(r.url + "/events", body, headers)
-            assert (status, json.loads(reply)) == (200, {"spans": 0, "events": 1})
-            [(event, payload, kwargs)] = calls
-            assert (event, payload, kwargs["delivery_id"], isinstance(kwargs["observed"], datetime), kwargs["include_user_attributes"]) == (
-                "Pipeline Hook", {"object_kind": "pipeline", "run": 77}, "idem-1", True, False)
-            assert r.sink.items[0].side["metrics_build_v1"].column("RunId").to_pylist() == ["77"]
+            # the pipeline, its two stages and four jobs; e2e never started, so it has no span
+            assert (status, json.loads(reply)) == (200, {"spans": 6, "events": 7})
+            assert build_rows(r, "JobId") == ["", "stage:build", "stage:test", "5001", "5002", "5003", "5004"]
+            assert set(build_rows(r, "EventId")) == {f"gitlab:idem-1:{n}" for n in range(7)}
             # GitLab's retry of the same event repeats Idempotency-Key
             status, _, reply = await post(r.url + "/events", body, {**headers, "X-Gitlab-Event-UUID": "uuid-2"})
-            assert (status, json.loads(reply), len(calls)) == (200, {"duplicate": True}, 1)
+            assert (status, json.loads(reply), len(r.sink.items)) == (200, {"duplicate": True}, 1)
             # without Idempotency-Key, X-Gitlab-Event-UUID identifies the delivery
             older = {k: v for k, v in headers.items() if k != "Idempotency-Key"}
             assert (await post(r.url + "/events", body, older))[0] == 200
             assert (await post(r.url + "/events", body, older))[2] == b'{"duplicate":true}'
-            assert len(calls) == 2
+            assert len(r.sink.items) == 2 and r.sink.items[1].side["metrics_build_v1"].column("EventId")[0].as_py() == "gitlab:uuid-1:0"
             for token in ("wrong", None):
                 bad = {**headers, "Idempotency-Key": "idem-9"}
                 if token is None:
@@ -78,7 +69,7 @@ def test_gitlab_token_events_and_idempotency_key(monkeypatch: pytest.MonkeyPatch
             assert status == 204
             status, _, reply = await post(r.url + "/events", b"{nope", {**headers, "Idempotency-Key": "idem-3"})
             assert status == 400 and json.loads(reply)["error"].startswith("request body is not valid JSON")
-            assert len(calls) == 2
+            assert len(r.sink.items) == 2
 
     asyncio.run(scenario())
 
@@ -95,21 +86,18 @@ def test_circleci_signature_vectors() -> None:
     assert check_circleci("secret", good, b"hello world!") is not None
 
 
-def test_circleci_signature_events_and_payload_id(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = stand_in(monkeypatch, "circleci", "map_circleci")
-
+def test_circleci_signature_events_and_payload_id() -> None:
     async def scenario() -> None:
         async with running(circleci_factory.FACTORY, secret="cci-secret") as r:
-            body = json.dumps({"id": "3888f21b-eaa7-38e3-8f3d-75a63bba8895", "type": "workflow-completed", "run": 5}).encode()
+            body = (CIRCLECI / "workflow_completed_github.json").read_bytes()
             headers = {"circleci-event-type": "workflow-completed", "Content-Type": "application/json",
                        "circleci-signature": "v1=" + hmac_sha256_hex("cci-secret", body)}
             status, _, reply = await post(r.url + "/events", body, headers)
-            assert (status, json.loads(reply)) == (200, {"spans": 0, "events": 1})
-            [(event, _, kwargs)] = calls
-            assert (event, sorted(kwargs)) == ("workflow-completed", ["observed"])
+            assert (status, json.loads(reply)) == (200, {"spans": 1, "events": 1})
+            assert (build_rows(r, "RunId"), build_rows(r, "Result")) == (["fda08377-fe7e-46b1-8992-3a7aaecac9c3"], ["failure"])
             # CircleCI may deliver an event twice: same payload id
             status, _, reply = await post(r.url + "/events", body, headers)
-            assert (status, json.loads(reply), len(calls)) == (200, {"duplicate": True}, 1)
+            assert (status, json.loads(reply), len(r.sink.items)) == (200, {"duplicate": True}, 1)
             assert (await post(r.url + "/events", body, {**headers, "circleci-signature": "v1=00"}))[0] == 401
             assert (await post(r.url + "/events", body, {k: v for k, v in headers.items() if k != "circleci-signature"}))[0] == 401
             other = json.dumps({"id": "x", "type": "ping"}).encode()
