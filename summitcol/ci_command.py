@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from summitcol.cicd import junit
+
 PROGRESS_EVERY = 1000  # test spans between progress lines of `ci junit`
 
 
@@ -54,15 +56,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     common(junit)
 
 
-def _junit() -> Any:  # noqa: ANN401 - the module, imported when used
-    from summitcol.cicd import junit
-
-    return junit
-
-
-def run_context(args: argparse.Namespace, environ: dict[str, str]) -> Any:  # noqa: ANN401
+def run_context(args: argparse.Namespace, environ: dict[str, str]) -> junit.RunContext:
     """RunContext from the environment, with the options given on the command line on top."""
-    junit = _junit()
     context = junit.RunContext.from_env(environ) or junit.RunContext()
     overrides: dict[str, Any] = {"run_id": args.run_id, "attempt": args.attempt, "job_id": args.job}
     if args.provider is not None:
@@ -107,7 +102,7 @@ def main(args: argparse.Namespace, *, environ: dict[str, str] | None = None,
         return 1
 
 
-def _exec(args: argparse.Namespace, url: str, run: Any, env: dict[str, str],  # noqa: ANN401
+def _exec(args: argparse.Namespace, url: str, run: junit.RunContext, env: dict[str, str],
           spawn: Callable[[Sequence[str], dict[str, str]], int], where: str) -> int:
     from summitcol.cicd import emit
 
@@ -147,7 +142,7 @@ def _upload(args: argparse.Namespace, url: str, run: Any, env: dict[str, str], w
             print(f"{where}: cannot read {name}: {exc.strerror}", file=sys.stderr)
             return 1
         try:
-            events.extend(_junit().parse(data, run=run, observed=observed))
+            events.extend(junit.parse(data, run=run, observed=observed))
         except ValueError as exc:
             print(f"{where}: {name} is not a JUnit XML report: {exc}", file=sys.stderr)
             return 1

@@ -47,7 +47,7 @@ def stand_in_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     """A parse stand-in for the upload tests that are about what `ci junit` sends, not the XML."""
     from summitcol.cicd import junit
 
-    monkeypatch.setattr(ci_command, "_junit", lambda: SimpleNamespace(RunContext=junit.RunContext, parse=_stand_in_parse))
+    monkeypatch.setattr(junit, "parse", _stand_in_parse)
 
 
 @pytest.fixture(scope="module")
