@@ -50,12 +50,21 @@ $(VENV)/.installed-mutation: pyproject.toml $(VENV)/.installed-test
 	$(BIN)/pip install -q -e '.[test,mutation]'
 	@touch $@
 
+# The JavaScript tools the tests drive (jest and jest-junit, for real JUnit reports), pinned by
+# tests/js/package-lock.json. Needs node and npm (Debian: apt-get install nodejs npm).
+JS_TOOLS := tests/js/node_modules/.installed
+$(JS_TOOLS): tests/js/package.json tests/js/package-lock.json
+	@command -v npm >/dev/null || { echo "error: the tests need node and npm (Debian/Ubuntu: apt-get install nodejs npm)" >&2; exit 1; }
+	@echo "==> installing the JavaScript test tools (npm ci --prefix tests/js)"
+	npm ci --prefix tests/js --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
 install: $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(BIN)/summitcol --config $(CONFIG)
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(JS_TOOLS)
 	@$(C_DECODER_CHECK) || { echo "error: $(C_DECODER_MISSING)" >&2; exit 1; }
 	$(BIN)/ruff check summitcol tests perf
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not serial" --durations=15 $(PYTEST_ARGS) || [ $$? -eq 5 ]

@@ -3,6 +3,7 @@ TestCase events; reruns as every execution; safe parsing; the CI's own environme
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -136,6 +137,52 @@ def test_surefire_reruns_are_every_execution() -> None:
         "\tat com.acme.shop.CheckoutTest.retriesPayment(CheckoutTest.java:42)")
     assert [e.event_id.rsplit(":", 1)[1] for e in events] == [str(n) for n in range(8)]
     assert events[0].provider == b.PROVIDER_UNSPECIFIED and events[0].test_case.run_id == ""
+
+
+JEST_SAMPLE = textwrap.dedent("""\
+    describe("cart", () => {
+      test("adds an item", () => { expect(1 + 1).toBe(2); });
+      test("totals discounts", () => { expect(100).toBe(90); });
+      test.skip("empties", () => {});
+      describe("nested group", () => { test("keeps order", () => { expect([1, 2]).toEqual([1, 2]); }); });
+    });
+    describe("checkout", () => {
+      test("throws", () => { throw new TypeError("card is undefined"); });
+    });
+    """)
+JS_TOOLS = Path(__file__).resolve().parent.parent / "js" / "node_modules"
+
+
+def run_jest(tmp_path: Path) -> bytes:
+    """A real jest run with the jest-junit reporter (tests/js, installed by `make test`)."""
+    assert (JS_TOOLS / "jest-junit").is_dir(), "the JavaScript test tools are missing: run `make test` (npm ci --prefix tests/js)"
+    project = tmp_path / "jest-project"
+    project.mkdir()
+    (project / "cart.test.js").write_text(JEST_SAMPLE)
+    (project / "package.json").write_text('{"name": "shop-web", "private": true}')
+    report = tmp_path / "jest-junit.xml"
+    subprocess.run(
+        ["node", str(JS_TOOLS / "jest" / "bin" / "jest.js"), "--ci", "--rootDir", str(project),
+         "--reporters=default", f"--reporters={JS_TOOLS / 'jest-junit'}"],
+        cwd=project, capture_output=True, check=False, timeout=120, env={**os.environ, "JEST_JUNIT_OUTPUT_FILE": str(report)},
+    )
+    return report.read_bytes()
+
+
+def test_a_real_jest_junit_report(tmp_path: Path) -> None:
+    """jest-junit's defaults: one suite per file, named by its first describe; classname and name
+    both "{describe} {title}"; the failure's first line as the message."""
+    events = parse(run_jest(tmp_path), observed=OBSERVED)
+    assert outcomes(events) == [
+        ("cart", "cart adds an item", "cart adds an item", b.TEST_RESULT_PASS, "", ""),
+        ("cart", "cart totals discounts", "cart totals discounts", b.TEST_RESULT_FAIL,
+         "Error: expect(received).toBe(expected) // Object.is equality", ""),
+        ("cart", "cart empties", "cart empties", b.TEST_RESULT_SKIP, "", ""),
+        ("cart", "cart nested group keeps order", "cart nested group keeps order", b.TEST_RESULT_PASS, "", ""),
+        ("cart", "checkout throws", "checkout throws", b.TEST_RESULT_FAIL, "TypeError: card is undefined", ""),
+    ]
+    assert "cart.test.js:3:" in events[1].test_case.failure_detail
+    assert all(e.test_case.HasField("duration") for e in events)
 
 
 def test_jest_junit_report() -> None:
