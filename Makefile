@@ -59,12 +59,22 @@ $(JS_TOOLS): tests/js/package.json tests/js/package-lock.json
 	npm ci --prefix tests/js --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $@
 
+# The Maven project whose real Surefire report the tests parse, built once online here so ~/.m2
+# holds its plugins; the tests build it again with `mvn -o`. Needs Maven and a JDK 17
+# (Debian: apt-get install maven openjdk-17-jdk-headless).
+JAVA_TOOLS := tests/java/surefire/target/.resolved
+$(JAVA_TOOLS): tests/java/surefire/pom.xml
+	@command -v mvn >/dev/null || { echo "error: the tests need Maven and a JDK (Debian/Ubuntu: apt-get install maven openjdk-17-jdk-headless)" >&2; exit 1; }
+	@echo "==> fetching the Maven plugins of the Surefire test project (mvn -f tests/java/surefire/pom.xml test)"
+	mvn -B -q -f tests/java/surefire/pom.xml test >/dev/null
+	@touch $@
+
 install: $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(BIN)/summitcol --config $(CONFIG)
 
-test: $(VENV)/.installed-test $(JS_TOOLS)
+test: $(VENV)/.installed-test $(JS_TOOLS) $(JAVA_TOOLS)
 	@$(C_DECODER_CHECK) || { echo "error: $(C_DECODER_MISSING)" >&2; exit 1; }
 	$(BIN)/ruff check summitcol tests perf
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not serial" --durations=15 $(PYTEST_ARGS) || [ $$? -eq 5 ]

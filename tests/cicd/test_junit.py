@@ -4,6 +4,7 @@ TestCase events; reruns as every execution; safe parsing; the CI's own environme
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -183,6 +184,40 @@ def test_a_real_jest_junit_report(tmp_path: Path) -> None:
     ]
     assert "cart.test.js:3:" in events[1].test_case.failure_detail
     assert all(e.test_case.HasField("duration") for e in events)
+
+
+SUREFIRE_PROJECT = Path(__file__).resolve().parent.parent / "java" / "surefire"
+
+
+def run_surefire(tmp_path: Path) -> bytes:
+    """A real Maven Surefire run (JUnit 5, rerunFailingTestsCount=2) of tests/java/surefire,
+    offline: `make test` fetched its plugins into ~/.m2."""
+    project = tmp_path / "surefire"
+    shutil.copytree(SUREFIRE_PROJECT, project, ignore=shutil.ignore_patterns("target"))
+    done = subprocess.run(["mvn", "-B", "-q", "-o", "test"], cwd=project, capture_output=True, text=True,
+                          check=False, timeout=300)
+    report = project / "target" / "surefire-reports" / "TEST-com.acme.shop.CheckoutTest.xml"
+    assert report.exists(), f"mvn -o test wrote no report (run `make test` once online to fetch its plugins):\n{done.stdout}"
+    return report.read_bytes()
+
+
+def test_a_real_surefire_report_with_reruns(tmp_path: Path) -> None:
+    """Every execution is a row: a flaky test's failed first run and its passing rerun, a failing
+    test's three runs, an erroring test's three."""
+    events = parse(run_surefire(tmp_path), observed=OBSERVED)
+    assert sorted(outcomes(events)) == sorted([
+        ("com.acme.shop.CheckoutTest", "com.acme.shop.CheckoutTest", "total", b.TEST_RESULT_PASS, "", ""),
+        *[("com.acme.shop.CheckoutTest", "com.acme.shop.CheckoutTest", "discount", b.TEST_RESULT_FAIL,
+           "discount applied ==> expected: <90> but was: <100>", "org.opentest4j.AssertionFailedError")] * 3,
+        *[("com.acme.shop.CheckoutTest", "com.acme.shop.CheckoutTest", "crashes", b.TEST_RESULT_ERROR,
+           "cart is empty", "java.lang.IllegalStateException")] * 3,
+        ("com.acme.shop.CheckoutTest", "com.acme.shop.CheckoutTest", "flaky", b.TEST_RESULT_FAIL,
+         "first run fails", "java.lang.AssertionError"),
+        ("com.acme.shop.CheckoutTest", "com.acme.shop.CheckoutTest", "flaky", b.TEST_RESULT_PASS, "", ""),
+        ("com.acme.shop.CheckoutTest", "com.acme.shop.CheckoutTest", "pay", b.TEST_RESULT_SKIP, "needs a payment sandbox", ""),
+    ])
+    crash = next(e for e in events if e.test_case.name == "crashes")
+    assert "at com.acme.shop.CheckoutTest.crashes(CheckoutTest.java:13)" in crash.test_case.failure_detail
 
 
 def test_jest_junit_report() -> None:

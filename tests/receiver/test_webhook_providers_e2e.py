@@ -1,6 +1,6 @@
 """A real collector (gitlab and circleci receivers → clickhouse exporter → embedded chDB), fed the
 committed fixtures the way GitLab and CircleCI send them, and JUnit reports uploaded to the
-receivers' `/junit` endpoint: exact rows in metrics_build_v1, deployments_v1, changes_v1 and
+receivers' `/junit` endpoint (written by real pytest, jest-junit and Maven Surefire runs): exact rows in metrics_build_v1, deployments_v1, changes_v1 and
 tests_v1, the codes for bad and oversize uploads.
 
 The expected values are read off the fixtures (tests/data/cicd/*/README.md says where they come
@@ -19,7 +19,7 @@ from pathlib import Path
 import clickhouse_connect
 import pytest
 
-from tests.cicd.test_junit import run_jest, run_pytest
+from tests.cicd.test_junit import run_jest, run_pytest, run_surefire
 from tests.helpers import Collector, free_port, wait_for
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "cicd"
@@ -168,7 +168,7 @@ def test_junit_uploads_from_pytest_jest_surefire_and_ten_thousand_cases(collecto
     reports = {
         "pytest": run_pytest(tmp_path, "xunit2"),  # a real pytest run: pass, fail, error, skip, xfail, 3 params
         "jest": run_jest(tmp_path),  # a real jest run with jest-junit: 2 pass, 2 fail, 1 skip
-        "surefire": (DATA / "junit" / "surefire_TEST-com.acme.shop.CheckoutTest.xml").read_bytes(),
+        "surefire": run_surefire(tmp_path),  # a real Maven Surefire run with rerunFailingTestsCount=2
         "big": ('<?xml version="1.0"?><testsuites><testsuite name="big" tests="10000">' + "".join(
             f'<testcase classname="big.Case{i // 100}" name="test_{i}" time="0.001">'
             + ("<failure message='boom'>trace</failure>" if i % 10 == 0 else "<skipped/>" if i % 25 == 1 else "")
@@ -181,8 +181,8 @@ def test_junit_uploads_from_pytest_jest_surefire_and_ten_thousand_cases(collecto
     assert wait_for(lambda: client.command("SELECT count() FROM otel.tests_v1 WHERE RunId = 'big'") == 10_000, timeout=120)
     assert results(client, "pytest") == {"pass": 3, "fail": 2, "error": 1, "skip": 2}
     assert results(client, "jest") == {"pass": 2, "fail": 2, "skip": 1}
-    # Surefire with rerunFailingTestsCount: each failed run of a flaky test is an execution of its own
-    assert results(client, "surefire") == {"pass": 2, "fail": 4, "error": 1, "skip": 1}
+    # Surefire's reruns are executions of their own: total; discount ×3; crashes ×3; flaky fail + pass; pay
+    assert results(client, "surefire") == {"pass": 2, "fail": 4, "error": 3, "skip": 1}
     assert results(client, "big") == {"fail": 1000, "skip": 400, "pass": 8600}
     assert client.command("SELECT uniqExact(Provider, Attempt, JobId, Commit) FROM otel.tests_v1 WHERE RunId = 'big'") == 1
     assert client.query("SELECT Provider, Attempt, JobId, Commit FROM otel.tests_v1 WHERE RunId = 'big' LIMIT 1"
