@@ -17,6 +17,7 @@ from datetime import timedelta
 from summitcol.exceptions import ConfigError
 from summitcol.netaddr import validate_endpoint
 from summitcol.pdata.decoded import DEFAULT_MAX_ATTRIBUTES, DEFAULT_MAX_RECORDS
+from summitcol.receiver.auth import AuthConfig
 from summitcol.tlsconfig import TLSServerConfig
 
 DEFAULT_GRPC_ENDPOINT = "localhost:4317"
@@ -58,9 +59,12 @@ class GRPCServerConfig:
     include_metadata: bool = False
     keepalive: KeepaliveConfig | None = None
     tls: TLSServerConfig | None = None
+    auth: AuthConfig | None = None
 
     def validate(self) -> None:
         validate_endpoint(self.endpoint, "protocols::grpc::endpoint")
+        if self.auth is not None:
+            self.auth.validate()
         if self.transport != "tcp":
             raise ConfigError(f"transport '{self.transport}' is not supported; use tcp")
         if self.max_recv_msg_size_mib <= 0:
@@ -84,9 +88,12 @@ class HTTPServerConfig:
     read_timeout: timedelta = timedelta(0)
     write_timeout: timedelta = timedelta(seconds=30)
     tls: TLSServerConfig | None = None
+    auth: AuthConfig | None = None
 
     def validate(self) -> None:
         validate_endpoint(self.endpoint, "protocols::http::endpoint")
+        if self.auth is not None:
+            self.auth.validate()
         if self.max_request_body_size <= 0:
             raise ConfigError("max_request_body_size must be greater than 0")
         paths = [self.traces_url_path, self.metrics_url_path, self.logs_url_path]

@@ -8,9 +8,11 @@ from typing import NoReturn
 import grpc
 from grpc import aio
 
+from summitcol.auth import AuthFailure
 from summitcol.component import Signal
 from summitcol.netaddr import ensure_port_free
 from summitcol.pdata.codec import CODECS
+from summitcol.receiver.auth import ServerAuth, auth_client_info
 from summitcol.receiver.otlp.config import GRPCServerConfig
 from summitcol.receiver.otlp.handler import ExportHandler
 from summitcol.receiver.otlp.status import Failure, Refusals, failure_for
@@ -21,6 +23,10 @@ SHUTDOWN_GRACE_S = 30.0
 # grpc-go's answer to a stream that ends before the message its length prefix announced:
 # INTERNAL "unexpected EOF" (processUnaryRPC), here with what it means.
 TRUNCATED_MESSAGE = "unexpected EOF: the stream ended before a whole request message arrived"
+
+
+def _metadata(context: aio.ServicerContext) -> list[tuple[str, str]]:
+    return [(key, str(value)) for key, value in context.invocation_metadata() or () if not key.endswith("-bin")]
 
 
 def _ms(value) -> int:  # type: ignore[no-untyped-def]
@@ -69,9 +75,10 @@ async def _abort(context: aio.ServicerContext, failure: Failure) -> NoReturn:
 
 
 class GrpcServer:
-    def __init__(self, receiver: ExportHandler, config: GRPCServerConfig) -> None:
+    def __init__(self, receiver: ExportHandler, config: GRPCServerConfig, auth: ServerAuth | None = None) -> None:
         self.receiver = receiver
         self.config = config
+        self.auth = auth
         self.server: aio.Server | None = None
         self.port = 0
         self.refusals = Refusals(receiver.label, "grpc", receiver.settings.telemetry, log)
@@ -99,6 +106,13 @@ class GrpcServer:
 
         async def export(requests: object, context: aio.ServicerContext) -> bytes:
             client = self._client(context)
+            if self.auth is not None:
+                try:
+                    principal = await self.auth.check(_metadata(context), {}, client["client.address"])
+                except AuthFailure as exc:
+                    self.refusals.refused("unauthenticated", client["client.address"], str(exc))
+                    await _abort(context, Failure(grpc.StatusCode.UNAUTHENTICATED, 401, str(exc)))
+                client.update(auth_client_info(principal))
             body = await context.read()
             if body is aio.EOF:
                 failure = Failure(grpc.StatusCode.INTERNAL, 400, TRUNCATED_MESSAGE)

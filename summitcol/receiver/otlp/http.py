@@ -18,11 +18,13 @@ import grpc
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from summitcol.auth import AuthFailure
 from summitcol.component import Signal
 from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError
 from summitcol.netaddr import ensure_port_free, split_host_port
 from summitcol.pdata import otlp_json
 from summitcol.pdata.codec import Encoding
+from summitcol.receiver.auth import ServerAuth, auth_client_info
 from summitcol.receiver.httpserver import client_info, read_body
 from summitcol.receiver.otlp.config import HTTPServerConfig
 from summitcol.receiver.otlp.handler import ExportHandler
@@ -36,9 +38,10 @@ SHUTDOWN_GRACE_S = 30.0
 
 
 class HttpServer:
-    def __init__(self, receiver: ExportHandler, config: HTTPServerConfig) -> None:
+    def __init__(self, receiver: ExportHandler, config: HTTPServerConfig, auth: ServerAuth | None = None) -> None:
         self.receiver = receiver
         self.config = config
+        self.auth = auth
         self.paths = {
             config.traces_url_path: Signal.TRACES,
             config.metrics_url_path: Signal.METRICS,
@@ -78,6 +81,17 @@ class HttpServer:
             self._runner = None
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        auth_info: dict[str, str] = {}
+        if self.auth is not None:  # first, as confighttp's auth handler wraps every path
+            try:
+                principal = await self.auth.check(request.headers.items(), request.query, request.remote or "")
+            except AuthFailure as exc:
+                known = CONTENT_TYPES.get(request.content_type)
+                if known is None:
+                    return self._refuse(request, "unauthenticated", 401, str(exc))
+                failure = Failure(grpc.StatusCode.UNAUTHENTICATED, 401, str(exc))
+                return self._refused_failure(request, known, "unauthenticated", failure)
+            auth_info = auth_client_info(principal)
         signal = self.paths.get(request.path)
         if signal is None:
             return self._refuse(request, "not_found", 404, f"{request.path} not found; OTLP/HTTP paths are {', '.join(self.paths)}")
@@ -113,7 +127,8 @@ class HttpServer:
         content_encoding = request.headers.get("Content-Encoding", "")
         try:
             result = await self.receiver.export(
-                signal, body, encoding, "http", content_encoding, limit, client_info(request, self.config.include_metadata), _peer(request)
+                signal, body, encoding, "http", content_encoding, limit,
+                {**client_info(request, self.config.include_metadata), **auth_info}, _peer(request),
             )
         except BodyTooLargeError:
             return self._refused_failure(request, encoding, "too_large", _too_large(limit))

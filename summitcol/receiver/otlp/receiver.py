@@ -21,6 +21,7 @@ from summitcol.exceptions import ConsumerError, PartialRejectionError, Retryable
 from summitcol.pdata.codec import Encoding, decode_request, response_message
 from summitcol.pdata.decoded import DecodeLimits, Rejections, check_record_count
 from summitcol.pdata.signal import SignalData
+from summitcol.receiver.auth import ServerAuth
 from summitcol.receiver.otlp.config import Config
 from summitcol.receiver.otlp.grpc import GrpcServer
 from summitcol.receiver.otlp.http import HttpServer
@@ -97,9 +98,9 @@ class OtlpReceiver(Receiver):
         self._small_executor = ThreadPoolExecutor(1, thread_name_prefix=f"{self.label}-decode-small")
         protocols = self.config.protocols
         if protocols.grpc is not None:
-            self._servers.append(GrpcServer(self, protocols.grpc))
+            self._servers.append(GrpcServer(self, protocols.grpc, ServerAuth.resolve(protocols.grpc.auth, host, self.label)))
         if protocols.http is not None:
-            self._servers.append(HttpServer(self, protocols.http))
+            self._servers.append(HttpServer(self, protocols.http, ServerAuth.resolve(protocols.http.auth, host, self.label)))
         for server in self._servers:
             await server.start()
 
