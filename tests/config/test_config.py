@@ -87,7 +87,7 @@ def test_validate_reports_three_mistakes_with_their_lines(tmp_path: Path) -> Non
     lines = [line for line in result.stderr.splitlines() if line.startswith(path)]
     assert lines == [
         f"{path}:5: receivers::otlp::protocols::grpc::endpointt: unknown key 'endpointt'; did you mean 'endpoint'? "
-        "(valid keys: endpoint, include_metadata, keepalive, max_concurrent_streams, max_recv_msg_size_mib, "
+        "(valid keys: auth, endpoint, include_metadata, keepalive, max_concurrent_streams, max_recv_msg_size_mib, "
         "read_buffer_size, tls, transport, write_buffer_size)",
         f"{path}:8: processors::batch::timeout: 'soon' is not a duration; write e.g. 200ms, 5s, 1m30s or 2h",
         f'{path}:16: service::pipelines::traces::exporters::1: references exporter "kafka" which is not configured; '

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from summitcol.exceptions import ConfigError
 from summitcol.netaddr import validate_endpoint
+from summitcol.receiver.auth import AuthConfig
 from summitcol.receiver.otlp.config import DEFAULT_MAX_REQUEST_BODY_SIZE
 from summitcol.tlsconfig import TLSServerConfig
 
@@ -44,6 +45,7 @@ class WebhookConfig:
     write_timeout: timedelta = DEFAULT_TIMEOUT
     idle_timeout: timedelta = timedelta(minutes=1)
     tls: TLSServerConfig | None = None
+    auth: AuthConfig | None = None  # confighttp's, in addition to the provider's signature
 
     @property
     def junit_path(self) -> str:
@@ -52,6 +54,8 @@ class WebhookConfig:
 
     def validate(self) -> None:
         validate_endpoint(self.endpoint, "webhook::endpoint")
+        if self.auth is not None:
+            self.auth.validate()
         for key, path in (("path", self.path), ("health_path", self.health_path)):
             if not path.startswith("/"):
                 raise ConfigError(f"webhook::{key} '{path}' must start with '/'")

@@ -43,6 +43,7 @@ import orjson
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
+from summitcol.auth import AuthFailure
 from summitcol.cicd.mapped import Mapped
 from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal
 from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError, decompress
@@ -50,6 +51,7 @@ from summitcol.exceptions import DEFAULT_RETRY_AFTER_S, InvalidDataError
 from summitcol.netaddr import ensure_port_free, split_host_port
 from summitcol.pdata.codec import decode_request
 from summitcol.pdata.signal import SignalData
+from summitcol.receiver.auth import ServerAuth
 from summitcol.receiver.httpserver import client_info, read_body
 from summitcol.receiver.otlp.status import Refusals, failure_for, retry_after_header
 from summitcol.receiver.webhook.config import WebhookConfig
@@ -93,6 +95,7 @@ class WebhookReceiver(Receiver):
         self.refusals = Refusals(self.label, "http", settings.telemetry, self.log)
         self._runner: web.ServerRunner | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._auth: ServerAuth | None = None
         self.port = 0
 
     # --- provider hooks ---------------------------------------------------------------------
@@ -135,8 +138,9 @@ class WebhookReceiver(Receiver):
             return
         if self.consumer is None:
             self.log.warning("%s is in no traces pipeline: its deliveries are answered and dropped", self.label)
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"{self.label}-map")
         cfg = self.webhook
+        self._auth = ServerAuth.resolve(cfg.auth, host, self.label)
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"{self.label}-map")
         server = web.Server(
             self._handle,
             auto_decompress=False,
@@ -174,6 +178,11 @@ class WebhookReceiver(Receiver):
         cfg = self.webhook
         if request.path == cfg.health_path and request.method in ("GET", "HEAD"):
             return self._json(200, {"text": f"{self.title} receiver webhook is healthy"})
+        if self._auth is not None:  # the health path stays open, for load balancers
+            try:
+                await self._auth.check(request.headers.items(), request.query, request.remote or "")
+            except AuthFailure as exc:
+                return self._refuse(request, "unauthenticated", 401, str(exc))
         if request.path not in (cfg.path, cfg.junit_path):
             return self._refuse(request, "not_found", 404, f"{request.path} not found; deliveries go to {cfg.path}")
         if request.method != "POST":
