@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import socket
 
 from summitcol.exceptions import ConfigError
@@ -33,3 +35,28 @@ def ensure_port_free(endpoint: str) -> None:
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(address)
+
+
+def is_loopback(endpoint: str) -> bool:
+    """Whether `endpoint` listens on loopback only (`localhost`, 127.0.0.0/8, ::1); an empty
+    host, 0.0.0.0 or a name that resolves elsewhere is reachable from other machines."""
+    host, _ = split_host_port(endpoint)
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: loopback only if every address it resolves to is
+        try:
+            infos = socket.getaddrinfo(host, None)
+        except OSError:
+            return False
+        return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
+
+
+def warn_if_open(log: logging.Logger, owner: str, endpoint: str, authenticated: bool) -> None:
+    """The safe-defaults warning: a listener on a non-loopback address without `auth` lets anyone
+    who can reach the machine send data."""
+    if not authenticated and not is_loopback(endpoint):
+        log.warning("%s listens on %s, reachable from other machines, without auth: anyone who can reach it can "
+                    "send data; set auth: {authenticator: …} (see the bearertokenauth extension) or bind to localhost",
+                    owner, endpoint)

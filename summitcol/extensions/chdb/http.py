@@ -30,7 +30,7 @@ from aiohttp import web
 
 from summitcol.extensions.chdb.confine import Confinement, Role, readonly_denied, sql_string
 from summitcol.extensions.chdb.engine import QueryError
-from summitcol.netaddr import split_host_port
+from summitcol.netaddr import is_loopback, split_host_port
 
 if TYPE_CHECKING:
     from summitcol.extensions.chdb.config import Config
@@ -119,6 +119,10 @@ class ClickHouseHTTP:
                 "is another ClickHouse or collector using that port?"
             ) from None
         log.info("ClickHouse HTTP interface on http://%s (data in %s)", self.config.http.endpoint, self.engine.path)
+        if not self.users and not is_loopback(self.config.http.endpoint):
+            log.warning("the ClickHouse HTTP interface on %s is reachable from other machines and has no users: anyone "
+                        "who can reach it can query every table; add chdb::users or bind http::endpoint to localhost",
+                        self.config.http.endpoint)
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -10,7 +10,7 @@ from grpc import aio
 
 from summitcol.auth import AuthFailure
 from summitcol.component import Signal
-from summitcol.netaddr import ensure_port_free
+from summitcol.netaddr import ensure_port_free, warn_if_open
 from summitcol.pdata.codec import CODECS
 from summitcol.receiver.auth import ServerAuth, auth_client_info
 from summitcol.receiver.otlp.config import GRPCServerConfig
@@ -154,6 +154,8 @@ class GrpcServer:
             raise OSError(f"cannot listen for OTLP/gRPC on {endpoint}; is another collector running?")
         await self.server.start()
         log.info("OTLP/gRPC receiver %s listening on %s", self.receiver.label, endpoint)
+        if worker.owner:
+            warn_if_open(log, f"OTLP/gRPC receiver {self.receiver.label}", endpoint, self.auth is not None)
 
     async def stop(self) -> None:
         if self.server is not None:

@@ -21,7 +21,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from summitcol.auth import AuthFailure
 from summitcol.component import Signal
 from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError
-from summitcol.netaddr import ensure_port_free, split_host_port
+from summitcol.netaddr import ensure_port_free, split_host_port, warn_if_open
 from summitcol.pdata import otlp_json
 from summitcol.pdata.codec import Encoding
 from summitcol.receiver.auth import ServerAuth, auth_client_info
@@ -74,6 +74,8 @@ class HttpServer:
         sockets = self._runner.addresses
         self.port = sockets[0][1] if sockets else port
         log.info("OTLP/HTTP receiver %s listening on %s", self.receiver.label, self.config.endpoint)
+        if worker.owner:
+            warn_if_open(log, f"OTLP/HTTP receiver {self.receiver.label}", self.config.endpoint, self.auth is not None)
 
     async def stop(self) -> None:
         if self._runner is not None:

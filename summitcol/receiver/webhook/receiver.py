@@ -48,7 +48,7 @@ from summitcol.cicd.mapped import Mapped
 from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal
 from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError, decompress
 from summitcol.exceptions import DEFAULT_RETRY_AFTER_S, InvalidDataError
-from summitcol.netaddr import ensure_port_free, split_host_port
+from summitcol.netaddr import ensure_port_free, split_host_port, warn_if_open
 from summitcol.pdata.codec import decode_request
 from summitcol.pdata.signal import SignalData
 from summitcol.receiver.auth import ServerAuth
@@ -163,6 +163,8 @@ class WebhookReceiver(Receiver):
         sockets = self._runner.addresses
         self.port = sockets[0][1] if sockets else port
         self.log.info("%s receiver %s listening on %s%s", self.title, self.label, cfg.endpoint, cfg.path)
+        if not cfg.secret:  # a signature is authentication too
+            warn_if_open(self.log, f"{self.title} receiver {self.label}", cfg.endpoint, self._auth is not None)
 
     async def shutdown(self) -> None:
         if self._runner is not None:
