@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     from summitcol import ci_command
 
     ci_command.add_parser(commands)
+    from summitcol import audit_command
+
+    audit_command.add_parser(commands)
     return parser
 
 
@@ -172,7 +175,12 @@ def _errors(args: argparse.Namespace, registry: Registry) -> int:
     if args.action in ("train", "evaluate"):
         return errors_command.learn(args, lambda: _target(args, registry, f"errors {args.action}"))
     target = _target(args, registry, f"errors {args.action}")
-    return 1 if target is None else errors_command.run(args, target)
+    if target is None:
+        return 1
+    from summitcol import audit_command
+
+    audit_command.install_from_config(getattr(args, "config", None) or [], getattr(args, "set", []), registry)
+    return errors_command.run(args, target)
 
 
 def _setup_logging(level: str, worker: Worker) -> None:
@@ -261,6 +269,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from summitcol import ci_command
 
         return ci_command.main(args)
+    if args.command == "audit":
+        from summitcol import audit_command
+
+        return audit_command.main(args, registry)
     config = _load(args, registry)
     if config is None:
         return 1

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from summitcol import audit
 from summitcol.errors import schema
 from summitcol.errors.store import GroupStore
 from summitcol.query import QueryFailed, Target, execute, render_table, run_query
@@ -183,16 +184,19 @@ def run(args: Any, target: Target) -> int:  # noqa: ANN401 - argparse namespace
             moved = store.merge(_group(args.target), _group(args.source))
             if not moved:
                 raise QueryFailed(f"group {args.source} has no fingerprints to merge")
+            audit.record(audit.current_user(), "errors.merge", f"{args.source} -> {args.target}", "cli", "ok", {"moved": moved})
             print(f"merged {args.source} into {args.target} ({moved} fingerprint(s)); new events follow within the "
                   "collector's refresh_interval")
         elif args.action == "unmerge":
             moved = store.unmerge(_group(args.group), args.fingerprint or None)
+            audit.record(audit.current_user(), "errors.unmerge", args.group, "cli", "ok", {"moved": moved})
             print(f"unmerged {moved} fingerprint(s) from {args.group} into groups of their own")
         elif args.action in ("resolve", "ignore", "unresolve"):
             status = {"resolve": "resolved", "ignore": "ignored", "unresolve": "unresolved"}[args.action]
             group = _group(args.group)
             release = args.release or _last_release(client, args.database, group)
             store.set_status(group, status, release=release)
+            audit.record(audit.current_user(), f"errors.{args.action}", group, "cli", "ok", {"release": release})
             suffix = f" in release {release!r}: a later release that raises it again marks it regressed" if status == "resolved" else ""
             print(f"group {group} is {status}{suffix}")
     except QueryFailed as exc:

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from summitcol import audit
 from summitcol.auth import Authenticator, AuthFailure, Principal
 from summitcol.auth.throttle import FailureThrottle
 from summitcol.component import ComponentID, Host
@@ -29,8 +30,9 @@ class AuthConfig:
 class ServerAuth:
     """One server's authenticator, resolved from the host when the server starts."""
 
-    def __init__(self, authenticator: Authenticator, request_params: Iterable[str] = ()) -> None:
+    def __init__(self, authenticator: Authenticator, request_params: Iterable[str] = (), owner: str = "") -> None:
         self.authenticator = authenticator
+        self.owner = owner
         self.request_params = tuple(request_params)
         self.throttle = FailureThrottle()
 
@@ -47,7 +49,7 @@ class ServerAuth:
                           "add it under extensions and list it in service::extensions") from None
         if not isinstance(extension, Authenticator):
             raise OSError(f"{owner}: extension '{config.authenticator}' is not a server authenticator")
-        return cls(extension, config.request_params)
+        return cls(extension, config.request_params, owner)
 
     async def check(self, headers: Iterable[tuple[str, str]], query: Mapping[str, str], address: str) -> Principal:
         """The caller's identity, or AuthFailure once the failure's delay has passed. The check
@@ -60,7 +62,8 @@ class ServerAuth:
                 seen.setdefault(name.lower(), query[name])
         try:
             principal = await asyncio.to_thread(self.authenticator.authenticate, seen)
-        except AuthFailure:
+        except AuthFailure as exc:
+            audit.record(address or "unknown", "auth.failure", self.owner, address, exc.reason, {"message": str(exc)})
             delay = self.throttle.failed(address)
             if delay:
                 await asyncio.sleep(delay)

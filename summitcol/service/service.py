@@ -14,10 +14,14 @@ embedded engine) up until every worker has drained through them (see `workers.py
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import os
 import signal
+from pathlib import Path
 from typing import Any
 
+from summitcol import audit
 from summitcol.component import Component, ComponentID, Worker
 from summitcol.config.model import CollectorConfig
 from summitcol.service.graph import Graph, build_graph
@@ -27,6 +31,20 @@ from summitcol.telemetry import Telemetry
 from summitcol.worker import HubError
 
 log = logging.getLogger("summitcol.service")
+
+
+def audit_config_load(argv: list[str]) -> None:
+    """The config files this collector started from, with their SHA-256, in the audit ledger."""
+    files = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--config"]
+    files += [arg.split("=", 1)[1] for arg in argv if arg.startswith("--config=")]
+    digests = {}
+    for name in files:
+        try:
+            digests[name] = hashlib.sha256(Path(name).read_bytes()).hexdigest()
+        except OSError as exc:
+            digests[name] = f"unreadable: {exc.strerror}"
+    sets = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--set"]
+    audit.record(audit.current_user(), "config.load", ", ".join(files), f"pid {os.getpid()}", "ok", {"sha256": digests, "set": sets})
 
 
 class Service:
@@ -65,6 +83,8 @@ class Service:
         for cid, ext in self.graph.extensions.items():
             log.debug("starting extension %s", cid)
             await ext.start(self)
+        if self.worker.owner:
+            audit_config_load(self.argv)
         if self.worker.owner and self.worker.count > 1:
             self.hub = Hub(self.worker.hub, {"extension": self._serve_extension})
             await self.hub.start()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import gzip
+import hashlib
 import logging
 import re
 import secrets
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING
 import orjson
 from aiohttp import web
 
+from summitcol import audit
 from summitcol.extensions.chdb.confine import Confinement, Role, readonly_denied, sql_string
 from summitcol.extensions.chdb.engine import QueryError
 from summitcol.netaddr import is_loopback, split_host_port
@@ -94,6 +96,15 @@ def decompress_body(body: bytes, encoding: str) -> bytes:
     raise QueryError(f"Code: 36. DB::Exception: Unknown Content-Encoding: {encoding}. (BAD_ARGUMENTS)", 36)
 
 
+def _audit_query(request: web.Request, user: str, sql: str, outcome: str) -> None:
+    """A statement by a query user in the audit ledger: who, from where, the statement's digest
+    (not its text, which may hold data) and keyword. Inserts are ingestion, not queries."""
+    if _INSERT.match(sql):
+        return
+    digest = hashlib.sha256(sql.strip().encode()).hexdigest()
+    audit.record(user, "query", "chdb http", request.remote or "", outcome, {"sha256": digest, "keyword": statement_keyword(sql)})
+
+
 class ClickHouseHTTP:
     def __init__(self, engine: Engine, config: Config) -> None:
         self.engine = engine
@@ -148,6 +159,7 @@ class ClickHouseHTTP:
         if expected and not password:
             raise QueryError(f"Code: 194. DB::Exception: {user}: Password required for user {user}. (REQUIRED_PASSWORD)", 194)
         if expected is None or not secrets.compare_digest(expected.encode(), password.encode()):
+            audit.record(user, "auth.failure", "chdb http", request.remote or "", "invalid_credentials")
             raise QueryError(
                 f"Code: 516. DB::Exception: {user}: Authentication failed: password is incorrect, "
                 "or there is no user with such name. (AUTHENTICATION_FAILED)",
@@ -158,7 +170,7 @@ class ClickHouseHTTP:
     async def _query(self, request: web.Request) -> web.Response:
         query_id = request.query.get("query_id") or str(uuid.uuid4())
         try:
-            self._authenticate(request)
+            user = self._authenticate(request)
             body = await request.read()
             body = decompress_body(body, request.headers.get("Content-Encoding", ""))
             sql = request.query.get("query", "")
@@ -178,7 +190,12 @@ class ClickHouseHTTP:
             if role is not Role.ADMIN and statement_keyword(sql) not in READ_ONLY_KEYWORDS:
                 why = "readonly mode" if self.config.read_only else "readonly mode (GET requests are read-only; use POST)"
                 raise QueryError(f"Code: 164. DB::Exception: Cannot execute query in {why}. (READONLY)", 164)
-            output = await asyncio.to_thread(self._run, sql, data, request, role)
+            try:
+                output = await asyncio.to_thread(self._run, sql, data, request, role)
+            except QueryError as exc:
+                _audit_query(request, user, sql, f"error {exc.code}")
+                raise
+            _audit_query(request, user, sql, "ok")
         except QueryError as exc:
             message = str(exc)
             if not message.startswith("Code:"):
