@@ -128,6 +128,18 @@ def current_user() -> str:
         return f"uid {os.getuid()}"
 
 
+def hashes(path: str) -> dict[int, str]:
+    """seq → hash of every readable record in the file."""
+    out = {}
+    for _, line in _records(path):
+        try:
+            fields = orjson.loads(line)
+            out[int(fields["seq"])] = str(fields["hash"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue
+    return out
+
+
 _installed: Ledger | None = None
 
 
