@@ -7,6 +7,7 @@ from typing import Any
 
 from summitcol.cicd import circleci
 from summitcol.cicd.mapped import Mapped
+from summitcol.receiver.webhook.mapping import Mapper
 from summitcol.receiver.webhook.receiver import Delivery, Kind, WebhookReceiver
 from summitcol.receiver.webhook.signatures import check_circleci
 
@@ -33,5 +34,9 @@ class CircleCIReceiver(WebhookReceiver):
         value = payload.get("id")
         return value if isinstance(value, str) else ""
 
-    def map(self, event: str, payload: dict[str, Any], delivery_id: str, observed: datetime, raw: bytes) -> Mapped:
-        return circleci.map_circleci(event, payload, observed=observed)
+    def mapper(self) -> Mapper:
+        return _map
+
+
+def _map(event: str, payload: dict[str, Any], delivery_id: str, observed: datetime, raw: bytes) -> Mapped:
+    return circleci.map_circleci(event, payload, observed=observed)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from summitcol.cicd.github import EVENTS, map_github
 from summitcol.cicd.mapped import Mapped
 from summitcol.component import Host
+from summitcol.receiver.webhook.mapping import Mapper
 from summitcol.receiver.webhook.receiver import Delivery, Kind, WebhookReceiver, form_payload
 from summitcol.receiver.webhook.signatures import check_github
 
@@ -45,9 +47,12 @@ class GitHubReceiver(WebhookReceiver):
             body = form_payload(body)
         return super().parse(delivery, body)
 
-    def map(self, event: str, payload: dict[str, Any], delivery_id: str, observed: datetime, raw: bytes) -> Mapped:
+    def mapper(self) -> Mapper:
         hook = self.config.webhook
-        return map_github(
-            event, payload, delivery_id=delivery_id, observed=observed,
-            service_name=hook.service_name, include_span_events=hook.include_span_events, raw=raw,
-        )
+        return partial(_map, hook.service_name, hook.include_span_events)
+
+
+def _map(service_name: str, include_span_events: bool, event: str, payload: dict[str, Any], delivery_id: str,
+         observed: datetime, raw: bytes) -> Mapped:
+    return map_github(event, payload, delivery_id=delivery_id, observed=observed, service_name=service_name,
+                      include_span_events=include_span_events, raw=raw)

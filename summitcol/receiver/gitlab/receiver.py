@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from summitcol.cicd import gitlab
 from summitcol.cicd.mapped import Mapped
+from summitcol.receiver.webhook.mapping import Mapper
 from summitcol.receiver.webhook.receiver import Delivery, Kind, WebhookReceiver
 from summitcol.receiver.webhook.signatures import check_gitlab
 
@@ -35,8 +37,11 @@ class GitLabReceiver(WebhookReceiver):
         versions without it."""
         return delivery.headers.get("Idempotency-Key") or delivery.headers.get("X-Gitlab-Event-UUID", "")
 
-    def map(self, event: str, payload: dict[str, Any], delivery_id: str, observed: datetime, raw: bytes) -> Mapped:
-        return gitlab.map_gitlab(
-            event, payload, delivery_id=delivery_id, observed=observed,
-            include_user_attributes=self.config.webhook.include_user_attributes,
-        )
+    def mapper(self) -> Mapper:
+        return partial(_map, self.config.webhook.include_user_attributes)
+
+
+def _map(include_user_attributes: bool, event: str, payload: dict[str, Any], delivery_id: str, observed: datetime,
+         raw: bytes) -> Mapped:
+    return gitlab.map_gitlab(event, payload, delivery_id=delivery_id, observed=observed,
+                             include_user_attributes=include_user_attributes)

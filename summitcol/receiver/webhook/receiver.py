@@ -35,6 +35,7 @@ import asyncio
 import dataclasses
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qs
@@ -44,7 +45,6 @@ from aiohttp import web
 from multidict import CIMultiDictProxy
 
 from summitcol.auth import AuthFailure
-from summitcol.cicd.mapped import Mapped
 from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal
 from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError, decompress
 from summitcol.exceptions import DEFAULT_RETRY_AFTER_S, InvalidDataError
@@ -54,6 +54,7 @@ from summitcol.pdata.signal import SignalData
 from summitcol.receiver.auth import ServerAuth
 from summitcol.receiver.httpserver import client_info, read_body
 from summitcol.receiver.otlp.status import Refusals, failure_for, retry_after_header
+from summitcol.receiver.webhook import mapping
 from summitcol.receiver.webhook.config import WebhookConfig
 from summitcol.receiver.webhook.deliveries import DeliveryLog
 from summitcol.receiver.webhook.output import junit_events, with_build_rows
@@ -115,8 +116,10 @@ class WebhookReceiver(Receiver):
         """The id a redelivery repeats ("" when the delivery has none: then no dedupe)."""
         raise NotImplementedError
 
-    def map(self, event: str, payload: dict[str, Any], delivery_id: str, observed: datetime, raw: bytes) -> Mapped:
-        """The provider's mapper (runs on the worker thread). ValueError → 400."""
+    def mapper(self) -> mapping.Mapper:
+        """The provider's mapper with this receiver's settings, as a picklable callable
+        (event, payload, delivery_id, observed, raw) → Mapped: it runs in the mapping process.
+        ValueError, TypeError or KeyError → 400."""
         raise NotImplementedError
 
     def parse(self, delivery: Delivery, body: bytes) -> dict[str, Any]:
@@ -253,11 +256,14 @@ class WebhookReceiver(Receiver):
         try:
             observed = datetime.now(UTC)
             try:
-                data, spans, events = await loop.run_in_executor(
-                    self._executor, self._decode, event, payload, delivery_id, observed, raw, client_info(request, self.webhook.include_metadata)
-                )
+                data, spans, events = await self._map(event, payload, delivery_id, observed, raw,
+                                                      client_info(request, self.webhook.include_metadata))
             except (BadDelivery, InvalidDataError) as exc:
                 return self._refuse(request, "malformed", 400, str(exc))
+            except BrokenProcessPool:
+                self.log.error("%s: the webhook mapping process died; a new one starts with the next delivery", self.label)
+                return self._json(503, {"error": "internal error, retry later"},
+                                  {"Retry-After": retry_after_header(DEFAULT_RETRY_AFTER_S)})
             response = await self._consume(data, event)
             if response is not None:
                 return response
@@ -272,21 +278,28 @@ class WebhookReceiver(Receiver):
         body = decompress(delivery.body, content_encoding, self.webhook.max_request_body_size) if content_encoding else delivery.body
         return body, self.parse(delivery, body)
 
-    def _decode(
+    async def _map(
         self, event: str, payload: dict[str, Any], delivery_id: str, observed: datetime, raw: bytes, client: dict[str, str]
     ) -> tuple[SignalData, int, int]:
+        """The provider's mapping in the mapping process (summitcol.receiver.webhook.mapping), the
+        spans it made decoded here."""
+        loop = asyncio.get_running_loop()
+        executor = mapping.pool()
         try:
-            mapped = self.map(event, payload, delivery_id, observed, raw)
-        except (ValueError, TypeError, KeyError) as exc:
-            raise BadDelivery(f"the {event} payload cannot be read: {exc}") from None
-        if mapped.spans is not None and mapped.spans.resource_spans:
-            data, rejections = decode_request(Signal.TRACES, mapped.spans.SerializeToString(), "proto")
+            result = await loop.run_in_executor(executor, mapping.map_delivery, self.mapper(), event, payload,
+                                                delivery_id, observed, raw)
+        except mapping.MappingError as exc:
+            raise BadDelivery(str(exc)) from None
+        except BrokenProcessPool:
+            mapping.reset(executor)
+            raise
+        if result.spans:
+            data, rejections = await loop.run_in_executor(self._executor, decode_request, Signal.TRACES, result.spans, "proto")
             if rejections.count:
                 self.log.warning("%s: %d span(s) of a %s delivery were rejected: %s", self.label, rejections.count, event, rejections.message())
         else:
             data = SignalData(Signal.TRACES, {})
-        data = SignalData(data.signal, data.tables, client)
-        return with_build_rows(data, mapped.events), data.item_count(), len(mapped.events)
+        return SignalData(data.signal, data.tables, client, {**data.side, **result.side}), data.item_count(), result.events
 
     async def _junit(self, request: web.BaseRequest, delivery: Delivery) -> web.StreamResponse:
         loop = asyncio.get_running_loop()
