@@ -45,7 +45,8 @@ SECRET = "flood-bench-secret"
 EXPECTED = {"good": 200, "bad-signature": 401, "malformed": 400}
 
 
-def config(otlp_port: int, hook_port: int, data: Path) -> str:
+def config(otlp_port: int, hook_port: int, data: Path, batch: bool = True) -> str:
+    processors = "[batch]" if batch else "[]"
     return f"""
 receivers:
   otlp:
@@ -75,7 +76,7 @@ service:
   pipelines:
     traces:
       receivers: [otlp, github]
-      processors: [batch]
+      processors: {processors}
       exporters: [clickhouse]
 """
 
@@ -174,12 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--senders", type=int, default=8, help="concurrent webhook senders")
     parser.add_argument("--bad-share", type=float, default=0.1, help="share of bad deliveries (401 and 400)")
     parser.add_argument("--processes", type=int, default=1, help="load generator processes")
+    parser.add_argument("--no-batch", action="store_true", help="no batch processor (each request its own insert)")
     args = parser.parse_args(argv)
 
     otlp_port, hook_port = free_port(), free_port()
     target, url = f"http://127.0.0.1:{otlp_port}", f"http://127.0.0.1:{hook_port}/events"
     phases: list[Phase] = []
-    with tempfile.TemporaryDirectory(prefix="flood-") as tmp, Collector(Path(tmp), config(otlp_port, hook_port, Path(tmp))) as collector, \
+    with tempfile.TemporaryDirectory(prefix="flood-") as tmp, Collector(Path(tmp), config(otlp_port, hook_port, Path(tmp), not args.no_batch)) as collector, \
             ProcessPoolExecutor(max_workers=args.processes, mp_context=multiprocessing.get_context("spawn")) as pool:
         assert collector.process is not None
         pid = collector.process.pid
