@@ -34,16 +34,25 @@ OVERRIDES = {
     "github": lambda tmp: {"webhook": _webhook("github")},
     "gitlab": lambda tmp: {"webhook": _webhook("gitlab")},
     "circleci": lambda tmp: {"webhook": _webhook("circleci")},
+    "bearertokenauth": lambda tmp: {"token": "t"},
+    "basicauth": lambda tmp: {"htpasswd": _htpasswd()},
+    "audit": lambda tmp: {"path": str(tmp / "audit" / "audit.jsonl")},
     "attributes": lambda tmp: {"actions": [_action()]},
     "resource": lambda tmp: {"attributes": [_action()]},
 }
-REQUIRED = {"file", "otlp_grpc", "otlp_http", "parquet", "clickhouse", "fingerprint", "memory_limiter", "tail_sampling", "loadbalancing", "attributes", "resource"}
+REQUIRED = {"bearertokenauth", "basicauth", "file", "otlp_grpc", "otlp_http", "parquet", "clickhouse", "fingerprint", "memory_limiter", "tail_sampling", "loadbalancing", "attributes", "resource"}
 
 
 def _action():  # type: ignore[no-untyped-def]
     from summitcol.processors.attraction import ActionConfig
 
     return ActionConfig(key="k", value="v", action="insert")
+
+
+def _htpasswd():  # type: ignore[no-untyped-def]
+    from summitcol.extensions.basicauth import HtpasswdConfig
+
+    return HtpasswdConfig(inline="ada:plain")
 
 
 def _webhook(provider: str):  # type: ignore[no-untyped-def]

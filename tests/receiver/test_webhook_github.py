@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+import pytest
 
 from summitcol.component import ComponentID, CreateSettings, Factory, Signal
 from summitcol.exceptions import RetryableError
@@ -294,5 +295,28 @@ def test_junit_upload() -> None:
             assert (status, json.loads(reply)["error"]) == (
                 400, "the JUnit upload cannot be read: query parameter attempt must be a whole number, got 'two'")
             assert len(r.sink.items) == 1
+
+    asyncio.run(scenario())
+
+
+def test_deliveries_past_the_rate_wait_then_get_503(monkeypatch: pytest.MonkeyPatch) -> None:
+    """max_deliveries_per_second 0.5 (burst 1) and waits of at most 0.2 s: of six deliveries sent
+    at once, the first goes through, the others would wait 2 s or more and are told to retry."""
+    from summitcol.receiver.webhook import receiver as webhook_receiver
+
+    monkeypatch.setattr(webhook_receiver, "MAX_PACING_WAIT_S", 0.2)
+
+    async def scenario() -> None:
+        async with running(github_factory.FACTORY, secret=SECRET, max_deliveries_per_second=0.5) as r:
+            body = fixture("job-build-completed.json")
+            sends = [post(r.url + "/events", body, github_headers("workflow_job", body, f"guid-{i}")) for i in range(6)]
+            replies = await asyncio.gather(*sends)
+            assert sorted(status for status, _, _ in replies) == [200, 503, 503, 503, 503, 503]
+            told = [(headers["Retry-After"], json.loads(reply)["error"]) for status, headers, reply in replies if status == 503]
+            assert told[0] == ("1", "more than 0.5 deliveries per second; retry later")
+            assert len(r.sink.items) == 1
+            assert refused(r.telemetry, "github", "rate_limited") == 5
+            # the receiver's own health path is never paced
+            assert (await post(r.url + "/health", b"", {}, method="GET"))[0] == 200
 
     asyncio.run(scenario())

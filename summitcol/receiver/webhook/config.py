@@ -19,6 +19,7 @@ from summitcol.receiver.otlp.config import DEFAULT_MAX_REQUEST_BODY_SIZE
 from summitcol.tlsconfig import TLSServerConfig
 
 DEFAULT_ENDPOINT = "localhost:8080"
+DEFAULT_MAX_DELIVERIES_PER_SECOND = 10.0  # Summit: what a webhook receiver takes on per second; past it deliveries wait, then 503
 DEFAULT_PATH = "/events"
 DEFAULT_HEALTH_PATH = "/health"
 DEFAULT_TIMEOUT = timedelta(milliseconds=500)
@@ -38,6 +39,7 @@ class WebhookConfig:
     secret: str = ""
     required_headers: dict[str, str] = field(default_factory=dict)
     max_request_body_size: int = DEFAULT_MAX_REQUEST_BODY_SIZE
+    max_deliveries_per_second: float = DEFAULT_MAX_DELIVERIES_PER_SECOND  # Summit: 0 = no limit
     include_metadata: bool = False
     response_headers: dict[str, str] = field(default_factory=dict)
     read_timeout: timedelta = DEFAULT_TIMEOUT
@@ -66,6 +68,8 @@ class WebhookConfig:
             )
         if self.max_request_body_size <= 0:
             raise ConfigError("webhook::max_request_body_size must be greater than 0")
+        if self.max_deliveries_per_second < 0:
+            raise ConfigError("webhook::max_deliveries_per_second must be 0 (no limit) or more")
         if self.read_timeout > MAX_TIMEOUT:
             raise ConfigError("the duration specified for read_timeout exceeds the maximum allowed value of 10s")
         if self.write_timeout > MAX_TIMEOUT:

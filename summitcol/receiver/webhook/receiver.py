@@ -58,8 +58,10 @@ from summitcol.receiver.webhook import mapping
 from summitcol.receiver.webhook.config import WebhookConfig
 from summitcol.receiver.webhook.deliveries import DeliveryLog
 from summitcol.receiver.webhook.output import junit_events, with_build_rows
+from summitcol.receiver.webhook.pacing import Pacer
 
 DELIVERIES = "summitcol_receiver_webhook_deliveries"
+MAX_PACING_WAIT_S = 5.0  # under GitHub's 10 s delivery timeout, with room for the delivery's own work
 SHUTDOWN_GRACE_S = 10.0
 
 Kind = Literal["ping", "used", "unused"]
@@ -97,6 +99,8 @@ class WebhookReceiver(Receiver):
         self._runner: web.ServerRunner | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._auth: ServerAuth | None = None
+        rate = self.webhook.max_deliveries_per_second
+        self._pacer = Pacer(rate, max(1, int(rate)), MAX_PACING_WAIT_S) if rate else None
         self.port = 0
 
     # --- provider hooks ---------------------------------------------------------------------
@@ -211,6 +215,10 @@ class WebhookReceiver(Receiver):
         problem = self._check_required_headers(delivery) or self.authenticate(delivery)
         if problem is not None:
             return self._refuse(request, "unauthorized", 401, problem)
+        if self._pacer is not None and not await self._pacer.admit():
+            self.refusals.refused("rate_limited", request.remote or "", "more deliveries than max_deliveries_per_second")
+            return self._json(503, {"error": f"more than {cfg.max_deliveries_per_second:g} deliveries per second; retry later"},
+                              {"Retry-After": retry_after_header(DEFAULT_RETRY_AFTER_S)})
         if request.path == cfg.junit_path:
             return await self._junit(request, delivery)
         return await self._event(request, delivery)
