@@ -7,8 +7,8 @@ is rebuilt here the way the runtime would have printed it:
 
 - python: `Traceback (most recent call last):` / `  File "<abs_path>", line N, in fn` / the
   source line / `module.Type: value`; a chain root cause first, joined by Python's sentences.
-- javascript, node: V8's `Type: value` / `    at fn (file:line:col)`, newest frame first;
-  causes follow as `Caused by:` blocks, as Node prints `error.cause`.
+- javascript, node: V8's `err.stack`, `Type: value` / `    at fn (file:line:col)`, newest frame
+  first, of the thrown error only (a cause is not part of `stack`; it stays in Sentry's chain).
 - java and other JVM platforms: `pkg.Type: value` / `\\tat module.function(file:line)`, newest
   first, causes as `Caused by: …`.
 - anything else: the Python form (the frame layout every parser reads; the language column of
@@ -99,19 +99,18 @@ def _python_link(exception: dict[str, Any]) -> str:
 
 
 def _render_v8(exceptions: list[dict[str, Any]]) -> str:
-    blocks: list[str] = []
-    for position, exception in enumerate(reversed(exceptions)):  # the thrown error first
-        value = _text(exception.get("value"))
-        name = _text(exception.get("type")) or "Error"
-        head = f"{name}: {value}" if value else name
-        lines = [("Caused by: " if position else "") + head]
-        for frame in reversed(frames_of(exception)):
-            path = _text(frame.get("abs_path")) or _text(frame.get("filename")) or "<anonymous>"
-            location = f"{path}:{_line(frame)}" + (f":{frame['colno']}" if isinstance(frame.get("colno"), int) else "")
-            function = _text(frame.get("function"))
-            lines.append(f"    at {function} ({location})" if function and function != "?" else f"    at {location}")
-        blocks.append("\n".join(lines))
-    return "\n".join(blocks)
+    """The thrown error's `err.stack`: what V8 prints and the OpenTelemetry JS SDK records (a
+    cause is not part of `stack`, and V8's parsers would read its frames as the error's)."""
+    exception = exceptions[-1]
+    value = _text(exception.get("value"))
+    name = _text(exception.get("type")) or "Error"
+    lines = [f"{name}: {value}" if value else name]
+    for frame in reversed(frames_of(exception)):
+        path = _text(frame.get("abs_path")) or _text(frame.get("filename")) or "<anonymous>"
+        location = f"{path}:{_line(frame)}" + (f":{frame['colno']}" if isinstance(frame.get("colno"), int) else "")
+        function = _text(frame.get("function"))
+        lines.append(f"    at {function} ({location})" if function and function != "?" else f"    at {location}")
+    return "\n".join(lines)
 
 
 def _render_jvm(exceptions: list[dict[str, Any]], platform: str) -> str:
