@@ -5,7 +5,11 @@ otel_logs, events_error_v1 and otel_traces, under the ids the SDK returned."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import traceback
+import urllib.error
+import urllib.request
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -202,3 +206,70 @@ def test_an_error_inside_a_transaction_links_to_its_span(sdk: Any) -> None:
     assert wait_for(lambda: client.command(f"SELECT count() FROM otel.otel_logs WHERE {where}") == 1, timeout=60)
     assert one(client, f"SELECT TraceId, SpanId FROM otel.otel_logs WHERE {where}") == (transaction.trace_id, span.span_id)
     assert wait_for(lambda: client.command(f"SELECT count() FROM otel.otel_traces WHERE SpanId = '{span.span_id}'") == 1, timeout=60)
+
+
+def post_raw(port: int, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/{PROJECT}/envelope/", data=body, method="POST", headers={
+        "X-Sentry-Auth": f"Sentry sentry_version=7, sentry_key={KEY}", "Content-Type": "application/x-sentry-envelope", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return int(response.status), json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return int(error.code), json.loads(error.read())
+
+
+def raw_envelope(items: list[tuple[str, bytes]]) -> bytes:
+    parts = [b"{}"]
+    for kind, payload in items:
+        parts += [json.dumps({"type": kind, "length": len(payload)}).encode(), payload]
+    return b"\n".join(parts) + b"\n"
+
+
+def test_a_1000_item_gzip_envelope_with_unknown_items_lands_whole(collector: tuple[int, Any]) -> None:
+    """500 exception events, 300 transactions (root + 1 child), 200 items of a type no one knows."""
+    port, client = collector
+    items: list[tuple[str, bytes]] = []
+    for i in range(500):
+        items.append(("event", json.dumps({
+            "event_id": f"{i:032x}", "platform": "python", "timestamp": 1764756000.0 + i,
+            "exception": {"values": [{"type": "ValueError", "value": f"bad quantity {i}", "stacktrace": {"frames": [
+                {"abs_path": "/srv/app/cart.py", "function": "parse_quantity", "lineno": 12, "context_line": "return int(text)"}]}}]},
+            "contexts": {"trace": {"trace_id": f"0abc{i:028x}", "span_id": f"{i + 1:016x}"}}}).encode()))
+        if i < 300:
+            items.append(("transaction", json.dumps({
+                "type": "transaction", "transaction": "GET /cart", "start_timestamp": 1764756000.0 + i, "timestamp": 1764756000.5 + i,
+                "contexts": {"trace": {"trace_id": f"0def{i:028x}", "span_id": f"{i + 1:016x}", "op": "http.server"}},
+                "spans": [{"span_id": f"{i + 5000:016x}", "op": "db", "description": "SELECT cart",
+                           "start_timestamp": 1764756000.1 + i, "timestamp": 1764756000.2 + i}]}).encode()))
+        if i < 200:
+            items.append(("future_item", b"\x00opaque\x01"))
+    assert len(items) == 1000
+    status, reply = post_raw(port, gzip.compress(raw_envelope(items)), {"Content-Encoding": "gzip"})
+    assert (status, reply) == (200, {"id": f"{0:032x}"})
+    assert wait_for(lambda: client.command("SELECT count() FROM otel.events_error_v1 WHERE startsWith(TraceId, '0abc')") == 500, timeout=120)
+    assert client.command("SELECT count() FROM otel.otel_logs WHERE startsWith(TraceId, '0abc')") == 500
+    assert client.query("SELECT uniqExact(Fingerprint), any(ExceptionType), any(MessageTemplate) FROM otel.events_error_v1"
+                        " WHERE startsWith(TraceId, '0abc')").result_rows == [(1, "ValueError", "bad quantity <int>")]
+    assert wait_for(lambda: client.command("SELECT count() FROM otel.otel_traces WHERE startsWith(TraceId, '0def')") == 600, timeout=120)
+    assert client.command("SELECT count() FROM otel.otel_traces WHERE startsWith(TraceId, '0def') AND ParentSpanId = ''") == 300
+
+
+def test_bad_input_is_refused_and_nothing_of_it_stored(collector: tuple[int, Any]) -> None:
+    port, client = collector
+    event = json.dumps({"event_id": "f" * 32, "message": "never stored", "contexts": {"trace": {"trace_id": "0bad" + "0" * 28}}}).encode()
+    good = raw_envelope([("event", event)])
+    truncated = good[:-20]
+    wrong_length = good.replace(f'"length": {len(event)}'.encode(), f'"length": {len(event) - 5}'.encode())
+    bomb = gzip.compress(raw_envelope([("event", b'{"message": "' + b"x" * (80 * 1024 * 1024) + b'"}')]))
+    assert post_raw(port, truncated, {})[0] == 400
+    assert post_raw(port, wrong_length, {}) == (400, {"detail": f"envelope item 0 (type 'event'): header says length {len(event) - 5}, "
+                                                               "but the payload does not end there (no newline after it); the length header is wrong"})
+    assert post_raw(port, bomb, {"Content-Encoding": "gzip"}) == (
+        413, {"detail": "request body is larger than max_request_body_size (67108864 bytes) once decompressed"})
+    assert post_raw(port, good, {"X-Sentry-Auth": "Sentry sentry_key=unknown"})[0] == 403
+    assert post_raw(port, good, {"X-Sentry-Auth": ""})[0] == 401
+    # a good envelope after them is stored: the refusals left the receiver as it was
+    marker = json.dumps({"event_id": "e" * 32, "message": "stored", "contexts": {"trace": {"trace_id": "0bad" + "1" * 28}}}).encode()
+    assert post_raw(port, raw_envelope([("event", marker)]), {}) == (200, {"id": "e" * 32})
+    assert wait_for(lambda: client.command("SELECT count() FROM otel.otel_logs WHERE startsWith(TraceId, '0bad')") == 1, timeout=60)
+    assert client.query("SELECT Body FROM otel.otel_logs WHERE startsWith(TraceId, '0bad')").result_rows == [("stored",)]
