@@ -92,3 +92,13 @@ def test_timestamps_as_sentry_sends_them() -> None:
     assert timestamp_nanos("2025-12-03T12:00:00+02:00", 0) == 1_764_756_000_000_000_000
     assert timestamp_nanos(1764756000.25, 0) == 1_764_756_000_250_000_000
     assert [timestamp_nanos(v, -1) for v in (None, "yesterday", True, {})] == [-1, -1, -1, -1]
+
+
+def test_a_store_transaction_becomes_spans_and_the_answer_keeps_its_id() -> None:
+    from summitcol.sentry.convert import convert_store
+
+    store = {"type": "transaction", "event_id": "AB" * 16, "transaction": "GET /", "start_timestamp": 1.0, "timestamp": 2.0,
+             "contexts": {"trace": {"trace_id": "1" * 32, "span_id": "2" * 16}}}
+    converted = convert_store(store, PROJECT, RECEIVED)
+    assert (converted.event_id, len(converted.traces.resource_spans), len(converted.logs.resource_logs)) == ("ab" * 16, 1, 0)
+    assert dict(converted.outcomes) == {("transaction", "accepted"): 1}

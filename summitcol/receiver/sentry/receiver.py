@@ -200,7 +200,7 @@ class SentryReceiver(Receiver):
         client = client_info(request, self.config.include_metadata)
         try:
             converted, logs, traces = await loop.run_in_executor(
-                self._executor, self._decode, endpoint, project_id, project, body, encoding, received_ns, client)
+                self._executor, self._decode, endpoint, project_id, key, project, body, encoding, received_ns, client)
         except AuthError as exc:
             return self._refuse(request, "unauthorized", exc.status, str(exc))
         except BodyDecodeError as exc:
@@ -215,7 +215,7 @@ class SentryReceiver(Receiver):
             return refused
         return self._json(200, {"id": converted.event_id} if converted.event_id else {})
 
-    def _decode(self, endpoint: str, project_id: str, project: Project | None, body: bytes, encoding: str,
+    def _decode(self, endpoint: str, project_id: str, key: str, project: Project | None, body: bytes, encoding: str,
                 received_ns: int, client: dict[str, str]) -> tuple[Converted, SignalData, SignalData]:
         limit = self.config.max_request_body_size
         try:
@@ -233,9 +233,9 @@ class SentryReceiver(Receiver):
                 converted = convert_store(event, project, received_ns)
             else:
                 envelope = parse_envelope(raw)
-                if project is None:
-                    dsn = envelope.headers.get("dsn")
-                    project = self.keys.project(project_id, "", dsn if isinstance(dsn, str) else "")
+                dsn = envelope.headers.get("dsn")
+                if project is None or isinstance(dsn, str):  # a dsn must agree with the request's key
+                    project = self.keys.project(project_id, key, dsn if isinstance(dsn, str) else "")
                 converted = convert_envelope(envelope, project, received_ns, self.config.max_event_size)
         except (ItemTooLargeError, StoreBodyTooLargeError) as exc:
             raise BodyDecodeError(413, "too_large", str(exc)) from None

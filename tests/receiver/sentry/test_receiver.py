@@ -164,7 +164,7 @@ def test_keys_missing_unknown_of_another_project_and_in_the_query() -> None:
             assert (status, json.loads(reply)) == (403, {"detail": "unknown public key 'nope'; add it to the project's keys in the receiver's config"})
             status, _, reply = await post(r.url + "/api/42/envelope/", body, auth(OTHER_KEY))
             assert (status, json.loads(reply)["detail"]) == (403, f"the public key '{OTHER_KEY}' belongs to project 7, not 42")
-            assert refused(r.telemetry, "sentry", "unauthorized") == 3
+            assert refused(r.telemetry, "sentry", "unauthorized") == 3  # so far
             assert r.logs.items == []
             # the browser and Node SDKs authenticate in the query string
             status, _, _ = await post(r.url + f"/api/42/envelope/?sentry_version=7&sentry_key={KEY}", body, plain)
@@ -172,6 +172,11 @@ def test_keys_missing_unknown_of_another_project_and_in_the_query() -> None:
             # a tunnel forwards the envelope with the DSN in its header
             tunnelled = envelope(item("event", event()), headers={"event_id": EVENT_ID, "dsn": f"https://{KEY}@example.com/42"})
             assert (await post(r.url + "/api/42/envelope/", tunnelled, plain))[0] == 200
+            status, _, reply = await post(r.url + "/api/42/envelope/", tunnelled, auth(OTHER_KEY.replace("f", "e")))
+            assert status == 403  # an unknown key in the header
+            mismatch = envelope(item("event", event()), headers={"dsn": f"https://{OTHER_KEY}@example.com/42"})
+            status, _, reply = await post(r.url + "/api/42/envelope/", mismatch, auth())
+            assert (status, json.loads(reply)["detail"]) == (403, "the envelope header's dsn names another key than the request")
             status, _, reply = await post(r.url + "/api/42/envelope/", body, {**auth(), "X-Sentry-Auth": f"Sentry sentry_version=8, sentry_key={KEY}"})
             assert (status, json.loads(reply)["detail"]) == (400, "unsupported protocol version 8; Summit speaks version 7")
             assert len(r.logs.items) == 2
