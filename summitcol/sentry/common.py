@@ -32,6 +32,7 @@ import orjson
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
+from summitcol.pdata.decoded import DEFAULT_MAX_ATTRIBUTES
 from summitcol.sentry.auth import Project
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
@@ -95,20 +96,32 @@ def any_value(value: Any) -> AnyValue:
 
 
 class Attributes:
-    """KeyValues in insertion order, a later key replacing an earlier one."""
+    """KeyValues in insertion order, a later key replacing an earlier one, at most `limit` keys.
 
-    def __init__(self) -> None:
+    The receivers' decode rejects a record with more than DEFAULT_MAX_ATTRIBUTES attributes; an
+    event with 2,000 tags should still be stored, so the keys past the limit are dropped (and
+    counted in `dropped`) instead. The ones put first (exception.*, ids) are the ones kept."""
+
+    def __init__(self, limit: int = DEFAULT_MAX_ATTRIBUTES) -> None:
         self._values: dict[str, AnyValue] = {}
+        self.limit = limit
+        self.dropped = 0
 
     def put(self, key: str, value: Any) -> None:
         if value is None or value == "" or value == {} or value == []:
             return
-        self._values[key] = value if isinstance(value, AnyValue) else any_value(value)
+        self._set(key, value if isinstance(value, AnyValue) else any_value(value))
 
-    def put_text(self, key: str, value: Any) -> None:
+    def put_text(self, key: str, value: Any, limit: int = MAX_VALUE_CHARS) -> None:
         if value is None or value == "":
             return
-        self._values[key] = AnyValue(string_value=text(value)[:MAX_VALUE_CHARS])
+        self._set(key, AnyValue(string_value=text(value)[:limit]))
+
+    def _set(self, key: str, value: AnyValue) -> None:
+        if key not in self._values and len(self._values) >= self.limit:
+            self.dropped += 1
+            return
+        self._values[key] = value
 
     def key_values(self) -> list[KeyValue]:
         return [KeyValue(key=key, value=value) for key, value in self._values.items()]

@@ -33,6 +33,9 @@ SEVERITY = {  # Sentry level → (OTLP SeverityNumber, SeverityText)
     "debug": (logs_pb2.SEVERITY_NUMBER_DEBUG, "DEBUG"),
 }
 DEFAULT_LEVEL = "error"
+# what the fingerprint processor's parsers read of a trace (errors/parsers MAX_TEXT_CHARS); other
+# values are cut at common.MAX_VALUE_CHARS, Relay's message length
+MAX_STACKTRACE_CHARS = 256 * 1024
 
 
 def message_of(event: dict[str, Any]) -> str:
@@ -60,7 +63,7 @@ def event_to_log(event: dict[str, Any], event_id: str, project: Project, receive
         exc_value = common.text(raised.get("value"))
         attributes.put_text("exception.type", exc_type)
         attributes.put_text("exception.message", exc_value)
-        attributes.put_text("exception.stacktrace", render(chain, platform))
+        attributes.put_text("exception.stacktrace", render(chain, platform), MAX_STACKTRACE_CHARS)
         mechanism = raised.get("mechanism")
         if isinstance(mechanism, dict):
             attributes.put_text("sentry.exception.mechanism", mechanism.get("type"))
@@ -85,6 +88,7 @@ def event_to_log(event: dict[str, Any], event_id: str, project: Project, receive
         severity_text=severity_text,
         body=AnyValue(string_value=body),
         attributes=attributes.key_values(),
+        dropped_attributes_count=attributes.dropped,
         trace_id=common.hex_id(trace.get("trace_id"), 32),
         span_id=common.hex_id(trace.get("span_id"), 16),
     )

@@ -128,6 +128,7 @@ def transaction_to_spans(event: dict[str, Any], event_id: str, project: Project)
         start_time_unix_nano=start,
         end_time_unix_nano=end,
         attributes=attributes.key_values(),
+        dropped_attributes_count=attributes.dropped,
         status=_status(trace.get("status")),
     )
     spans = [root]
@@ -152,6 +153,7 @@ def transaction_to_spans(event: dict[str, Any], event_id: str, project: Project)
             start_time_unix_nano=child_start,
             end_time_unix_nano=child_end,
             attributes=child_attributes.key_values(),
+            dropped_attributes_count=child_attributes.dropped,
             status=_status(child.get("status")),
         ))
     scope_name, scope_version = common.scope_of(event)

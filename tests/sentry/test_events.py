@@ -102,3 +102,18 @@ def test_a_store_transaction_becomes_spans_and_the_answer_keeps_its_id() -> None
     converted = convert_store(store, PROJECT, RECEIVED)
     assert (converted.event_id, len(converted.traces.resource_spans), len(converted.logs.resource_logs)) == ("ab" * 16, 1, 0)
     assert dict(converted.outcomes) == {("transaction", "accepted"): 1}
+
+
+def test_an_event_with_2000_tags_keeps_its_exception_and_the_first_tags() -> None:
+    event = {"exception": {"values": [{"type": "E", "value": "v"}]}, "tags": {f"t{i}": str(i) for i in range(2000)}}
+    record = event_to_log(event, "e" * 32, PROJECT, RECEIVED).scope_logs[0].log_records[0]
+    kept = attributes(record.attributes)
+    assert (len(kept), record.dropped_attributes_count) == (1024, 2000 + 4 - 1024)
+    assert kept["exception.type"] == "E" and kept["sentry.tag.t0"] == "0" and "sentry.tag.t1999" not in kept
+
+
+def test_a_long_traceback_is_kept_whole() -> None:
+    frames = [{"abs_path": f"/srv/app/m{i}.py", "function": f"f{i}", "lineno": i, "context_line": "x = " + "y" * 80} for i in range(200)]
+    event = {"platform": "python", "exception": {"values": [{"type": "E", "value": "v", "stacktrace": {"frames": frames}}]}}
+    text = attributes(event_to_log(event, "e" * 32, PROJECT, RECEIVED).scope_logs[0].log_records[0].attributes)["exception.stacktrace"]
+    assert len(text) > 20000 and text.endswith("E: v\n") and text.count('  File "/srv/app/m') == 200
