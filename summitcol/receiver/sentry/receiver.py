@@ -27,6 +27,7 @@ process listens (SO_REUSEPORT, like the OTLP receiver): SDK traffic is as large 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import time
@@ -35,6 +36,8 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal
 from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError, decompress
@@ -113,6 +116,18 @@ def _zstd(body: bytes, limit: int) -> bytes:
     return data
 
 
+Refusal = tuple[str, float]  # the pipeline's message, seconds to retry after
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Pending:
+    """A mapped request waiting to be passed on."""
+
+    converted: Converted
+    client: dict[str, str]
+    done: asyncio.Future[Refusal | None]
+
+
 class SentryReceiver(Receiver):
     def __init__(self, settings: CreateSettings, config: Config, *, consumers: dict[Signal, Consumer]) -> None:
         self.settings = settings
@@ -125,6 +140,8 @@ class SentryReceiver(Receiver):
         self.refusals = Refusals(self.label, "http", settings.telemetry, self.log)
         self._runner: web.ServerRunner | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._pending: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
         self.port = 0
 
     async def start(self, host: Host) -> None:
@@ -159,6 +176,9 @@ class SentryReceiver(Receiver):
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
+            self._flusher = None
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
@@ -199,8 +219,8 @@ class SentryReceiver(Receiver):
         encoding = request.headers.get("Content-Encoding", "")
         client = client_info(request, self.config.include_metadata)
         try:
-            converted, logs, traces = await loop.run_in_executor(
-                self._executor, self._decode, endpoint, project_id, key, project, body, encoding, received_ns, client)
+            converted = await loop.run_in_executor(
+                self._executor, self._convert, endpoint, project_id, key, project, body, encoding, received_ns)
         except AuthError as exc:
             return self._refuse(request, "unauthorized", exc.status, str(exc))
         except BodyDecodeError as exc:
@@ -209,14 +229,16 @@ class SentryReceiver(Receiver):
             return self._refuse(request, exc.reason, exc.status, str(exc))
         for problem in converted.problems:
             self.log.info("%s: %s", self.label, problem)
-        refused = await self._consume(logs, self.logs) or await self._consume(traces, self.traces)
-        self._count(converted, refused is None)
-        if refused is not None:
-            return refused
+        refusal = await self._pass_on(converted, client)
+        self._count(converted, refusal is None)
+        if refusal is not None:
+            message, retry_after = refusal
+            return self._json(503, {"detail": message}, {"Retry-After": retry_after_header(retry_after)}, error=True)
         return self._json(200, {"id": converted.event_id} if converted.event_id else {})
 
-    def _decode(self, endpoint: str, project_id: str, key: str, project: Project | None, body: bytes, encoding: str,
-                received_ns: int, client: dict[str, str]) -> tuple[Converted, SignalData, SignalData]:
+    def _convert(self, endpoint: str, project_id: str, key: str, project: Project | None, body: bytes, encoding: str,
+                 received_ns: int) -> Converted:
+        """Decompress, parse, authenticate by the envelope's dsn if need be, and map (worker thread)."""
         limit = self.config.max_request_body_size
         try:
             raw = decode_body(body, encoding, limit) if encoding else body
@@ -241,9 +263,50 @@ class SentryReceiver(Receiver):
             raise BodyDecodeError(413, "too_large", str(exc)) from None
         except EnvelopeError as exc:
             raise BodyDecodeError(400, "malformed", str(exc)) from None
-        logs = self._signal(Signal.LOGS, converted.logs.SerializeToString() if converted.logs.resource_logs else b"", client)
-        traces = self._signal(Signal.TRACES, converted.traces.SerializeToString() if converted.traces.resource_spans else b"", client)
-        return converted, logs, traces
+        return converted
+
+    async def _pass_on(self, converted: Converted, client: dict[str, str]) -> Refusal | None:
+        """Hand the request's records on, with those of the requests waiting beside it.
+
+        SDKs send one event per request, and turning one request into Arrow costs a fixed ~0.3 ms
+        beyond its records; so requests whose mapping finished while a batch was being decoded or
+        consumed are decoded and consumed together (one Arrow batch per signal). Alone, a request
+        goes at once; under load, batches form by themselves. Every request of a batch gets the
+        batch's outcome: taken, or refused (then each answers 503)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Refusal | None] = loop.create_future()
+        self._pending.append(_Pending(converted, client, done))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = loop.create_task(self._flush())
+        return await asyncio.shield(done)
+
+    async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            waiting, self._pending = self._pending, []
+            groups: dict[tuple[tuple[str, str], ...], list[_Pending]] = {}
+            for pending in waiting:  # one batch per sender when include_metadata tells them apart
+                groups.setdefault(tuple(sorted(pending.client.items())) if self.config.include_metadata else (), []).append(pending)
+            for group in groups.values():
+                try:
+                    logs, traces = await loop.run_in_executor(self._executor, self._decode, group)
+                    refusal = await self._consume(logs, self.logs) or await self._consume(traces, self.traces)
+                except Exception as exc:  # a bug of ours: retryable for the senders, logged for us
+                    self.log.exception("%s: cannot pass %d request(s) on", self.label, len(group))
+                    refusal = (f"internal error, retry later: {type(exc).__name__}", DEFAULT_RETRY_AFTER_S)
+                for pending in group:
+                    if not pending.done.done():
+                        pending.done.set_result(refusal)
+
+    def _decode(self, group: list[_Pending]) -> tuple[SignalData, SignalData]:
+        """The group's records as one Arrow batch per signal (worker thread)."""
+        logs, traces = ExportLogsServiceRequest(), ExportTraceServiceRequest()
+        for pending in group:
+            logs.resource_logs.extend(pending.converted.logs.resource_logs)
+            traces.resource_spans.extend(pending.converted.traces.resource_spans)
+        client = group[0].client if len(group) == 1 or self.config.include_metadata else {}
+        return (self._signal(Signal.LOGS, logs.SerializeToString() if logs.resource_logs else b"", client),
+                self._signal(Signal.TRACES, traces.SerializeToString() if traces.resource_spans else b"", client))
 
     def _signal(self, signal: Signal, payload: bytes, client: dict[str, str]) -> SignalData:
         if not payload:
@@ -253,8 +316,8 @@ class SentryReceiver(Receiver):
             self.log.warning("%s: %d %s item(s) were rejected: %s", self.label, rejections.count, signal, rejections.message())
         return SignalData(data.signal, data.tables, client)
 
-    async def _consume(self, data: SignalData, consumer: Consumer | None) -> web.Response | None:
-        """Hand the data on; None when it was taken (or there is nothing / nowhere), else the 503."""
+    async def _consume(self, data: SignalData, consumer: Consumer | None) -> Refusal | None:
+        """Hand the data on; None when it was taken (or there is nothing / nowhere), else why not."""
         if consumer is None or data.empty():
             return None
         try:
@@ -262,8 +325,7 @@ class SentryReceiver(Receiver):
         except Exception as exc:
             failure = failure_for(exc)
             self.log.warning("%s: the pipeline refused %s: %s", self.label, data.signal, failure.message)
-            headers = {"Retry-After": retry_after_header(failure.retry_after or DEFAULT_RETRY_AFTER_S)}
-            return self._json(503, {"detail": failure.message}, headers, error=True)
+            return failure.message, failure.retry_after or DEFAULT_RETRY_AFTER_S
         return None
 
     # --- responses ------------------------------------------------------------------------------

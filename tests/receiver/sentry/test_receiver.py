@@ -36,6 +36,7 @@ class Running:
     logs: Sink
     traces: Sink
     telemetry: Telemetry
+    receiver: Any
 
 
 @asynccontextmanager
@@ -50,7 +51,7 @@ async def running(**overrides: Any) -> AsyncIterator[Running]:
     receiver = factory.FACTORY.create(settings, config, consumers={Signal.LOGS: logs, Signal.TRACES: traces})
     await receiver.start(Host())
     try:
-        yield Running(f"http://127.0.0.1:{receiver.port}", logs, traces, telemetry)
+        yield Running(f"http://127.0.0.1:{receiver.port}", logs, traces, telemetry, receiver)
     finally:
         await receiver.shutdown()
 
@@ -303,5 +304,42 @@ def test_paths_methods_and_a_refusing_pipeline() -> None:
             status, headers, reply = await post(r.url + "/api/42/envelope/", envelope(item("event", event())), auth())
             assert (status, headers["Retry-After"], json.loads(reply)) == (503, "3", {"detail": "queue is full"})
             assert items_counted(r, "event", "refused") == 1
+
+    asyncio.run(scenario())
+
+
+class GatedSink(Sink):
+    """Holds its first batch until `gate` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def consume(self, data: Any) -> None:
+        if not self.items:
+            self.items.append(data)
+            await self.gate.wait()
+            return
+        self.items.append(data)
+
+
+def test_requests_waiting_beside_a_batch_are_passed_on_as_one() -> None:
+    from tests.helpers import async_wait_for
+
+    async def scenario() -> None:
+        async with running() as r:
+            gated = GatedSink()
+            r.receiver.logs = gated
+            bodies = [envelope(item("event", {**event(f"event {i}"), "event_id": f"{i:032x}"}), headers={}) for i in range(50)]
+            first = asyncio.ensure_future(post(r.url + "/api/42/envelope/", bodies[0], auth()))
+            assert await async_wait_for(lambda: len(gated.items) == 1)
+            rest = [asyncio.ensure_future(post(r.url + "/api/42/envelope/", body, auth())) for body in bodies[1:]]
+            assert await async_wait_for(lambda: len(r.receiver._pending) == 49)
+            gated.gate.set()
+            replies = [await first, *[await task for task in rest]]
+            assert [(status, json.loads(reply)) for status, _, reply in replies] == [(200, {"id": f"{i:032x}"}) for i in range(50)]
+            assert [d.tables[LOGS].num_rows for d in gated.items] == [1, 49]
+            assert sorted(b for d in gated.items for b in d.tables[LOGS].column("Body").to_pylist()) == sorted(f"event {i}" for i in range(50))
+            assert items_counted(r, "event", "accepted") == 50
 
     asyncio.run(scenario())
