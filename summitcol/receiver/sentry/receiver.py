@@ -14,13 +14,14 @@ spans (traces pipelines); summitcol.sentry does the reading and mapping.
 | Content-Encoding other than gzip, deflate, br, zstd       | 415                                   |
 | malformed envelope or item JSON                           | 400 naming the item                   |
 | unknown item types                                        | skipped and counted, the rest taken   |
-| the pipeline refuses                                      | 503 + Retry-After                     |
+| the pipeline refuses                                      | 503 + Retry-After, X-Sentry-Rate-Limits |
 | taken                                                     | 200 `{"id": "<event id>"}`            |
 
 Errors carry Relay's body `{"detail": "..."}` and an `X-Sentry-Error` header. Items are counted
 in `summitcol_receiver_sentry_items{receiver,type,outcome}` (accepted, invalid, unknown).
 
-Reading and mapping run on the receiver's worker thread, never on the event loop. Every worker
+Reading and mapping run on the receiver's worker thread, never on the event loop; requests mapped
+while an earlier batch is still being decoded or consumed are passed on together (`_pass_on`). Every worker
 process listens (SO_REUSEPORT, like the OTLP receiver): SDK traffic is as large as OTLP traffic.
 """
 
@@ -233,7 +234,11 @@ class SentryReceiver(Receiver):
         self._count(converted, refusal is None)
         if refusal is not None:
             message, retry_after = refusal
-            return self._json(503, {"detail": message}, {"Retry-After": retry_after_header(retry_after)}, error=True)
+            seconds = retry_after_header(retry_after)
+            # an SDK drops what a 503 refused (it never retries) but honours X-Sentry-Rate-Limits on any
+            # answer: all categories ("") paused for Retry-After, so it stops sending into a full pipeline
+            headers = {"Retry-After": seconds, "X-Sentry-Rate-Limits": f"{seconds}::organization"}
+            return self._json(503, {"detail": message}, headers, error=True)
         return self._json(200, {"id": converted.event_id} if converted.event_id else {})
 
     def _convert(self, endpoint: str, project_id: str, key: str, project: Project | None, body: bytes, encoding: str,

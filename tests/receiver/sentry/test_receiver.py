@@ -303,6 +303,7 @@ def test_paths_methods_and_a_refusing_pipeline() -> None:
             r.logs.fail = RetryableError("queue is full", retry_after=3)
             status, headers, reply = await post(r.url + "/api/42/envelope/", envelope(item("event", event())), auth())
             assert (status, headers["Retry-After"], json.loads(reply)) == (503, "3", {"detail": "queue is full"})
+            assert headers["X-Sentry-Rate-Limits"] == "3::organization"  # every category, as the SDKs parse it
             assert items_counted(r, "event", "refused") == 1
 
     asyncio.run(scenario())
