@@ -29,6 +29,7 @@ from summitcol.receiver.circleci import factory as circleci_receiver
 from summitcol.receiver.github import factory as github_receiver
 from summitcol.receiver.gitlab import factory as gitlab_receiver
 from summitcol.receiver.otlp import factory as otlp_receiver
+from summitcol.receiver.sentry import factory as sentry_receiver
 
 
 def default_registry() -> Registry:
@@ -39,6 +40,7 @@ def default_registry() -> Registry:
             github_receiver.FACTORY,
             gitlab_receiver.FACTORY,
             circleci_receiver.FACTORY,
+            sentry_receiver.FACTORY,
             batch.FACTORY,
             memory_limiter.FACTORY,
             probabilistic_sampler.FACTORY,

@@ -37,10 +37,11 @@ OVERRIDES = {
     "bearertokenauth": lambda tmp: {"token": "t"},
     "basicauth": lambda tmp: {"htpasswd": _htpasswd()},
     "audit": lambda tmp: {"path": str(tmp / "audit" / "audit.jsonl")},
+    "sentry": lambda tmp: {"endpoint": f"127.0.0.1:{free_port()}", "projects": [_sentry_project()]},
     "attributes": lambda tmp: {"actions": [_action()]},
     "resource": lambda tmp: {"attributes": [_action()]},
 }
-REQUIRED = {"bearertokenauth", "basicauth", "file", "otlp_grpc", "otlp_http", "parquet", "clickhouse", "fingerprint", "memory_limiter", "tail_sampling", "loadbalancing", "attributes", "resource"}
+REQUIRED = {"sentry", "bearertokenauth", "basicauth", "file", "otlp_grpc", "otlp_http", "parquet", "clickhouse", "fingerprint", "memory_limiter", "tail_sampling", "loadbalancing", "attributes", "resource"}
 
 
 def _action():  # type: ignore[no-untyped-def]
@@ -59,6 +60,12 @@ def _webhook(provider: str):  # type: ignore[no-untyped-def]
     """The CI receivers' webhook block on a free port (their default, localhost:8080, is shared)."""
     config_type = REGISTRY.get(Kind.RECEIVER, provider).config_type  # type: ignore[union-attr]
     return dataclasses.replace(config_type().webhook, endpoint=f"127.0.0.1:{free_port()}")
+
+
+def _sentry_project():  # type: ignore[no-untyped-def]
+    from summitcol.receiver.sentry.config import ProjectConfig
+
+    return ProjectConfig(id=1, keys=["k"], service_name="s")
 
 
 def _static_resolver():  # type: ignore[no-untyped-def]

@@ -1,0 +1,1 @@
+"""The `sentry` receiver: Sentry SDKs' envelopes and store events as logs and traces."""

@@ -1,0 +1,95 @@
+"""An envelope (or a store event) → OTLP logs and traces requests, and what became of each item.
+
+Item outcomes (the receiver counts them by type):
+- `accepted`: an `event` became a log record, a `transaction` spans;
+- `invalid`: a transaction Relay would drop (InvalidTransaction): dropped, the rest kept;
+- `unknown`: a type this receiver does not handle (sessions, attachments, replays, client
+  reports, … and types no one knows yet): skipped, the rest of the envelope accepted, as Relay
+  skips items it does not process.
+
+A payload that is not a JSON object makes the whole envelope malformed (EnvelopeError naming the
+item), as Relay answers 400 for an envelope it cannot parse.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from summitcol.sentry.auth import Project
+from summitcol.sentry.envelope import EVENT, TRANSACTION, Envelope, EnvelopeError, Item
+from summitcol.sentry.events import event_to_log
+from summitcol.sentry.transactions import InvalidTransaction, transaction_to_spans
+
+MAX_EVENT_SIZE = 1024 * 1024  # Relay's limits.max_event_size: 1 MiB per event or transaction item
+
+
+class ItemTooLargeError(EnvelopeError):
+    """An event or transaction item is larger than `max_event_size` (Relay: 413)."""
+
+
+@dataclass(slots=True)
+class Converted:
+    logs: ExportLogsServiceRequest = field(default_factory=ExportLogsServiceRequest)
+    traces: ExportTraceServiceRequest = field(default_factory=ExportTraceServiceRequest)
+    event_id: str = ""  # what the 200 answers as {"id": ...}; "" when the envelope has none
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (item type, outcome) → items
+    problems: list[str] = field(default_factory=list)  # why items were dropped, for the log
+
+
+def event_id_of(payload: dict[str, Any], fallback: str) -> str:
+    """The payload's event_id as Sentry stores it (32 lowercase hex, no dashes), else `fallback`."""
+    value = payload.get("event_id")
+    if isinstance(value, str):
+        text = value.replace("-", "").lower()
+        if len(text) == 32 and all(c in "0123456789abcdef" for c in text):
+            return text
+    return fallback
+
+
+def convert_envelope(envelope: Envelope, project: Project, received_ns: int,
+                     max_event_size: int = MAX_EVENT_SIZE) -> Converted:
+    out = Converted(event_id=event_id_of(envelope.headers, ""))
+    singles = [item for item in envelope.items if item.type in (EVENT, TRANSACTION)]
+    for item in envelope.items:
+        if item.type not in (EVENT, TRANSACTION):
+            out.outcomes[(item.type, "unknown")] += 1
+            continue
+        if len(item.payload) > max_event_size:
+            raise ItemTooLargeError(f"{item.name()} is {len(item.payload)} bytes, more than max_event_size ({max_event_size})")
+        payload = item.json()
+        # the envelope header's event_id wins over the payload's (Relay) when it names one item
+        header_id = out.event_id if len(singles) == 1 else ""
+        event_id = header_id or event_id_of(payload, "") or uuid.uuid4().hex
+        if _add(out, item, payload, event_id, project, received_ns) and not out.event_id:
+            out.event_id = event_id
+    return out
+
+
+def convert_store(event: dict[str, Any], project: Project, received_ns: int) -> Converted:
+    """A legacy `/store/` event (a transaction when its `type` says so)."""
+    event_id = event_id_of(event, "") or uuid.uuid4().hex
+    kind = TRANSACTION if event.get("type") == TRANSACTION else EVENT
+    out = Converted(event_id=event_id)
+    _add(out, Item(kind, {"type": kind}, b"", 0), event, event_id, project, received_ns)
+    return out
+
+
+def _add(out: Converted, item: Item, payload: dict[str, Any], event_id: str, project: Project, received_ns: int) -> bool:
+    """Whether the item was kept."""
+    if item.type == TRANSACTION:
+        try:
+            out.traces.resource_spans.append(transaction_to_spans(payload, event_id, project))
+        except InvalidTransaction as exc:
+            out.outcomes[(item.type, "invalid")] += 1
+            out.problems.append(f"{item.name()}: {exc}; the transaction was dropped")
+            return False
+    else:
+        out.logs.resource_logs.append(event_to_log(payload, event_id, project, received_ns))
+    out.outcomes[(item.type, "accepted")] += 1
+    return True
