@@ -30,14 +30,20 @@ class UnsupportedEncodingError(SummitError):
     """Content-Encoding names an algorithm Summit does not decompress."""
 
 
-def decompress(body: bytes, content_encoding: str, limit: int, max_members: int = MAX_MEMBERS) -> bytes:
+def decompress(body: bytes, content_encoding: str, limit: int, max_members: int = MAX_MEMBERS,
+               also: tuple[str, ...] = ()) -> bytes:
     """The decompressed body; BodyTooLargeError past `limit` bytes, InvalidDataError if corrupt
-    or made of more than `max_members` concatenated members."""
+    or made of more than `max_members` concatenated members. `also` admits `br` and/or `zstd`
+    (the Sentry SDKs send them; otelcol's OTLP receiver takes neither br nor, here, zstd)."""
     encoding = content_encoding.strip().lower()
     if encoding in ("", "identity"):
         if len(body) > limit:
             raise BodyTooLargeError(f"request body is {len(body)} bytes, more than the limit of {limit}")
         return body
+    if encoding == "br" and "br" in also:
+        return _brotli(body, limit)
+    if encoding == "zstd" and "zstd" in also:
+        return _zstd(body, limit)
     if encoding not in SUPPORTED_ENCODINGS:
         raise UnsupportedEncodingError(f"unsupported Content-Encoding '{content_encoding}'; send gzip, deflate or none")
     parts: list[bytes] = []
@@ -76,3 +82,39 @@ def _inflate_member(
         position += len(piece) - len(inflater.unused_data)
         feed = min(feed * 2, _MAX_FEED)
     return position, size
+
+
+def _brotli(body: bytes, limit: int) -> bytes:
+    import brotli  # type: ignore[import-not-found]  # imported when a br body arrives
+
+    inflater = brotli.Decompressor()
+    parts: list[bytes] = []
+    size = 0
+    try:
+        chunk = inflater.process(body, output_buffer_limit=limit + 1)
+        while True:
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLargeError(f"decompressed request body exceeds the limit of {limit} bytes")
+            parts.append(chunk)
+            if inflater.is_finished() or inflater.can_accept_more_data():
+                break
+            chunk = inflater.process(b"", output_buffer_limit=limit - size + 1)
+    except brotli.error as exc:
+        raise InvalidDataError(f"request body is not valid br: {exc}") from None
+    if not inflater.is_finished():
+        raise InvalidDataError("br request body is truncated")
+    return b"".join(parts)
+
+
+def _zstd(body: bytes, limit: int) -> bytes:
+    import zstandard
+
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(body) as reader:
+            data = reader.read(limit + 1)
+    except zstandard.ZstdError as exc:
+        raise InvalidDataError(f"request body is not valid zstd: {exc}") from None
+    if len(data) > limit:
+        raise BodyTooLargeError(f"decompressed request body exceeds the limit of {limit} bytes")
+    return data

@@ -68,53 +68,10 @@ class BodyDecodeError(Exception):
 
 
 def decode_body(body: bytes, content_encoding: str, limit: int) -> bytes:
-    """The body decompressed (gzip, deflate, br, zstd), never past `limit` bytes.
-    gzip and deflate are summitcol.compression's; br and zstd, which the Sentry SDKs send
-    (Python with `brotli` installed: br), are read here with the same cap."""
+    """The body decompressed, never past `limit` bytes: gzip and deflate as on the OTLP receiver,
+    and br and zstd, which the Sentry SDKs send (Python with `brotli` installed: br)."""
     encoding = content_encoding.strip().lower()
-    if encoding == "x-gzip":
-        encoding = "gzip"
-    if encoding == "br":
-        return _brotli(body, limit)
-    if encoding == "zstd":
-        return _zstd(body, limit)
-    return decompress(body, encoding, limit)
-
-
-def _brotli(body: bytes, limit: int) -> bytes:
-    import brotli  # type: ignore[import-not-found]  # an optional dependency: only br bodies need it
-
-    inflater = brotli.Decompressor()
-    parts: list[bytes] = []
-    size = 0
-    try:
-        chunk = inflater.process(body, output_buffer_limit=limit + 1)
-        while True:
-            size += len(chunk)
-            if size > limit:
-                raise BodyTooLargeError(f"decompressed request body exceeds the limit of {limit} bytes")
-            parts.append(chunk)
-            if inflater.is_finished() or inflater.can_accept_more_data():
-                break
-            chunk = inflater.process(b"", output_buffer_limit=limit - size + 1)
-    except brotli.error as exc:
-        raise InvalidDataError(f"request body is not valid br: {exc}") from None
-    if not inflater.is_finished():
-        raise InvalidDataError("br request body is truncated")
-    return b"".join(parts)
-
-
-def _zstd(body: bytes, limit: int) -> bytes:
-    import zstandard
-
-    try:
-        with zstandard.ZstdDecompressor().stream_reader(body) as reader:
-            data = reader.read(limit + 1)
-    except zstandard.ZstdError as exc:
-        raise InvalidDataError(f"request body is not valid zstd: {exc}") from None
-    if len(data) > limit:
-        raise BodyTooLargeError(f"decompressed request body exceeds the limit of {limit} bytes")
-    return data
+    return decompress(body, "gzip" if encoding == "x-gzip" else encoding, limit, also=("br", "zstd"))
 
 
 Refusal = tuple[str, float]  # the pipeline's message, seconds to retry after
