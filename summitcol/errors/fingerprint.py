@@ -17,8 +17,11 @@ sees the crash frame, the frame sequence and the message template.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+import orjson
 
 from summitcol.errors.normalize import InAppRules, crash_frame, normalize
 from summitcol.errors.normalize import in_app as is_in_app
@@ -86,6 +89,25 @@ def default_values(trace: ParsedTrace, template: str) -> list[str]:
     return values
 
 
+SDK_FINGERPRINT = "sentry.fingerprint"  # a record attribute: the Sentry SDK's `fingerprint`, a JSON array
+DEFAULT_PART = "{{ default }}"
+_DEFAULT_VARIANT = re.compile(r"^\{\{\s*default\s*\}\}$")
+
+
+def sdk_fingerprint(value: str | None) -> list[str] | None:
+    """The parts of an SDK's fingerprint array (`{{default}}` spelled any way normalized), or
+    None when there is none or it is not a non-empty JSON array of strings."""
+    if not value:
+        return None
+    try:
+        parts = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(parts, list) or not parts or not all(isinstance(p, str) for p in parts):
+        return None
+    return [DEFAULT_PART if _DEFAULT_VARIANT.match(p.strip()) else p for p in parts]
+
+
 def fingerprint(
     parsed: ParsedTrace,
     *,
@@ -103,13 +125,15 @@ def fingerprint(
     default = hash_values(values)
     title = f"{exc_type}: {message}" if exc_type and message else exc_type or message or "<unknown error>"
     custom = False
-    if rules is not None:
-        outcome = rules.apply(trace, tags or {}, default)
-        if outcome is not None:
-            parts, custom_title = outcome
-            custom = "{{ default }}" not in parts
-            default = hash_values([part if part != "{{ default }}" else default for part in parts])
-            title = custom_title or title
+    outcome = rules.apply(trace, tags or {}, default) if rules is not None else None
+    if outcome is not None:  # a server rule wins over the SDK's fingerprint, as in Sentry
+        parts, custom_title = outcome
+        custom = "{{ default }}" not in parts
+        default = hash_values([part if part != "{{ default }}" else default for part in parts])
+        title = custom_title or title
+    elif (sdk := sdk_fingerprint((tags or {}).get(SDK_FINGERPRINT))) is not None:
+        custom = True  # the application said how to group: the model does not regroup it, {{ default }} or not
+        default = hash_values([part if part != DEFAULT_PART else default for part in sdk])
     app_only = any(frame.in_app for frame in (reported.frames if reported else ()))
     signature = tuple(_contributing(reported.frames, app_only)) if reported else ()
     return Fingerprinted(

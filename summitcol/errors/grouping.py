@@ -51,8 +51,9 @@ class Grouper:
 
     def assign(self, profiles: Sequence[Profile], custom: Iterable[str] = ()) -> list[Assignment]:
         """Decide the new fingerprints among `profiles`, in order (a fingerprint decided earlier in
-        the batch is a candidate for the later ones). Fingerprints set by a custom rule found their
-        own group; so does everything when there is no model."""
+        the batch is a candidate for the later ones). Fingerprints set by a custom rule (or an
+        SDK's fingerprint) found their own group and are no candidates for others; everything
+        founds its own group when there is no model."""
         custom = set(custom)
         out: list[Assignment] = []
         for profile in profiles:
@@ -60,7 +61,8 @@ class Grouper:
                 continue
             assignment = self._decide(profile, profile.fingerprint in custom)
             self.groups[profile.fingerprint] = assignment.group_id
-            self.index.add(profile)
+            if profile.fingerprint not in custom:  # a group a rule or the SDK made takes no one else in
+                self.index.add(profile)
             out.append(assignment)
         return out
 

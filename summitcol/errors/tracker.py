@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from summitcol.errors import extract, schema
 from summitcol.errors.features import Profile
-from summitcol.errors.fingerprint import MAX_TITLE_CHARS, Fingerprinted, fingerprint
+from summitcol.errors.fingerprint import MAX_TITLE_CHARS, SDK_FINGERPRINT, Fingerprinted, fingerprint
 from summitcol.errors.grouping import Grouper
 from summitcol.errors.normalize import InAppRules
 from summitcol.errors.parameterize import parameterize
@@ -90,7 +90,8 @@ class ErrorTracker:
             for row in table.to_pylist():
                 profile = Profile(row["Fingerprint"], row["Language"], row["ServiceName"], row["ExceptionType"],
                                   row["MessageTemplate"], row["Culprit"], tuple(row["Signature"]))
-                changed = self.grouper.learn(row["Fingerprint"], row["GroupId"], None if row["Manual"] else profile, bool(row["Manual"]))
+                candidate = not row["Manual"] and row["Source"] != "rule"  # as assign(): custom groups take no one in
+                changed = self.grouper.learn(row["Fingerprint"], row["GroupId"], profile if candidate else None, bool(row["Manual"]))
                 moved += int(changed and bool(row["Manual"]))
                 self._seen_until = max(self._seen_until, row["DecidedAtUs"] / 1e6 - 5.0)  # rows land out of order across workers
             self._statuses = statuses
@@ -116,7 +117,7 @@ class ErrorTracker:
         if not len(occurrences):
             return Result(batch, None, 0, 0)
         resource = extract.resource_values(batch, occurrences.rows)
-        tags = self._tags(batch, occurrences.rows, resource)
+        tags = self._tags(kind, batch, occurrences.rows, resource)
         language = resource[_SDK_LANGUAGE]
         parts = [pc.fill_null(a, "") for a in (language, occurrences.type, occurrences.message, occurrences.stacktrace, *tags.values())]
         keys = pc.binary_join_element_wise(*parts, _SEP) if len(parts) > 1 else parts[0]
@@ -203,14 +204,19 @@ class ErrorTracker:
         errors = pa.RecordBatch.from_arrays([columns[f.name] for f in schema.EVENT_SCHEMA], schema=schema.EVENT_SCHEMA)
         return Result(annotated, errors, new_groups, regressions)
 
-    def _tags(self, batch: pa.RecordBatch, rows: np.ndarray, resource: Mapping[str, pa.Array]) -> dict[str, pa.Array]:
-        """Values the fingerprint rules' `tags.<key>` matchers read: the record's attribute, else the resource's."""
-        if not self.tag_keys:
-            return {}
+    def _tags(self, kind: str, batch: pa.RecordBatch, rows: np.ndarray, resource: Mapping[str, pa.Array]) -> dict[str, pa.Array]:
+        """Values the fingerprint rules' `tags.<key>` matchers read: the record's attribute, else the
+        resource's; and on log records the Sentry SDK's fingerprint (`sentry.fingerprint`), which
+        fingerprint() honours when no rule matches."""
         column = "SpanAttributes" if "SpanAttributes" in batch.schema.names else "LogAttributes"
-        record = MapEntries.of(batch.column(column))
-        res = MapEntries.of(batch.column("ResourceAttributes"))
-        return {k: pc.coalesce(extract.pick(record, k, rows), extract.pick(res, k, rows)) for k in self.tag_keys}
+        record = MapEntries.of(batch.column(column)) if self.tag_keys or kind == "logs" else None
+        tags = {}
+        if self.tag_keys:
+            res = MapEntries.of(batch.column("ResourceAttributes"))
+            tags = {k: pc.coalesce(extract.pick(record, k, rows), extract.pick(res, k, rows)) for k in self.tag_keys}
+        if kind == "logs":
+            tags[SDK_FINGERPRINT] = extract.pick(record, SDK_FINGERPRINT, rows)
+        return tags
 
     def _fingerprint(self, key: str, language: str, exc_type: str, message: str, text: str, tags: dict[str, str]) -> Fingerprinted:
         """Parse and fingerprint one distinct exception, through the cache. A trace differs from

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, InstrumentationScope
+import orjson
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope
 from opentelemetry.proto.logs.v1 import logs_pb2
 
 from summitcol.sentry import common
@@ -74,8 +75,8 @@ def event_to_log(event: dict[str, Any], event_id: str, project: Project, receive
     attributes.put_text("sentry.event_id", event_id)
     fingerprint = event.get("fingerprint")
     if isinstance(fingerprint, list) and fingerprint:
-        values = [AnyValue(string_value=common.text(part)) for part in fingerprint]
-        attributes.put("sentry.fingerprint", AnyValue(array_value=ArrayValue(values=values)))
+        # a JSON string, the form the fingerprint processor reads (errors.fingerprint.SDK_FINGERPRINT)
+        attributes.put_text("sentry.fingerprint", orjson.dumps([common.text(part) for part in fingerprint]).decode())
     common.add_event_attributes(attributes, event)
     level = event.get("level") if isinstance(event.get("level"), str) else DEFAULT_LEVEL
     number, severity_text = SEVERITY.get(level.lower(), SEVERITY[DEFAULT_LEVEL])

@@ -62,7 +62,7 @@ def test_an_exception_event_with_everything() -> None:
         "sentry.exception.mechanism": "django",
         "sentry.exception.handled": False,
         "sentry.event_id": "9ec79c33ec9942ab8353589fcb2e04dc",
-        "sentry.fingerprint": ["{{ default }}", "db"],
+        "sentry.fingerprint": '["{{ default }}","db"]',
         "sentry.logger": "app.views", "sentry.transaction": "/checkout", "sentry.server_name": "web-1", "sentry.platform": "python",
         "sentry.tag.region": "eu", "sentry.tag.shard": "7",
         "sentry.context.trace.op": "http.server",

@@ -273,3 +273,33 @@ def test_bad_input_is_refused_and_nothing_of_it_stored(collector: tuple[int, Any
     assert post_raw(port, raw_envelope([("event", marker)]), {}) == (200, {"id": "e" * 32})
     assert wait_for(lambda: client.command("SELECT count() FROM otel.otel_logs WHERE startsWith(TraceId, '0bad')") == 1, timeout=60)
     assert client.query("SELECT Body FROM otel.otel_logs WHERE startsWith(TraceId, '0bad')").result_rows == [("stored",)]
+
+
+def test_the_sdk_fingerprint_decides_the_group(sdk: Any) -> None:
+    """`scope.fingerprint = ["checkout-timeout"]` puts two different exceptions in one group;
+    `["{{ default }}", "<tenant>"]` splits one exception into a group per tenant."""
+    client = sdk
+    ids: dict[str, str | None] = {}
+    for name, error, parts in [
+        ("key", KeyError("cart-1"), ["checkout-timeout"]),
+        ("value", ValueError("bad total"), ["checkout-timeout"]),
+        ("tenant-a", ZeroDivisionError("division by zero"), ["{{ default }}", "tenant-a"]),
+        ("tenant-b", ZeroDivisionError("division by zero"), ["{{default}}", "tenant-b"]),
+        ("plain", ZeroDivisionError("division by zero"), None),
+    ]:
+        try:
+            raise error
+        except Exception as exc:  # noqa: BLE001 - each one is captured
+            with sentry_sdk.new_scope() as scope:
+                if parts is not None:
+                    scope.fingerprint = parts
+                ids[name] = sentry_sdk.capture_exception(exc)
+    sentry_sdk.flush()
+    where = "LogAttributes['sentry.event_id'] = '{}'"
+    assert wait_for(lambda: all(client.command(f"SELECT count() FROM otel.otel_logs WHERE {where.format(i)}") == 1
+                                for i in ids.values()), timeout=60)
+    group = {name: client.command(f"SELECT LogAttributes['exception.group_id'] FROM otel.otel_logs WHERE {where.format(i)}")
+             for name, i in ids.items()}
+    assert all(len(g) == 16 for g in group.values()), group
+    assert group["key"] == group["value"]
+    assert len({group["key"], group["tenant-a"], group["tenant-b"], group["plain"]}) == 4
