@@ -232,7 +232,7 @@ def test_problems_in_set_values_are_located_at_set(tmp_path: Path) -> None:
     sets = ["receivers.nope.x=1", "service.pipelines.traces.exporters=[debug, kafka]", "exporters.debug.verbosity=loud"]
     _, problems = load_config([write(tmp_path, BASE)], REGISTRY, sets)
     assert errors_of(problems) == [
-        "--set receivers.nope.x: receivers::nope: unknown receiver type 'nope' (available: circleci, github, gitlab, otlp; see `summitcol components`)",
+        "--set receivers.nope.x: receivers::nope: unknown receiver type 'nope' (available: circleci, github, gitlab, otlp, sentry; see `summitcol components`)",
         "--set exporters.debug.verbosity: exporters::debug::verbosity: expected one of 'basic', 'normal', 'detailed', got 'loud'",
         '--set service.pipelines.traces.exporters: service::pipelines::traces::exporters::1: references exporter "kafka" '
         "which is not configured; define it under exporters",
