@@ -58,9 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     from summitcol import ci_command
 
     ci_command.add_parser(commands)
-    from summitcol import audit_command
+    from summitcol import audit_command, insights_command
 
     audit_command.add_parser(commands)
+    flaky = commands.add_parser("flaky", help="the flaky test radar: tests that passed and failed on the same commit")
+    _store_arguments(flaky)
+    insights_command.add_arguments(flaky)
     return parser
 
 
@@ -269,6 +272,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from summitcol import ci_command
 
         return ci_command.main(args)
+    if args.command == "flaky":
+        from summitcol import insights_command
+
+        target = _target(args, registry, "flaky")
+        return 1 if target is None else insights_command.flaky(args, target)
     if args.command == "audit":
         from summitcol import audit_command
 

@@ -73,7 +73,7 @@ def _since(value: str) -> str:
     return f"INTERVAL {found.group(1)} {_UNITS[found.group(2)]}"
 
 
-def _print(table: pa.Table, fmt: str) -> None:
+def print_rows(table: pa.Table, fmt: str) -> None:
     if fmt == "json":
         for row in table.to_pylist():
             sys.stdout.write(orjson.dumps(row, default=str).decode() + "\n")
@@ -124,7 +124,7 @@ def list_groups(client: QueryClient, db: str, service: str, since: str, status: 
     if table.num_rows:
         trends = _trends(client, db, table.column("GroupId").to_pylist(), window)
         table = table.add_column(3, "Trend", pa.array([trends[g] for g in table.column("GroupId").to_pylist()]))
-    _print(table, fmt)
+    print_rows(table, fmt)
 
 
 def show_group(client: QueryClient, db: str, group_id: str, fmt: str) -> None:

@@ -227,7 +227,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("components", ("summitcol.receiver", "summitcol.processors", "summitcol.exporters", "summitcol.extensions")),
     ("service", ("summitcol.service",)),
     ("distribution", ("summitcol.components",)),
-    ("commands", ("summitcol.cli", "summitcol.query", "summitcol.errors_command", "summitcol.ci_command", "summitcol.audit_command", "summitcol.__main__")),
+    ("commands", ("summitcol.cli", "summitcol.query", "summitcol.errors_command", "summitcol.ci_command", "summitcol.audit_command", "summitcol.insights_command", "summitcol.__main__")),
 ]
 
 
