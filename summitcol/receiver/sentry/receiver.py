@@ -43,10 +43,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal
 from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError, decompress
 from summitcol.exceptions import DEFAULT_RETRY_AFTER_S, InvalidDataError
-from summitcol.netaddr import ensure_port_free, split_host_port
 from summitcol.pdata.codec import decode_request
 from summitcol.pdata.signal import SignalData
-from summitcol.receiver.httpserver import client_info, read_body
+from summitcol.receiver.httpserver import client_info, listen, read_body
 from summitcol.receiver.otlp.status import Refusals, failure_for, retry_after_header
 from summitcol.receiver.sentry.config import Config
 from summitcol.sentry.auth import AuthError, KeyRing, Project
@@ -54,7 +53,6 @@ from summitcol.sentry.convert import Converted, ItemTooLargeError, convert_envel
 from summitcol.sentry.envelope import EnvelopeError, StoreBodyTooLargeError, parse_envelope, parse_store
 
 ITEMS = "summitcol_receiver_sentry_items"
-SHUTDOWN_GRACE_S = 10.0
 _ROUTE = re.compile(r"^/api/(\d+)/(envelope|store)/?$")
 
 
@@ -109,25 +107,9 @@ class SentryReceiver(Receiver):
             self.log.warning("%s is in no traces pipeline: transactions are answered and dropped", self.label)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"{self.label}-decode")
         cfg = self.config
-        server = web.Server(self._handle, auto_decompress=False, keepalive_timeout=cfg.idle_timeout.total_seconds(),
-                            access_log=None)
-        self._runner = web.ServerRunner(server, shutdown_timeout=SHUTDOWN_GRACE_S)
-        await self._runner.setup()
-        host_name, port = split_host_port(cfg.endpoint)
-        ssl_context = cfg.tls.ssl_context() if cfg.tls is not None else None
         worker = self.settings.worker
-        site = web.TCPSite(self._runner, host_name, port, ssl_context=ssl_context, reuse_address=True,
-                           reuse_port=worker.shared_ports)
-        try:
-            if worker.shared_ports and worker.owner:
-                ensure_port_free(cfg.endpoint)
-            await site.start()
-        except OSError as exc:
-            await self._runner.cleanup()
-            self._runner = None
-            raise OSError(f"{self.label}: cannot listen on {cfg.endpoint}: {exc.strerror}; is another collector running?") from None
-        sockets = self._runner.addresses
-        self.port = sockets[0][1] if sockets else port
+        self._runner, self.port = await listen(self._handle, cfg.endpoint, label=self.label, tls=cfg.tls,
+                                               idle_timeout=cfg.idle_timeout, worker=worker, shared_port=worker.shared_ports)
         self.log.info("Sentry receiver %s listening on %s", self.label, cfg.endpoint)
 
     async def shutdown(self) -> None:

@@ -48,11 +48,11 @@ from summitcol.auth import AuthFailure
 from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal
 from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError, decompress
 from summitcol.exceptions import DEFAULT_RETRY_AFTER_S, InvalidDataError
-from summitcol.netaddr import ensure_port_free, split_host_port, warn_if_open
+from summitcol.netaddr import warn_if_open
 from summitcol.pdata.codec import decode_request
 from summitcol.pdata.signal import SignalData
 from summitcol.receiver.auth import ServerAuth
-from summitcol.receiver.httpserver import client_info, read_body
+from summitcol.receiver.httpserver import client_info, listen, read_body
 from summitcol.receiver.otlp.status import Refusals, failure_for, retry_after_header
 from summitcol.receiver.webhook import mapping
 from summitcol.receiver.webhook.config import WebhookConfig
@@ -62,7 +62,6 @@ from summitcol.receiver.webhook.pacing import Pacer
 
 DELIVERIES = "summitcol_receiver_webhook_deliveries"
 MAX_PACING_WAIT_S = 5.0  # under GitHub's 10 s delivery timeout, with room for the delivery's own work
-SHUTDOWN_GRACE_S = 10.0
 
 Kind = Literal["ping", "used", "unused"]
 
@@ -148,27 +147,8 @@ class WebhookReceiver(Receiver):
         cfg = self.webhook
         self._auth = ServerAuth.resolve(cfg.auth, host, self.label)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"{self.label}-map")
-        server = web.Server(
-            self._handle,
-            auto_decompress=False,
-            keepalive_timeout=cfg.idle_timeout.total_seconds(),
-            access_log=None,
-        )
-        self._runner = web.ServerRunner(server, shutdown_timeout=SHUTDOWN_GRACE_S)
-        await self._runner.setup()
-        host_name, port = split_host_port(cfg.endpoint)
-        ssl_context = cfg.tls.ssl_context() if cfg.tls is not None else None
-        site = web.TCPSite(self._runner, host_name, port, ssl_context=ssl_context, reuse_address=True)
-        try:
-            if worker.shared_ports:
-                ensure_port_free(cfg.endpoint)
-            await site.start()
-        except OSError as exc:
-            await self._runner.cleanup()
-            self._runner = None
-            raise OSError(f"{self.label}: cannot listen on {cfg.endpoint}: {exc.strerror}; is another collector running?") from None
-        sockets = self._runner.addresses
-        self.port = sockets[0][1] if sockets else port
+        self._runner, self.port = await listen(self._handle, cfg.endpoint, label=self.label, tls=cfg.tls,
+                                               idle_timeout=cfg.idle_timeout, worker=worker, shared_port=False)
         self.log.info("%s receiver %s listening on %s%s", self.title, self.label, cfg.endpoint, cfg.path)
         if not cfg.secret:  # a signature is authentication too
             warn_if_open(self.log, f"{self.title} receiver {self.label}", cfg.endpoint, self._auth is not None)
