@@ -11,7 +11,7 @@ from __future__ import annotations
 from summitcol.config.registry import Registry
 from summitcol.exporters import debug, file, loadbalancing, otlp_grpc, otlp_http, parquet
 from summitcol.exporters.clickhouse import exporter as clickhouse
-from summitcol.extensions import audit, basicauth, bearertokenauth, health_check
+from summitcol.extensions import audit, basicauth, bearertokenauth, health_check, tenants
 from summitcol.extensions.chdb import extension as chdb_extension
 from summitcol.extensions.file_storage import extension as file_storage
 from summitcol.processors import (
@@ -60,6 +60,7 @@ def default_registry() -> Registry:
             health_check.FACTORY,
             bearertokenauth.FACTORY,
             basicauth.FACTORY,
+            tenants.FACTORY,
             audit.FACTORY,
             chdb_extension.FACTORY,
             file_storage.FACTORY,

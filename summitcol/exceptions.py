@@ -5,6 +5,7 @@
      └── ConsumerError                    a pipeline stage refused data
           ├── PartialRejectionError       some records rejected as invalid, the rest accepted (partial success)
           ├── RetryableError              try again later (gRPC UNAVAILABLE + RetryInfo, HTTP 503 + Retry-After)
+          │    └── RateLimitedError       the tenant is over its rate limit (RESOURCE_EXHAUSTED + RetryInfo, 429)
           └── PermanentError              retrying cannot help (gRPC INVALID_ARGUMENT/INTERNAL, HTTP 400/500)
                └── InvalidDataError       the data itself is bad (INVALID_ARGUMENT, HTTP 400)
 
@@ -46,6 +47,11 @@ class RetryableError(ConsumerError):
     def __init__(self, message: str, *, retry_after: float = DEFAULT_RETRY_AFTER_S) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RateLimitedError(RetryableError):
+    """The sender's tenant is over its rate limit (gRPC RESOURCE_EXHAUSTED + RetryInfo, HTTP 429 +
+    Retry-After: the OTLP specification's throttling)."""
 
 
 class PermanentError(ConsumerError):

@@ -107,6 +107,10 @@ _HELP = {
 
 
 _SUMMIT_HELP = {
+    "summitcol_tenant_accepted_spans": "Spans a tenant sent that entered the pipelines.",
+    "summitcol_tenant_accepted_metric_points": "Metric points a tenant sent that entered the pipelines.",
+    "summitcol_tenant_accepted_log_records": "Log records a tenant sent that entered the pipelines.",
+    "summitcol_tenant_refused_requests": "Requests of a tenant refused before decoding, by reason (rate_limited).",
     "summitcol_exporter_dead_letter_spans": "Spans written to the dead-letter file.",
     "summitcol_exporter_dead_letter_metric_points": "Metric points written to the dead-letter file.",
     "summitcol_exporter_dead_letter_log_records": "Log records written to the dead-letter file.",

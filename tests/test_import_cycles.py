@@ -221,7 +221,7 @@ def test_config_knows_only_the_registry_type() -> None:
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundations", ("summitcol", "summitcol.exceptions", "summitcol.netaddr", "summitcol.tlsconfig", "summitcol.compression", "summitcol.logthrottle")),
     ("pdata", ("summitcol.pdata",)),
-    ("domain libraries", ("summitcol.errors", "summitcol.pii", "summitcol.sampling", "summitcol.ottl", "summitcol.cicd", "summitcol.insights", "summitcol.alerting", "summitcol.auth", "summitcol.audit", "summitcol.sentry")),
+    ("domain libraries", ("summitcol.errors", "summitcol.pii", "summitcol.sampling", "summitcol.ottl", "summitcol.cicd", "summitcol.insights", "summitcol.alerting", "summitcol.auth", "summitcol.audit", "summitcol.sentry", "summitcol.tenancy")),
     ("component model", ("summitcol.component", "summitcol.telemetry", "summitcol.worker")),
     ("config", ("summitcol.config",)),
     ("components", ("summitcol.receiver", "summitcol.processors", "summitcol.exporters", "summitcol.extensions")),

@@ -15,6 +15,7 @@ from summitcol.auth import Authenticator, AuthFailure, Principal
 from summitcol.auth.throttle import FailureThrottle
 from summitcol.component import ComponentID, Host
 from summitcol.exceptions import ConfigError
+from summitcol.tenancy import TenantGate
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -35,6 +36,8 @@ class ServerAuth:
         self.owner = owner
         self.request_params = tuple(request_params)
         self.throttle = FailureThrottle()
+        # the `tenants` extension: the tenant's rate limits, as well as who it is
+        self.gate = authenticator if isinstance(authenticator, TenantGate) else None
 
     @classmethod
     def resolve(cls, config: AuthConfig | None, host: Host, owner: str) -> ServerAuth | None:

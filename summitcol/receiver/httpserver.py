@@ -52,12 +52,17 @@ async def read_body(request: web.BaseRequest, limit: int) -> bytes | None:
         parts.append(chunk)
 
 
+AUTH_INFO = "summitcol.auth_info"  # the request's key for its authenticated client info
+
+
 def client_info(request: web.BaseRequest, include_metadata: bool) -> dict[str, str]:
-    """contrib's client.Info: the peer address, and with include_metadata the request headers."""
+    """contrib's client.Info: the peer address, with include_metadata the request headers, and
+    what the receiver's authenticator said of the caller (`auth.*`, kept under AUTH_INFO)."""
     client = {"client.address": request.remote or ""}
     if include_metadata:
         values: dict[str, list[str]] = {}
         for key, value in request.headers.items():
             values.setdefault(key.lower(), []).append(value)
         client.update({f"metadata.{key}": ";".join(v) for key, v in values.items()})
+    client.update(request.get(AUTH_INFO, {}))
     return client

@@ -24,7 +24,8 @@ from summitcol.config.model import CollectorConfig
 from summitcol.exceptions import PartialRejectionError
 from summitcol.exporters.helper.sender import ExporterHelper
 from summitcol.pdata.signal import SignalData
-from summitcol.telemetry import Telemetry
+from summitcol.pdata.tenant import DEFAULT_TENANT, stamp_tenant
+from summitcol.telemetry import ITEM_NAMES, Telemetry
 
 
 class FanOut:
@@ -44,6 +45,25 @@ class FanOut:
             raise failures[0]
         if errors:  # the same records went to every branch: the largest rejection stands for all
             raise max(errors, key=lambda e: e.rejected)  # type: ignore[attr-defined]
+
+
+class TenantEntry:
+    """Where a receiver's data enters its pipelines: every row gets the tenant its request's
+    credential belongs to (`auth.tenant` in the client info, set by the `tenants` authenticator),
+    whatever `tenant.id` the client sent; without one, a client-sent `tenant.id` is removed, so
+    that no receiver can be used to write into another tenant's data."""
+
+    def __init__(self, consumer: Consumer, telemetry: Telemetry) -> None:
+        self.consumer = consumer
+        self.telemetry = telemetry
+
+    async def consume(self, data: SignalData) -> None:
+        tenant = data.client.get("auth.tenant", "")
+        await self.consumer.consume(stamp_tenant(data, tenant, data.client.get("auth.internal") == "true"))
+        # per-tenant intake (`summitcol_tenant_accepted_<items>_total{tenant}`); a partial
+        # rejection raises above and is counted by the receiver only
+        self.telemetry.count_plain(f"summitcol_tenant_accepted_{ITEM_NAMES[data.signal]}", data.item_count(),
+                                   tenant=tenant or DEFAULT_TENANT)
 
 
 @dataclass
@@ -94,7 +114,7 @@ def build_graph(config: CollectorConfig, telemetry: Telemetry, worker: Worker = 
 
     for cid, entries in receiver_entries.items():
         spec = comps[Kind.RECEIVER][cid]
-        consumers = {signal: FanOut(list(consumers)) for signal, consumers in entries.items()}
+        consumers = {signal: TenantEntry(FanOut(list(consumers)), telemetry) for signal, consumers in entries.items()}
         receiver = spec.factory.create(
             CreateSettings(id=cid, telemetry=telemetry, signals=frozenset(consumers), worker=worker), spec.config, consumers=consumers
         )

@@ -104,9 +104,27 @@ class ClickHouseExporter(Exporter):
             ttl = self.config.ttl_for(signal)
             for statement in spec.create(db, table, engine, ttl, cluster):
                 self.writer.command(statement)
+            if schema.TENANT_COLUMN in spec.columns:
+                self._add_tenant_column(table, cluster)
             self._reconcile_ttl(table if not cluster else f"{table}_local", spec, ttl)
         if Signal.TRACES in self.signals:
             self.writer.command(schema.trace_id_ts_view(db, self.config.traces_table_name, cluster))
+
+    def _add_tenant_column(self, table: str, cluster: str) -> None:
+        """A table made before tenants existed gets its TenantId column (rows so far: `default`).
+        It cannot join the ordering key of an existing table, so it prunes less there."""
+        assert self.writer is not None
+        db = self.config.database.replace("'", "\\'")
+        for name in ([f"{table}_local", table] if cluster else [table]):
+            present = self.writer.scalar(
+                f"SELECT count() FROM system.columns WHERE database = '{db}' AND table = '{name}' AND name = 'TenantId'")
+            if int(present or 0):
+                continue
+            log.warning("exporter %s: adding TenantId to %s.%s, made by an earlier version; its rows so far belong to "
+                        "tenant 'default'", self.label, self.config.database, name)
+            on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
+            self.writer.command(f"ALTER TABLE `{self.config.database}`.`{name}`{on_cluster} "
+                                f"ADD COLUMN IF NOT EXISTS {schema.TENANT_COLUMN} FIRST")
 
     def _reconcile_ttl(self, table: str, spec: schema.TableSpec, ttl: object) -> None:
         """An existing table whose TTL differs from the config is altered in place (no drop)."""

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from summitcol.pdata.signal import LOGS, SPANS
+from summitcol.pdata.tenant import tenant_ids
 from summitcol.pdata.values import ARRAY, ATTRIBUTES, KVLIST, PROJECTED_ATTRIBUTES
 
 _NESTED_TYPES = pa.array([KVLIST, ARRAY], pa.uint8())
@@ -74,7 +75,7 @@ def _narrow(column: pa.Array, type_: pa.DataType) -> pa.Array:
 
 
 def _columns(batch: pa.RecordBatch, names: list[str]) -> dict[str, pa.Array]:
-    out: dict[str, pa.Array] = {}
+    out: dict[str, pa.Array] = {"TenantId": tenant_ids(batch.column("ResourceAttributes"))}
     schema = batch.schema
     for name in names:
         column = batch.column(name)

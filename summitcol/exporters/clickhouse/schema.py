@@ -14,6 +14,9 @@ from summitcol.errors import schema as errors_schema
 
 MAP = "Map(LowCardinality(String), String)"
 Z = "CODEC(ZSTD(1))"
+# Summit's one addition to contrib's tables: the tenant of every row, first in the ordering key,
+# so that one tenant's queries read only its own granules (summitcol.pdata.tenant).
+TENANT_COLUMN = f"TenantId LowCardinality(String) DEFAULT 'default' {Z}"
 
 
 def ttl_clause(time_field: str, ttl: timedelta) -> str:
@@ -59,6 +62,7 @@ class TableSpec:
 
 
 _RESOURCE_SCOPE_METRICS = (
+    TENANT_COLUMN,
     f"ResourceAttributes {MAP} {Z}",
     f"ResourceSchemaUrl String {Z}",
     f"ScopeName String {Z}",
@@ -92,7 +96,7 @@ def _metric(*specific: str) -> TableSpec:
     return TableSpec(
         columns=(*_RESOURCE_SCOPE_METRICS, *specific, _EXEMPLARS, f"Flags UInt32 {Z}", *_METRIC_INDEXES),
         partition_by="toDate(TimeUnix)",
-        order_by="(ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))",
+        order_by="(TenantId, ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))",
         ttl_field="toDateTime(TimeUnix)",
     )
 
@@ -134,6 +138,7 @@ SIDE_TABLES = {
 
 TRACES = TableSpec(
     columns=(
+        TENANT_COLUMN,
         "Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1))",
         f"TraceId String {Z}",
         f"SpanId String {Z}",
@@ -159,8 +164,8 @@ TRACES = TableSpec(
         "INDEX idx_duration Duration TYPE minmax GRANULARITY 1",
     ),
     partition_by="toDate(Timestamp)",
-    primary_key="(ServiceName, SpanName, toDateTime(Timestamp))",
-    order_by="(ServiceName, SpanName, toDateTime(Timestamp), Timestamp)",
+    primary_key="(TenantId, ServiceName, SpanName, toDateTime(Timestamp))",
+    order_by="(TenantId, ServiceName, SpanName, toDateTime(Timestamp), Timestamp)",
     ttl_field="toDateTime(Timestamp)",
 )
 
@@ -188,6 +193,7 @@ def trace_id_ts_view(database: str, table: str, cluster: str = "") -> str:
 
 LOGS = TableSpec(
     columns=(
+        TENANT_COLUMN,
         "Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1))",
         "TimestampTime DateTime DEFAULT toDateTime(Timestamp)",
         f"TraceId String {Z}",
@@ -215,8 +221,8 @@ LOGS = TableSpec(
         "INDEX idx_body Body TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8",
     ),
     partition_by="toDate(TimestampTime)",
-    primary_key="(ServiceName, TimestampTime)",
-    order_by="(ServiceName, TimestampTime, Timestamp)",
+    primary_key="(TenantId, ServiceName, TimestampTime)",
+    order_by="(TenantId, ServiceName, TimestampTime, Timestamp)",
     ttl_field="TimestampTime",
 )
 

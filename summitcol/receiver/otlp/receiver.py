@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 
 from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal
 from summitcol.compression import decompress
-from summitcol.exceptions import ConsumerError, PartialRejectionError, RetryableError
+from summitcol.exceptions import ConsumerError, PartialRejectionError, RateLimitedError, RetryableError
 from summitcol.pdata.codec import Encoding, decode_request, response_message
 from summitcol.pdata.decoded import DecodeLimits, Rejections, check_record_count
 from summitcol.pdata.signal import SignalData
@@ -27,6 +27,9 @@ from summitcol.receiver.otlp.grpc import GrpcServer
 from summitcol.receiver.otlp.http import HttpServer
 from summitcol.receiver.otlp.limits import reject_oversized_containers
 from summitcol.telemetry import ITEM_NAMES
+from summitcol.tenancy import RateLimited, TenantGate
+
+TENANT_REFUSED = "summitcol_tenant_refused_requests"
 
 log = logging.getLogger("summitcol.receiver.otlp")
 
@@ -90,6 +93,7 @@ class OtlpReceiver(Receiver):
         self._small_executor: ThreadPoolExecutor | None = None
         self._slots = FairSlots(DECODE_THREADS)
         self._servers: list[GrpcServer | HttpServer] = []
+        self._gates: dict[str, TenantGate | None] = {}  # per transport: its `tenants` authenticator
         # memory_limiter processors of the pipelines this receiver feeds (set by the graph builder)
         self.admission: list[Any] = []
 
@@ -98,9 +102,13 @@ class OtlpReceiver(Receiver):
         self._small_executor = ThreadPoolExecutor(1, thread_name_prefix=f"{self.label}-decode-small")
         protocols = self.config.protocols
         if protocols.grpc is not None:
-            self._servers.append(GrpcServer(self, protocols.grpc, ServerAuth.resolve(protocols.grpc.auth, host, self.label)))
+            auth = ServerAuth.resolve(protocols.grpc.auth, host, self.label)
+            self._gates["grpc"] = auth.gate if auth is not None else None
+            self._servers.append(GrpcServer(self, protocols.grpc, auth))
         if protocols.http is not None:
-            self._servers.append(HttpServer(self, protocols.http, ServerAuth.resolve(protocols.http.auth, host, self.label)))
+            auth = ServerAuth.resolve(protocols.http.auth, host, self.label)
+            self._gates["http"] = auth.gate if auth is not None else None
+            self._servers.append(HttpServer(self, protocols.http, auth))
         for server in self._servers:
             await server.start()
 
@@ -188,14 +196,29 @@ class OtlpReceiver(Receiver):
         `peer` (address and port of the connection) is who the memory admission is fair between.
         """
         peer = peer or (client or {}).get("client.address", "")
+        tenant = (client or {}).get("auth.tenant", "")
+        gate = self._gates.get(transport) if tenant else None
+        if gate is not None:
+            await self._admit_tenant(gate, tenant, len(body), signal, transport)
         tickets = self._admit(len(body), bool(content_encoding), peer)
         try:
             decoded = await self.decode(signal, body, encoding, content_encoding, limit, self._limits_for(tickets), peer)
             if client:
                 decoded = Decoded(SignalData(decoded.data.signal, decoded.data.tables, client), decoded.rejections)
+            if gate is not None:
+                await gate.charge(tenant, decoded.data.item_count())
             return await self.consume(decoded, transport)
         finally:
             self._release(tickets)
+
+    async def _admit_tenant(self, gate: TenantGate, tenant: str, nbytes: int, signal: Signal, transport: str) -> None:
+        """The tenant's rate limit, before any decoding is spent on the request."""
+        try:
+            await gate.admit(tenant, nbytes)
+        except RateLimited as exc:
+            self.settings.telemetry.count_plain(TENANT_REFUSED, 1, tenant=tenant, receiver=self.label,
+                                                transport=transport, reason="rate_limited")
+            raise RateLimitedError(str(exc), retry_after=exc.retry_after) from None
 
     async def consume(self, decoded: Decoded, transport: str) -> Message:
         """Push decoded data into the pipeline; the pipeline's refusal propagates to the caller."""

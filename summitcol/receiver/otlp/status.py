@@ -4,6 +4,7 @@
 |-----------------------------|---------------------------------|---------------------|
 | InvalidDataError (bad data) | INVALID_ARGUMENT                | 400                 |
 | RetryableError (refused)    | UNAVAILABLE + RetryInfo         | 503 + Retry-After   |
+| RateLimitedError (tenant)   | RESOURCE_EXHAUSTED + RetryInfo  | 429 + Retry-After   |
 | PermanentError (other)      | INTERNAL                        | 500                 |
 | any unexpected error        | UNAVAILABLE + RetryInfo         | 503 + Retry-After   |
 | body too large              | RESOURCE_EXHAUSTED (grpc core)  | 413                 |
@@ -29,7 +30,13 @@ import grpc
 from google.protobuf import duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
-from summitcol.exceptions import DEFAULT_RETRY_AFTER_S, InvalidDataError, PermanentError, RetryableError
+from summitcol.exceptions import (
+    DEFAULT_RETRY_AFTER_S,
+    InvalidDataError,
+    PermanentError,
+    RateLimitedError,
+    RetryableError,
+)
 from summitcol.logthrottle import DEFAULT_INTERVAL_S, LogThrottle
 
 if TYPE_CHECKING:
@@ -62,6 +69,8 @@ def _duration(seconds: float) -> duration_pb2.Duration:
 def failure_for(exc: BaseException) -> Failure:
     if isinstance(exc, InvalidDataError):
         return Failure(grpc.StatusCode.INVALID_ARGUMENT, 400, str(exc))
+    if isinstance(exc, RateLimitedError):
+        return Failure(grpc.StatusCode.RESOURCE_EXHAUSTED, 429, str(exc), exc.retry_after)
     if isinstance(exc, RetryableError):
         return Failure(grpc.StatusCode.UNAVAILABLE, 503, str(exc), exc.retry_after or DEFAULT_RETRY_AFTER_S)
     if isinstance(exc, PermanentError):

@@ -51,8 +51,8 @@ from summitcol.exceptions import DEFAULT_RETRY_AFTER_S, InvalidDataError
 from summitcol.netaddr import warn_if_open
 from summitcol.pdata.codec import decode_request
 from summitcol.pdata.signal import SignalData
-from summitcol.receiver.auth import ServerAuth
-from summitcol.receiver.httpserver import client_info, listen, read_body
+from summitcol.receiver.auth import ServerAuth, auth_client_info
+from summitcol.receiver.httpserver import AUTH_INFO, client_info, listen, read_body
 from summitcol.receiver.otlp.status import Refusals, failure_for, retry_after_header
 from summitcol.receiver.webhook import mapping
 from summitcol.receiver.webhook.config import WebhookConfig
@@ -169,9 +169,10 @@ class WebhookReceiver(Receiver):
             return self._json(200, {"text": f"{self.title} receiver webhook is healthy"})
         if self._auth is not None:  # the health path stays open, for load balancers
             try:
-                await self._auth.check(request.headers.items(), request.query, request.remote or "")
+                principal = await self._auth.check(request.headers.items(), request.query, request.remote or "")
             except AuthFailure as exc:
                 return self._refuse(request, "unauthenticated", 401, str(exc))
+            request[AUTH_INFO] = auth_client_info(principal)
         if request.path not in (cfg.path, cfg.junit_path):
             return self._refuse(request, "not_found", 404, f"{request.path} not found; deliveries go to {cfg.path}")
         if request.method != "POST":

@@ -1,0 +1,26 @@
+"""Tenants: who a request's credential belongs to, and how much that tenant may send.
+
+No pipeline knowledge: the `tenants` extension holds a `TenantLimiter` and maps credentials to
+tenant ids; receivers ask it; `pdata.tenant` stamps the id on every row.
+"""
+
+from typing import Protocol, runtime_checkable
+
+from summitcol.pdata.tenant import DEFAULT_TENANT
+from summitcol.tenancy.limiter import Limits, RateLimited, TenantLimiter
+
+__all__ = ["DEFAULT_TENANT", "Limits", "RateLimited", "TenantGate", "TenantLimiter"]
+
+
+@runtime_checkable
+class TenantGate(Protocol):
+    """What a receiver asks of the `tenants` extension (its authenticator) about a request."""
+
+    def has(self, tenant: str) -> bool: ...
+
+    def internal(self, tenant: str) -> bool: ...
+
+    async def admit(self, tenant: str, nbytes: int) -> None:
+        """Raise RateLimited when the tenant is over its limit."""
+
+    async def charge(self, tenant: str, records: int) -> None: ...
