@@ -59,6 +59,7 @@ class WorkerPlan:
     connections: int = 2
     max_in_flight: int = 4000
     timeout: float = 30.0
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Authorization (gRPC: as metadata, lower-cased)
 
 
 @dataclass(slots=True)
@@ -98,7 +99,7 @@ def build_requests(signal: str, batch: int, seed: int, variants: int) -> list[by
 
 
 class _GrpcSender:
-    def __init__(self, target: str, signal: str, connections: int, timeout: float) -> None:
+    def __init__(self, target: str, signal: str, connections: int, timeout: float, headers: dict[str, str]) -> None:
         import grpc
 
         self.grpc = grpc
@@ -107,10 +108,11 @@ class _GrpcSender:
         self.channels = [grpc.aio.insecure_channel(address, options=options) for _ in range(connections)]
         self.calls = [c.unary_unary(GRPC_METHODS[signal]) for c in self.channels]
         self.timeout = timeout
+        self.metadata = tuple((key.lower(), value) for key, value in headers.items()) or None
 
     async def send(self, k: int, body: bytes) -> str:
         try:
-            await self.calls[k % len(self.calls)](body, timeout=self.timeout)
+            await self.calls[k % len(self.calls)](body, timeout=self.timeout, metadata=self.metadata)
             return "OK"
         except self.grpc.aio.AioRpcError as exc:
             return exc.code().name
@@ -121,7 +123,7 @@ class _GrpcSender:
 
 
 class _HttpSender:
-    def __init__(self, target: str, signal: str, connections: int, timeout: float) -> None:
+    def __init__(self, target: str, signal: str, connections: int, timeout: float, headers: dict[str, str]) -> None:
         import aiohttp
 
         self.aiohttp = aiohttp
@@ -130,10 +132,11 @@ class _HttpSender:
             connector=aiohttp.TCPConnector(limit=max(connections, 1) * 64),
             timeout=aiohttp.ClientTimeout(total=timeout),
         )
+        self.headers = {"Content-Type": "application/x-protobuf", **headers}
 
     async def send(self, k: int, body: bytes) -> str:
         try:
-            async with self.session.post(self.url, data=body, headers={"Content-Type": "application/x-protobuf"}) as response:
+            async with self.session.post(self.url, data=body, headers=self.headers) as response:
                 await response.read()
                 return "OK" if response.status == 200 else f"HTTP_{response.status}"
         except (TimeoutError, self.aiohttp.ClientError) as exc:
@@ -148,7 +151,7 @@ async def run_plan(plan: WorkerPlan, requests: list[bytes] | None = None) -> Wor
     if requests is None:
         requests = build_requests(plan.signal, plan.batch, plan.seed, plan.variants)
     sender: Any = (_GrpcSender if plan.target.startswith("grpc://") else _HttpSender)(
-        plan.target, plan.signal, plan.connections, plan.timeout
+        plan.target, plan.signal, plan.connections, plan.timeout, plan.headers
     )
     result = WorkerResult()
     histogram = new_histogram()

@@ -17,6 +17,9 @@ from summitcol.component import ComponentID, Host
 from summitcol.exceptions import ConfigError
 from summitcol.tenancy import TenantGate
 
+# requests of a tenant refused before decoding (`reason`: rate_limited), by receiver and transport
+TENANT_REFUSED = "summitcol_tenant_refused_requests"
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AuthConfig:

@@ -27,6 +27,7 @@ PROTOCOL_VERSION = 7
 class Project:
     id: str
     service_name: str
+    tenant: str = ""  # the tenant its events belong to ("": the default tenant)
 
 
 class AuthError(Exception):

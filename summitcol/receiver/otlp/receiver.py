@@ -21,15 +21,13 @@ from summitcol.exceptions import ConsumerError, PartialRejectionError, RateLimit
 from summitcol.pdata.codec import Encoding, decode_request, response_message
 from summitcol.pdata.decoded import DecodeLimits, Rejections, check_record_count
 from summitcol.pdata.signal import SignalData
-from summitcol.receiver.auth import ServerAuth
+from summitcol.receiver.auth import TENANT_REFUSED, ServerAuth
 from summitcol.receiver.otlp.config import Config
 from summitcol.receiver.otlp.grpc import GrpcServer
 from summitcol.receiver.otlp.http import HttpServer
 from summitcol.receiver.otlp.limits import reject_oversized_containers
 from summitcol.telemetry import ITEM_NAMES
 from summitcol.tenancy import RateLimited, TenantGate
-
-TENANT_REFUSED = "summitcol_tenant_refused_requests"
 
 log = logging.getLogger("summitcol.receiver.otlp")
 

@@ -5,7 +5,8 @@ for the projects listed with their public keys.
       sentry:
         endpoint: 0.0.0.0:3000
         projects:
-          - {id: 1, keys: [f3c0a1b2c3d4e5f60718293a4b5c6d7e], service_name: shop}
+          - {id: 1, keys: [f3c0a1b2c3d4e5f60718293a4b5c6d7e], service_name: shop, tenant: acme}
+        tenants: tenants    # the `tenants` extension: the projects' tenants and their rate limits
 
 `endpoint` defaults to Relay's own default, `localhost:3000` (relay-config `relay.host` 127.0.0.1,
 `relay.port` 3000). `max_request_body_size` is the OTLP receiver's (64 MiB, also the cap once
@@ -36,6 +37,7 @@ class ProjectConfig:
     id: int | str
     keys: list[str] = field(default_factory=list)
     service_name: str = ""
+    tenant: str = ""  # a tenant of the `tenants` extension: its rows and its rate limits
 
     @property
     def project_id(self) -> str:
@@ -63,9 +65,12 @@ class Config:
     read_timeout: timedelta = timedelta(seconds=30)
     idle_timeout: timedelta = timedelta(minutes=1)
     tls: TLSServerConfig | None = None
+    tenants: str = ""  # the `tenants` extension whose tenants the projects name
 
     def validate(self) -> None:
         validate_endpoint(self.endpoint, "endpoint")
+        if any(p.tenant for p in self.projects) and not self.tenants:
+            raise ConfigError("projects: a project names a tenant; set tenants to the tenants extension that defines it")
         if not self.projects:
             raise ConfigError("projects: list at least one project ({id, keys, service_name}); without one every request is refused")
         ids: set[str] = set()
@@ -85,4 +90,4 @@ class Config:
 
     def keyring(self) -> dict[str, Project]:
         """Public key → project."""
-        return {key: Project(p.project_id, p.service_name) for p in self.projects for key in p.keys}
+        return {key: Project(p.project_id, p.service_name, p.tenant) for p in self.projects for key in p.keys}

@@ -14,6 +14,7 @@ spans (traces pipelines); summitcol.sentry does the reading and mapping.
 | Content-Encoding other than gzip, deflate, br, zstd       | 415                                   |
 | malformed envelope or item JSON                           | 400 naming the item                   |
 | unknown item types                                        | skipped and counted, the rest taken   |
+| the project's tenant is over its rate limit (`tenants`)   | 429 + Retry-After, X-Sentry-Rate-Limits |
 | the pipeline refuses                                      | 503 + Retry-After, X-Sentry-Rate-Limits |
 | taken                                                     | 200 `{"id": "<event id>"}`            |
 
@@ -40,17 +41,19 @@ from aiohttp import web
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal
+from summitcol.component import ComponentID, Consumer, CreateSettings, Host, Receiver, Signal
 from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError, decompress
 from summitcol.exceptions import DEFAULT_RETRY_AFTER_S, InvalidDataError
 from summitcol.pdata.codec import decode_request
 from summitcol.pdata.signal import SignalData
+from summitcol.receiver.auth import TENANT_REFUSED
 from summitcol.receiver.httpserver import client_info, listen, read_body
 from summitcol.receiver.otlp.status import Refusals, failure_for, retry_after_header
 from summitcol.receiver.sentry.config import Config
 from summitcol.sentry.auth import AuthError, KeyRing, Project
 from summitcol.sentry.convert import Converted, ItemTooLargeError, convert_envelope, convert_store
 from summitcol.sentry.envelope import EnvelopeError, StoreBodyTooLargeError, parse_envelope, parse_store
+from summitcol.tenancy import RateLimited, TenantGate
 
 ITEMS = "summitcol_receiver_sentry_items"
 _ROUTE = re.compile(r"^/api/(\d+)/(envelope|store)/?$")
@@ -98,6 +101,7 @@ class SentryReceiver(Receiver):
         self._executor: ThreadPoolExecutor | None = None
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._gate: TenantGate | None = None
         self.port = 0
 
     async def start(self, host: Host) -> None:
@@ -105,12 +109,31 @@ class SentryReceiver(Receiver):
             self.log.warning("%s is in no logs pipeline: error events are answered and dropped", self.label)
         if self.traces is None:
             self.log.warning("%s is in no traces pipeline: transactions are answered and dropped", self.label)
+        self._gate = self._resolve_tenants(host)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"{self.label}-decode")
         cfg = self.config
         worker = self.settings.worker
         self._runner, self.port = await listen(self._handle, cfg.endpoint, label=self.label, tls=cfg.tls,
                                                idle_timeout=cfg.idle_timeout, worker=worker, shared_port=worker.shared_ports)
         self.log.info("Sentry receiver %s listening on %s", self.label, cfg.endpoint)
+
+    def _resolve_tenants(self, host: Host) -> TenantGate | None:
+        """The `tenants` extension the projects' tenants come from; OSError (the collector does
+        not start) when it is missing or does not define a project's tenant."""
+        if not self.config.tenants:
+            return None
+        try:
+            gate = host.extension(ComponentID.parse(self.config.tenants))
+        except KeyError:
+            raise OSError(f"{self.label}: tenants extension '{self.config.tenants}' not found; "
+                          "add it under extensions and list it in service::extensions") from None
+        if not isinstance(gate, TenantGate):
+            raise OSError(f"{self.label}: extension '{self.config.tenants}' is not a tenants extension")
+        for project in self.config.projects:
+            if project.tenant and not gate.has(project.tenant):
+                raise OSError(f"{self.label}: project {project.id} names tenant '{project.tenant}', "
+                              f"which {self.config.tenants} does not define")
+        return gate
 
     async def shutdown(self) -> None:
         if self._runner is not None:
@@ -159,7 +182,7 @@ class SentryReceiver(Receiver):
         encoding = request.headers.get("Content-Encoding", "")
         client = client_info(request, self.config.include_metadata)
         try:
-            converted = await loop.run_in_executor(
+            converted, project = await loop.run_in_executor(
                 self._executor, self._convert, endpoint, project_id, key, project, body, encoding, received_ns)
         except AuthError as exc:
             return self._refuse(request, "unauthorized", exc.status, str(exc))
@@ -169,6 +192,14 @@ class SentryReceiver(Receiver):
             return self._refuse(request, exc.reason, exc.status, str(exc))
         for problem in converted.problems:
             self.log.info("%s: %s", self.label, problem)
+        if project.tenant:
+            client["auth.tenant"] = project.tenant
+            limited = await self._admit_tenant(project.tenant, len(body), converted)
+            if limited is not None:
+                self._count(converted, False)
+                return limited
+            if self._gate is not None and self._gate.internal(project.tenant):
+                client["auth.internal"] = "true"
         refusal = await self._pass_on(converted, client)
         self._count(converted, refusal is None)
         if refusal is not None:
@@ -180,8 +211,26 @@ class SentryReceiver(Receiver):
             return self._json(503, {"detail": message}, headers, error=True)
         return self._json(200, {"id": converted.event_id} if converted.event_id else {})
 
+    async def _admit_tenant(self, tenant: str, nbytes: int, converted: Converted) -> web.Response | None:
+        """The tenant's rate limit: None when admitted (its records charged), else Relay's 429
+        with X-Sentry-Rate-Limits for every category (the SDKs pause all sending that long)."""
+        if self._gate is None:
+            return None
+        try:
+            await self._gate.admit(tenant, nbytes)
+        except RateLimited as exc:
+            self.settings.telemetry.count_plain(TENANT_REFUSED, 1, tenant=tenant, receiver=self.label,
+                                                transport="http", reason="rate_limited")
+            seconds = retry_after_header(exc.retry_after)
+            headers = {"Retry-After": seconds, "X-Sentry-Rate-Limits": f"{seconds}::organization:rate_limited"}
+            return self._json(429, {"detail": str(exc)}, headers, error=True)
+        records = sum(len(s.spans) for r in converted.traces.resource_spans for s in r.scope_spans)
+        records += sum(len(s.log_records) for r in converted.logs.resource_logs for s in r.scope_logs)
+        await self._gate.charge(tenant, records)
+        return None
+
     def _convert(self, endpoint: str, project_id: str, key: str, project: Project | None, body: bytes, encoding: str,
-                 received_ns: int) -> Converted:
+                 received_ns: int) -> tuple[Converted, Project]:
         """Decompress, parse, authenticate by the envelope's dsn if need be, and map (worker thread)."""
         limit = self.config.max_request_body_size
         try:
@@ -207,7 +256,7 @@ class SentryReceiver(Receiver):
             raise BodyDecodeError(413, "too_large", str(exc)) from None
         except EnvelopeError as exc:
             raise BodyDecodeError(400, "malformed", str(exc)) from None
-        return converted
+        return converted, project
 
     async def _pass_on(self, converted: Converted, client: dict[str, str]) -> Refusal | None:
         """Hand the request's records on, with those of the requests waiting beside it.
@@ -229,8 +278,9 @@ class SentryReceiver(Receiver):
         while self._pending:
             waiting, self._pending = self._pending, []
             groups: dict[tuple[tuple[str, str], ...], list[_Pending]] = {}
-            for pending in waiting:  # one batch per sender when include_metadata tells them apart
-                groups.setdefault(tuple(sorted(pending.client.items())) if self.config.include_metadata else (), []).append(pending)
+            for pending in waiting:  # one batch per tenant, and per sender when include_metadata tells them apart
+                groups.setdefault(tuple(sorted(pending.client.items())) if self.config.include_metadata
+                                  else tuple(sorted(_auth_info(pending.client).items())), []).append(pending)
             for group in groups.values():
                 try:
                     logs, traces = await loop.run_in_executor(self._executor, self._decode, group)
@@ -248,7 +298,7 @@ class SentryReceiver(Receiver):
         for pending in group:
             logs.resource_logs.extend(pending.converted.logs.resource_logs)
             traces.resource_spans.extend(pending.converted.traces.resource_spans)
-        client = group[0].client if len(group) == 1 or self.config.include_metadata else {}
+        client = group[0].client if len(group) == 1 or self.config.include_metadata else _auth_info(group[0].client)
         return (self._signal(Signal.LOGS, logs.SerializeToString() if logs.resource_logs else b"", client),
                 self._signal(Signal.TRACES, traces.SerializeToString() if traces.resource_spans else b"", client))
 
@@ -294,6 +344,11 @@ class SentryReceiver(Receiver):
         response = self._refuse(request, "too_large", 413, message)
         response.force_close()
         return response
+
+
+def _auth_info(client: dict[str, str]) -> dict[str, str]:
+    """What every request of a batch must share: its tenant (`auth.*`)."""
+    return {key: value for key, value in client.items() if key.startswith("auth.")}
 
 
 def _header_text(message: str, limit: int = 300) -> str:
