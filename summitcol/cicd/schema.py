@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from summitcol.pdata.tenant import TENANT_DDL
+
 Z = "CODEC(ZSTD(1))"
 MAP = "Map(LowCardinality(String), String)"
 _TIME = ("Nullable(DateTime64(9))", pa.timestamp("ns"))
@@ -37,8 +39,14 @@ class BuildTable:
 
     @property
     def ddl_columns(self) -> tuple[str, ...]:
+        """The columns, after TenantId (the tenant of the row, which the clickhouse exporter fills)."""
         codec = {"Timestamp": "CODEC(Delta(8), ZSTD(1))"}
-        return tuple(f"{name} {ch} {codec.get(name, Z)}" for name, ch, _ in self.columns)
+        return (TENANT_DDL, *(f"{name} {ch} {codec.get(name, Z)}" for name, ch, _ in self.columns))
+
+    @property
+    def key(self) -> str:
+        """The ordering key: the tenant first, so that one tenant's runs never replace another's."""
+        return f"(TenantId, {self.order_by.strip('()')})"
 
     @property
     def arrow_schema(self) -> pa.Schema:

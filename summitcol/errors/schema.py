@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from summitcol.pdata.tenant import TENANT_DDL
 from summitcol.pdata.values import ATTRIBUTES
 
 Z = "CODEC(ZSTD(1))"
@@ -22,6 +23,7 @@ EVENTS_TABLE, DECISIONS_TABLE, STATUS_TABLE, GROUPS_VIEW = (
 )
 
 EVENT_COLUMNS = (
+    TENANT_DDL,  # from ResourceAttributes['tenant.id'], by the clickhouse exporter
     "Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1))",
     f"ServiceName LowCardinality(String) {Z}",
     f"ServiceVersion LowCardinality(String) {Z}",
@@ -42,7 +44,7 @@ EVENT_COLUMNS = (
     "INDEX idx_fingerprint Fingerprint TYPE bloom_filter(0.001) GRANULARITY 1",
     "INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1",
 )
-EVENT_ORDER_BY = "(ServiceName, Fingerprint, toUnixTimestamp64Nano(Timestamp))"
+EVENT_ORDER_BY = "(TenantId, ServiceName, Fingerprint, toUnixTimestamp64Nano(Timestamp))"
 
 EVENT_SCHEMA = pa.schema([
     pa.field("Timestamp", pa.timestamp("ns"), nullable=False),

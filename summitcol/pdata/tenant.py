@@ -19,6 +19,10 @@ from summitcol.pdata.values import STRING, lookup_attribute
 TENANT_KEY = "tenant.id"
 INTERNAL_KEY = "tenant.internal"
 DEFAULT_TENANT = "default"
+# The column every table Summit writes has, first in its ordering key (one tenant's queries read
+# only its own granules); rows from before tenants existed belong to `default`.
+TENANT_COLUMN = "TenantId"
+TENANT_DDL = f"{TENANT_COLUMN} LowCardinality(String) DEFAULT '{DEFAULT_TENANT}' CODEC(ZSTD(1))"
 _KEYS = pa.array([TENANT_KEY, INTERNAL_KEY])
 RESOURCE = "ResourceAttributes"
 
@@ -42,21 +46,44 @@ def _stamp_column(column: pa.Array | pa.ChunkedArray, tenant: str, internal: boo
     return entries.to_map()
 
 
+def _stamp_batch(batch: pa.RecordBatch, tenant: str, internal: bool) -> pa.RecordBatch:
+    if not batch.num_rows:
+        return batch
+    if RESOURCE in batch.schema.names:
+        position = batch.schema.get_field_index(RESOURCE)
+        column = batch.column(position)
+        stamped = _stamp_column(column, tenant, internal)
+        return batch if stamped is column else batch.set_column(position, batch.schema.field(position), stamped)
+    return with_tenant_column(batch, tenant or DEFAULT_TENANT)  # side rows of their own (a CI receiver's build rows)
+
+
+def with_tenant_column(batch: pa.RecordBatch, tenant: str) -> pa.RecordBatch:
+    """`batch` with a TenantId column holding `tenant` on every row (replacing any it had)."""
+    column = pa.array([tenant], pa.string()).take(pa.array(np.zeros(batch.num_rows, np.int32)))
+    if TENANT_COLUMN in batch.schema.names:
+        return batch.set_column(batch.schema.get_field_index(TENANT_COLUMN), TENANT_COLUMN, column)
+    return batch.append_column(TENANT_COLUMN, column)
+
+
 def stamp_tenant(data: SignalData, tenant: str = "", internal: bool = False) -> SignalData:
     """`data` with `tenant.id` = tenant (and `tenant.internal` = true for an internal tenant) on
-    every resource; with no tenant, any client-sent `tenant.id`/`tenant.internal` removed."""
-    tables = {}
-    changed = False
-    for name, batch in data.tables.items():
-        if batch.num_rows and RESOURCE in batch.schema.names:
-            position = batch.schema.get_field_index(RESOURCE)
-            column = batch.column(position)
-            stamped = _stamp_column(column, tenant, internal)
-            if stamped is not column:
-                batch = batch.set_column(position, batch.schema.field(position), stamped)
-                changed = True
-        tables[name] = batch
-    return data.with_tables(tables) if changed else data
+    every resource, and side rows without resources in `tenant`; with no tenant, any client-sent
+    `tenant.id`/`tenant.internal` removed (the rows belong to `default`)."""
+    tables = {name: _stamp_batch(batch, tenant, internal) for name, batch in data.tables.items()}
+    side = {name: _stamp_batch(batch, tenant, internal) for name, batch in data.side.items()}
+    if all(tables[n] is b for n, b in data.tables.items()) and all(side[n] is b for n, b in data.side.items()):
+        return data
+    return SignalData(data.signal, tables, data.client, side)
+
+
+def row_tenants(batch: pa.RecordBatch | pa.Table) -> pa.Array:
+    """The tenant of each row of one of Summit's tables: from its resource attributes, else its
+    TenantId column, else `default`."""
+    if RESOURCE in batch.schema.names:
+        return tenant_ids(batch.column(RESOURCE))
+    if TENANT_COLUMN in batch.schema.names:
+        return pc.fill_null(batch.column(TENANT_COLUMN), DEFAULT_TENANT)
+    return pa.array([DEFAULT_TENANT], pa.string()).take(pa.array(np.zeros(batch.num_rows, np.int32)))
 
 
 def tenant_ids(resource_attributes: pa.Array | pa.ChunkedArray) -> pa.Array:

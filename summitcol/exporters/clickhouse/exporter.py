@@ -14,6 +14,7 @@ import re
 import time
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from summitcol.cicd.rows import build_tables
 from summitcol.cicd.spans import recognize
@@ -28,6 +29,7 @@ from summitcol.extensions.chdb.writer import Writer
 from summitcol.logthrottle import LogThrottle
 from summitcol.pdata.metrics import METRIC_TYPES
 from summitcol.pdata.signal import LOGS, SPANS, SignalData, concat
+from summitcol.pdata.tenant import TENANT_COLUMN, row_tenants, with_tenant_column
 from summitcol.pdata.values import ATTRIBUTES
 from summitcol.telemetry import ITEM_NAMES
 
@@ -165,8 +167,12 @@ class ClickHouseExporter(Exporter):
                 self.writer.insert(self.config.database, self.table_name(kind), piece)
         spans = data.tables.get(SPANS)
         if spans is not None and spans.num_rows:  # CI spans (Jenkins, cicd.*, test.*, deployments) → build rows
-            for name, rows in build_tables(recognize(spans)).items():
-                data = data.with_side(name, rows)
+            tenants = row_tenants(spans)
+            distinct = pc.unique(tenants).to_pylist()
+            for tenant in distinct:  # each tenant's spans make that tenant's build rows
+                own = spans if len(distinct) == 1 else spans.filter(pc.equal(tenants, tenant))
+                for name, rows in build_tables(recognize(own)).items():
+                    data = data.with_side(name, with_tenant_column(rows, tenant))
         for name, batch in data.side.items():  # error occurrences, build rows
             if batch.num_rows:
                 skipped += self._insert_side(name, batch, now_ns)
@@ -181,6 +187,8 @@ class ClickHouseExporter(Exporter):
             log.error("exporter %s: dropping %d rows for unknown table %r", self.label, batch.num_rows, name)
             return 0
         table = pa.Table.from_batches([batch])
+        if TENANT_COLUMN not in table.schema.names:
+            table = table.append_column(TENANT_COLUMN, row_tenants(table))
         for position, column in enumerate(table.schema):
             if column.type == ATTRIBUTES:
                 table = table.set_column(position, column.name, project_map(table.column(position)))

@@ -11,12 +11,13 @@ from datetime import timedelta
 
 from summitcol.cicd import schema as builds_schema
 from summitcol.errors import schema as errors_schema
+from summitcol.pdata.tenant import TENANT_DDL
 
 MAP = "Map(LowCardinality(String), String)"
 Z = "CODEC(ZSTD(1))"
 # Summit's one addition to contrib's tables: the tenant of every row, first in the ordering key,
 # so that one tenant's queries read only its own granules (summitcol.pdata.tenant).
-TENANT_COLUMN = f"TenantId LowCardinality(String) DEFAULT 'default' {Z}"
+TENANT_COLUMN = TENANT_DDL
 
 
 def ttl_clause(time_field: str, ttl: timedelta) -> str:
@@ -124,7 +125,7 @@ def _build_spec(table: builds_schema.BuildTable) -> TableSpec:
     return TableSpec(
         columns=table.ddl_columns,
         partition_by=f"toDate({table.time_column})",
-        order_by=table.order_by,
+        order_by=table.key,
         ttl_field=f"toDateTime({table.time_column})",
         engine=table.engine,
     )
