@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
 
 from summitcol.exceptions import ConfigError
 from summitcol.netaddr import validate_endpoint
@@ -32,12 +33,27 @@ class HTTPConfig:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class UserConfig:
+    """A query user. `role: reader` with a `tenant` reads that tenant's rows only (SELECT, every
+    table with a TenantId column, row-filtered by the engine); `admin` (the default without a
+    tenant) sees all tenants and may run what the interface allows."""
+
     name: str = ""
     password: str = ""
+    tenant: str = ""
+    role: Literal["", "admin", "reader"] = ""
 
     def validate(self) -> None:
         if not self.name:
             raise ConfigError("users: every user needs a name")
+        if self.role == "reader" and not self.tenant:
+            raise ConfigError(f"users: {self.name}: a reader reads one tenant's rows; set its tenant")
+        if self.role == "admin" and self.tenant:
+            raise ConfigError(f"users: {self.name}: an admin sees every tenant; remove its tenant or make it a reader")
+
+    @property
+    def scoped(self) -> bool:
+        """Bound to one tenant (role reader)."""
+        return bool(self.tenant)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -112,5 +128,8 @@ class Config:
             "input_format_values_deduce_templates_of_expressions": 0,
         }
         if self.read_only:
-            settings["readonly"] = 1
+            # readonly = 2 when tenants' readers query here: their row filter is a per-query
+            # setting, which readonly = 1 would refuse; the statement check refuses every other
+            # SETTINGS of a reader, and readonly = 2 still refuses writes and DDL
+            settings["readonly"] = 2 if any(u.scoped for u in self.users) else 1
         return settings

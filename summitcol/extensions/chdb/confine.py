@@ -71,6 +71,18 @@ REFUSED_STATEMENTS = {
 }
 DROPPABLE = frozenset({"TABLE", "VIEW", "DATABASE", "DICTIONARY"})
 
+# A tenant's reader: table functions that read only their arguments (not merge(), view(), which
+# reach tables by name or by a query the tree does not resolve), and no functions that read a
+# table or dictionary by name.
+TENANT_TABLE_FUNCTIONS = frozenset({
+    "numbers", "numbers_mt", "zeros", "zeros_mt", "generate_series", "generateseries", "primes", "values",
+    "sqlstandardvalues", "null", "generaterandom", "format",
+})
+# What the analyzer reads for a SELECT without FROM: one constant row, nobody's data.
+TENANT_IMPLICIT_TABLES = frozenset({"system.one"})
+TENANT_DENIED_FUNCTIONS = re.compile(r"dict.*|joinget.*|hascolumnintable", re.I)
+IN_FUNCTIONS = frozenset({"in", "notin", "globalin", "globalnotin", "nullin", "notnullin", "globalnullin", "globalnotnullin"})
+
 # Settings nobody may set in a query: the limits, what lifts them, and what reaches files or hosts.
 PROTECTED_SETTINGS = re.compile(
     r"readonly|allow_.*|max_.*|.*_overflow_mode|min_execution_speed.*|timeout_.*|.*timeout|.*memory.*"
@@ -146,6 +158,56 @@ def readonly_denied(what: str) -> QueryError:
 
 class Confinement:
     """Checks a statement before a query handle runs it (blocking: two queries on the engine's parser handle)."""
+
+    def check_tenant(self, sql: str, tenant: str, params: dict[str, str] | None = None, database: str | None = None) -> str:
+        """The statement a reader of `tenant` may run, with the engine's row filter on every tenant
+        table it reads (`additional_table_filters` … TenantId = tenant); QueryError for anything else.
+
+        Only SELECT: its text checked as a reader's (no SETTINGS, no files …); every table and
+        table function it names found with the engine's parser (EXPLAIN AST, which runs nothing)
+        and then resolved by its analyzer (EXPLAIN QUERY TREE, with the row filter on: the analyzer
+        evaluates scalar subqueries) — each must be a table with a TenantId column, or a harmless
+        table function. Anything the parser names but the tree does not confirm is refused."""
+        canonical = self.engine.parse(f"SELECT formatQuerySingleLine({sql_string(sql)})", "RawBLOB").decode()
+        toks = tokens(canonical)
+        if not toks or toks[0].keyword not in ("SELECT", "WITH"):
+            raise readonly_denied("Cannot execute query") if toks and toks[0].keyword not in READ_STATEMENTS else \
+                denied(toks[0].text if toks else "an empty statement", "a tenant's reader may run SELECT only")
+        self._check_clauses(toks, Role.READER)
+        self._check_calls(toks)
+        for tok, nxt in zip(toks, toks[1:], strict=False):
+            if nxt.text == "(" and tok.name and TENANT_DENIED_FUNCTIONS.fullmatch(tok.name):
+                raise denied(f"{tok.name}()", "it reads a table or dictionary by name")
+        tables = self.tenant_tables()
+        current = database or "default"
+        existing = self._tables_of(current)
+        ast = self.engine.parse(f"EXPLAIN AST {canonical}", "TSVRaw", params).decode()
+        for name in _ast_tables(ast):
+            qualified = name if "." in name else f"{current}.{name}"
+            if qualified not in tables and ("." in name or name in existing):
+                raise denied(f"the table {qualified}", f"a reader of tenant {tenant!r} reads only tables with a TenantId column")
+        self._check_tree(ast, TENANT_TABLE_FUNCTIONS)
+        statement = f"{canonical} SETTINGS additional_table_filters = {tenant_filters(tables, tenant)}"
+        tree = self.engine.query(f"EXPLAIN QUERY TREE {statement}", "TSVRaw", params, database).decode()
+        for kind, name in _tree_tables(tree):
+            if kind == "TABLE" and name not in tables and name not in TENANT_IMPLICIT_TABLES:
+                raise denied(f"the table {name}", f"a reader of tenant {tenant!r} reads only tables with a TenantId column")
+            if kind == "TABLE_FUNCTION" and name.lower() not in TENANT_TABLE_FUNCTIONS:
+                raise denied(f"table function {name}()", "a tenant's reader may use only table functions that read their arguments")
+        return statement
+
+    def tenant_tables(self) -> frozenset[str]:
+        """`db.table` of every MergeTree table with a TenantId column (the tables Summit writes)."""
+        raw = self.engine.parse(
+            "SELECT concat(c.database, '.', c.table) FROM system.columns AS c "
+            "INNER JOIN system.tables AS t ON c.database = t.database AND c.table = t.name "
+            "WHERE c.name = 'TenantId' AND t.engine LIKE '%MergeTree' "
+            "AND c.database NOT IN ('system', 'information_schema', 'INFORMATION_SCHEMA')").decode()
+        return frozenset(raw.split("\n")) - {""}
+
+    def _tables_of(self, database: str) -> frozenset[str]:
+        raw = self.engine.parse(f"SELECT name FROM system.tables WHERE database = {sql_string(database)}").decode()
+        return frozenset(raw.split("\n")) - {""}
 
     def __init__(
         self, engine: Engine, allowed_table_functions: Iterable[str] = (), limits: Mapping[str, object] | None = None
@@ -253,8 +315,9 @@ class Confinement:
             if nxt.text == "(" and tok.name and tok.name.lower() in deny:
                 raise denied(f"{tok.name}()", "it reads files, other hosts or processes")
 
-    def _check_tree(self, tree: str) -> None:
+    def _check_tree(self, tree: str, allowed: frozenset[str] | None = None) -> None:
         """Only allowed table functions where a table stands (FROM/JOIN, INSERT INTO FUNCTION, CREATE … AS)."""
+        allowed = self.allowed if allowed is None else allowed
         parents: list[tuple[int, str]] = []
         for line in tree.splitlines():
             text = line.lstrip(" ")
@@ -264,10 +327,53 @@ class Confinement:
             parent = parents[-1][1] if parents else ""
             node = text.split(" (", 1)[0]
             if node.startswith("Function ") and parent in ("TableExpression", "InsertQuery", "CreateQuery"):
-                name = node[len("Function ") :]
-                if name.lower() not in self.allowed:
+                name = node[len("Function ") :].split(" (alias ", 1)[0]
+                if name.lower() not in allowed:
                     raise denied(f"table function {name}()", "not a vetted table function; see allowed_table_functions")
             parents.append((depth, node.split(" ", 1)[0]))
+
+
+def tenant_filters(tables: Iterable[str], tenant: str) -> str:
+    """The `additional_table_filters` map: each table's rows of `tenant` only."""
+    condition = sql_string(f"TenantId = {sql_string(tenant)}")
+    return "{" + ", ".join(f"{sql_string(table)}: {condition}" for table in sorted(tables)) + "}"
+
+
+def _ast_tables(ast: str) -> list[str]:
+    """Names the parser takes for tables: `TableIdentifier`s, and an identifier right of IN (a set
+    read from a table). CTE names come out too (unqualified)."""
+    names: list[str] = []
+    parents: list[list] = []  # [depth, node, children seen]
+    for line in ast.splitlines():
+        text = line.lstrip(" ")
+        depth = len(line) - len(text)
+        while parents and parents[-1][0] >= depth:
+            parents.pop()
+        node = text.split(" (alias ", 1)[0].split(" (children", 1)[0]
+        if parents:
+            parents[-1][2] += 1
+        if node.startswith("TableIdentifier "):
+            names.append(node[len("TableIdentifier "):])
+        elif (node.startswith("Identifier ") and len(parents) >= 2 and parents[-1][1] == "ExpressionList"
+              and parents[-1][2] == 2 and parents[-2][1].lower() in _IN_NODES):
+            names.append(node[len("Identifier "):])
+        parents.append([depth, node if node.startswith("Function ") else node.split(" ", 1)[0], 0])
+    return names
+
+
+_IN_NODES = frozenset(f"function {name}" for name in IN_FUNCTIONS)
+
+
+def _tree_tables(tree: str) -> list[tuple[str, str]]:
+    """(TABLE, db.table) and (TABLE_FUNCTION, name) of every table expression the analyzer resolved."""
+    found = []
+    for line in tree.splitlines():
+        text = line.strip()
+        if text.startswith("TABLE id:") and "table_name: " in text:
+            found.append(("TABLE", text.split("table_name: ", 1)[1].split(",", 1)[0]))
+        elif text.startswith("TABLE_FUNCTION id:") and "table_function_name: " in text:
+            found.append(("TABLE_FUNCTION", text.split("table_function_name: ", 1)[1].split(",", 1)[0]))
+    return found
 
 
 def _settings(toks: list[Token], start: int) -> list[tuple[str, str | None]]:

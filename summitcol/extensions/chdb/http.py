@@ -69,8 +69,9 @@ def http_status(code: int) -> int:
 
 def statement_keyword(sql: str) -> str:
     stripped = _LEADING_COMMENTS.sub("", sql)
-    stripped = stripped.lstrip("(")
-    return stripped.split(None, 1)[0].upper() if stripped.strip() else ""
+    stripped = stripped.lstrip("( \t\r\n")
+    word = re.match(r"[A-Za-z]+", stripped)  # `select/* … */count()`: the keyword ends where the word does
+    return word.group().upper() if word else (stripped.split(None, 1)[0].upper() if stripped.strip() else "")
 
 
 def decompress_body(body: bytes, encoding: str) -> bytes:
@@ -96,13 +97,15 @@ def decompress_body(body: bytes, encoding: str) -> bytes:
     raise QueryError(f"Code: 36. DB::Exception: Unknown Content-Encoding: {encoding}. (BAD_ARGUMENTS)", 36)
 
 
-def _audit_query(request: web.Request, user: str, sql: str, outcome: str) -> None:
-    """A statement by a query user in the audit ledger: who, from where, the statement's digest
-    (not its text, which may hold data) and keyword. Inserts are ingestion, not queries."""
+def _audit_query(request: web.Request, user: str, sql: str, outcome: str, tenant: str = "") -> None:
+    """A statement by a query user in the audit ledger: who (and for a tenant's reader, which
+    tenant), from where, the statement's digest (not its text, which may hold data) and keyword.
+    Inserts are ingestion, not queries."""
     if _INSERT.match(sql):
         return
     digest = hashlib.sha256(sql.strip().encode()).hexdigest()
-    audit.record(user, "query", "chdb http", request.remote or "", outcome, {"sha256": digest, "keyword": statement_keyword(sql)})
+    details = {"sha256": digest, "keyword": statement_keyword(sql)} | ({"tenant": tenant} if tenant else {})
+    audit.record(user, "query", "chdb http", request.remote or "", outcome, details)
 
 
 class ClickHouseHTTP:
@@ -110,6 +113,7 @@ class ClickHouseHTTP:
         self.engine = engine
         self.config = config
         self.users = {u.name: u.password for u in config.users}
+        self.tenants = {u.name: u.tenant for u in config.users if u.scoped}  # readers bound to a tenant
         self.confinement = Confinement(engine, config.allowed_table_functions, config.query_limits.settings())
         self._runner: web.AppRunner | None = None
 
@@ -187,15 +191,18 @@ class ClickHouseHTTP:
             if _INSERT.match(sql) and data is None:
                 sql, data = _split_inline_data(sql)
             role = self._role(request)
+            tenant = self.tenants.get(user, "")
+            if tenant:
+                role = Role.READER  # whatever the request asks: a tenant's reader never writes or sets
             if role is not Role.ADMIN and statement_keyword(sql) not in READ_ONLY_KEYWORDS:
                 why = "readonly mode" if self.config.read_only else "readonly mode (GET requests are read-only; use POST)"
                 raise QueryError(f"Code: 164. DB::Exception: Cannot execute query in {why}. (READONLY)", 164)
             try:
-                output = await asyncio.to_thread(self._run, sql, data, request, role)
+                output = await asyncio.to_thread(self._run, sql, data, request, role, tenant)
             except QueryError as exc:
-                _audit_query(request, user, sql, f"error {exc.code}")
+                _audit_query(request, user, sql, f"error {exc.code}", tenant)
                 raise
-            _audit_query(request, user, sql, "ok")
+            _audit_query(request, user, sql, "ok", tenant)
         except QueryError as exc:
             message = str(exc)
             if not message.startswith("Code:"):
@@ -237,9 +244,12 @@ class ClickHouseHTTP:
             raise QueryError(f"Code: 36. DB::Exception: readonly must be 0, 1 or 2, not {readonly!r}. (BAD_ARGUMENTS)", 36)
         return Role.ADMIN
 
-    def _run(self, sql: str, data: bytes | None, request: web.Request, role: Role) -> tuple[bytes, str]:
-        """Check the statement as it will run (URL settings included), then run it on a query handle."""
+    def _run(self, sql: str, data: bytes | None, request: web.Request, role: Role, tenant: str = "") -> tuple[bytes, str]:
+        """Check the statement as it will run (URL settings included), then run it on a query handle;
+        a tenant's reader's statement runs with its row filter."""
         database = request.query.get("database")
+        if tenant and data is not None:
+            raise readonly_denied("Cannot execute query")
         if data is not None:
             match = _INSERT_FORMAT.search(sql)
             if match is None:
@@ -257,6 +267,9 @@ class ClickHouseHTTP:
         if role is Role.READER:  # readonly mode: a limit the client only tightens is dropped, the configured one holds
             pairs = [(k, v) for k, v in pairs if not self.confinement.within_limits(k, v)]
         statement = sql.rstrip().rstrip(";") + _settings_clause(pairs)
+        if tenant:
+            statement = self.confinement.check_tenant(statement, tenant, params or None, database)
+            return self.engine.query(statement, fmt, params or None, database), fmt
         self.confinement.check(statement, role, params or None)
         return self.engine.query(statement, fmt, params or None, database), fmt
 
