@@ -41,4 +41,9 @@ class FailureThrottle:
         return min(self.max_delay_s, self.first_delay_s * 2 ** (count - self.free - 1))
 
     def succeeded(self, address: str) -> None:
-        self._failures.pop(address, None)
+        """Forgive a client that mistyped a few times; an address already being slowed stays
+        slowed until its window ends, so a guesser holding one valid credential cannot reset
+        the brake by sending a good request between guesses."""
+        entry = self._failures.get(address)
+        if entry is not None and entry[1] <= self.free:
+            del self._failures[address]

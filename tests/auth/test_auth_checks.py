@@ -86,3 +86,7 @@ def test_throttle_delays_double_after_the_free_failures_and_forget() -> None:
     assert len(throttle._failures) == 2
     throttle.succeeded("10.0.0.4")
     assert "10.0.0.4" not in throttle._failures
+    for _ in range(5):
+        throttle.failed("10.0.0.5")
+    throttle.succeeded("10.0.0.5")  # past its free failures: a good request between guesses resets nothing
+    assert throttle.failed("10.0.0.5") == 0.4

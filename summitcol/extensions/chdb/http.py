@@ -30,6 +30,7 @@ import orjson
 from aiohttp import web
 
 from summitcol import audit
+from summitcol.auth.throttle import FailureThrottle
 from summitcol.extensions.chdb.confine import Confinement, Role, readonly_denied, sql_string
 from summitcol.extensions.chdb.engine import QueryError
 from summitcol.netaddr import is_loopback, split_host_port
@@ -114,6 +115,7 @@ class ClickHouseHTTP:
         self.config = config
         self.users = {u.name: u.password for u in config.users}
         self.tenants = {u.name: u.tenant for u in config.users if u.scoped}  # readers bound to a tenant
+        self.throttle = FailureThrottle()
         self.confinement = Confinement(engine, config.allowed_table_functions, config.query_limits.settings())
         self._runner: web.AppRunner | None = None
 
@@ -147,6 +149,22 @@ class ClickHouseHTTP:
     async def _ok(self, request: web.Request) -> web.Response:
         return web.Response(text="Ok.\n")
 
+    async def _authenticate_throttled(self, request: web.Request) -> str:
+        """`_authenticate`, with repeated failures from one address answered later and later
+        (summitcol.auth.throttle), as on the receivers: guessing passwords costs the guesser time."""
+        address = request.remote or ""
+        try:
+            user = self._authenticate(request)
+        except QueryError as exc:
+            if exc.code == 516:
+                delay = self.throttle.failed(address)
+                if delay:
+                    await asyncio.sleep(delay)
+            raise
+        if self.users:
+            self.throttle.succeeded(address)
+        return user
+
     def _authenticate(self, request: web.Request) -> str:
         user = request.headers.get("X-ClickHouse-User") or request.query.get("user")
         password = request.headers.get("X-ClickHouse-Key") or request.query.get("password") or ""
@@ -162,7 +180,9 @@ class ClickHouseHTTP:
         expected = self.users.get(user)
         if expected and not password:
             raise QueryError(f"Code: 194. DB::Exception: {user}: Password required for user {user}. (REQUIRED_PASSWORD)", 194)
-        if expected is None or not secrets.compare_digest(expected.encode(), password.encode()):
+        # compared even for an unknown user, so the time does not say which names exist
+        matched = secrets.compare_digest((expected or "\0" + password).encode(), password.encode())
+        if expected is None or not matched:
             audit.record(user, "auth.failure", "chdb http", request.remote or "", "invalid_credentials")
             raise QueryError(
                 f"Code: 516. DB::Exception: {user}: Authentication failed: password is incorrect, "
@@ -174,7 +194,7 @@ class ClickHouseHTTP:
     async def _query(self, request: web.Request) -> web.Response:
         query_id = request.query.get("query_id") or str(uuid.uuid4())
         try:
-            user = self._authenticate(request)
+            user = await self._authenticate_throttled(request)
             body = await request.read()
             body = decompress_body(body, request.headers.get("Content-Encoding", ""))
             sql = request.query.get("query", "")
