@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import http.server
+import os
 import subprocess
 import sys
 import threading
@@ -27,7 +28,7 @@ import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
 
 from summitcol.exceptions import ConfigError
-from summitcol.extensions.chdb.config import Config, QueryLimitsConfig
+from summitcol.extensions.chdb.config import Config, QueryLimitsConfig, UserConfig
 from tests.extensions.test_chdb import send_spans
 from tests.helpers import Collector, free_port, pipelines_yaml, receiver_yaml, wait_for
 
@@ -423,3 +424,12 @@ def test_config_validate_names_the_key() -> None:
     settings = Config(read_only=True).query_settings()
     assert list(settings)[-1] == "readonly" and settings["max_execution_time"] == 60.0
     assert settings["result_overflow_mode"] == "throw" and settings["max_result_rows"] == 1_000_000
+    assert settings["readonly"] == 1 and settings["max_threads"] == max(1, len(os.sched_getaffinity(0)) // 2)
+    tenant_reader = UserConfig(name="r", password="p", tenant="acme", role="reader")
+    assert Config(read_only=True, users=[tenant_reader]).query_settings()["readonly"] == 2  # its row filter is a setting
+    for user, message in ((UserConfig(name="r", role="reader"), "users: r: a reader reads one tenant's rows; set its tenant"),
+                          (UserConfig(name="a", role="admin", tenant="acme"),
+                           "users: a: an admin sees every tenant; remove its tenant or make it a reader")):
+        with pytest.raises(ConfigError) as error:
+            user.validate()
+        assert str(error.value) == message
