@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 # Signal names the data, so pdata owns it; Worker is worker.py's, with what a component may do
 # as one of several processes. Both are part of the component API, hence the re-exports.
@@ -78,12 +78,29 @@ class CreateSettings:
     worker: Worker = Worker()
 
 
+T = TypeVar("T")
+
+
 class Host(Protocol):
     """What a started component may look up: extensions, and whether pipelines are ready."""
 
     def extension(self, id_: ComponentID) -> Component: ...
 
     def pipelines_ready(self) -> bool: ...
+
+
+def required_extension(host: Host, name: str, kind: type[T], owner: str, role: str, description: str) -> T:
+    """The extension `name` that `owner` names as its `role` (authenticator, tenants …);
+    OSError — the collector does not start — when it is missing or is not `description`, as
+    otelcol fails with "failed to resolve authenticator …: authenticator not found"."""
+    try:
+        extension = host.extension(ComponentID.parse(name))
+    except KeyError:
+        raise OSError(f"{owner}: failed to resolve {role} '{name}': {role} not found; "
+                      "add it under extensions and list it in service::extensions") from None
+    if not isinstance(extension, kind):
+        raise OSError(f"{owner}: extension '{name}' is not {description}")
+    return extension
 
 
 class Component:

@@ -36,12 +36,19 @@ OVERRIDES = {
     "circleci": lambda tmp: {"webhook": _webhook("circleci")},
     "bearertokenauth": lambda tmp: {"token": "t"},
     "basicauth": lambda tmp: {"htpasswd": _htpasswd()},
+    "tenants": lambda tmp: {"tenants": {"acme": _tenant()}},
     "audit": lambda tmp: {"path": str(tmp / "audit" / "audit.jsonl")},
     "sentry": lambda tmp: {"endpoint": f"127.0.0.1:{free_port()}", "projects": [_sentry_project()]},
     "attributes": lambda tmp: {"actions": [_action()]},
     "resource": lambda tmp: {"attributes": [_action()]},
 }
-REQUIRED = {"sentry", "bearertokenauth", "basicauth", "file", "otlp_grpc", "otlp_http", "parquet", "clickhouse", "fingerprint", "memory_limiter", "tail_sampling", "loadbalancing", "attributes", "resource"}
+REQUIRED = {"sentry", "bearertokenauth", "basicauth", "tenants", "file", "otlp_grpc", "otlp_http", "parquet", "clickhouse", "fingerprint", "memory_limiter", "tail_sampling", "loadbalancing", "attributes", "resource"}
+
+
+def _tenant():  # type: ignore[no-untyped-def]
+    from summitcol.extensions.tenants import TenantConfig
+
+    return TenantConfig(tokens=["t"])
 
 
 def _action():  # type: ignore[no-untyped-def]

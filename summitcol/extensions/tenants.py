@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from summitcol.auth import Authenticator, Principal
-from summitcol.component import ComponentID, CreateSettings, Extension, Factory, Host, Kind, Stability
+from summitcol.component import CreateSettings, Extension, Factory, Host, Kind, Stability, required_extension
 from summitcol.exceptions import ConfigError
 from summitcol.tenancy import Limits, RateLimited, TenantLimiter
 from summitcol.tenancy.directory import Tenant, TenantDirectory
@@ -95,16 +95,9 @@ class TenantsExtension(Extension):
         self._hub: HubClient | None = None
 
     async def start(self, host: Host) -> None:
-        users: Authenticator | None = None
-        if self.config.authenticator:
-            try:
-                extension = host.extension(ComponentID.parse(self.config.authenticator))
-            except KeyError:
-                raise OSError(f"tenants: authenticator '{self.config.authenticator}' not found; "
-                              "add it under extensions and list it in service::extensions") from None
-            if not isinstance(extension, Authenticator):
-                raise OSError(f"tenants: extension '{self.config.authenticator}' is not a server authenticator")
-            users = extension
+        users = (required_extension(host, self.config.authenticator, Authenticator, "tenants", "authenticator",
+                                    "a server authenticator")
+                 if self.config.authenticator else None)
         self._directory = TenantDirectory(self.tenants, scheme=self.config.scheme, header=self.config.header, users=users)
         if not self.worker.owner:
             self._hub = HubClient(self.worker.hub)

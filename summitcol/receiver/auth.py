@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from summitcol import audit
 from summitcol.auth import Authenticator, AuthFailure, Principal
 from summitcol.auth.throttle import FailureThrottle
-from summitcol.component import ComponentID, Host
+from summitcol.component import Host, required_extension
 from summitcol.exceptions import ConfigError
 from summitcol.tenancy import TenantGate
 
@@ -48,13 +48,8 @@ class ServerAuth:
         missing or is not an authenticator, as otelcol fails with "authenticator not found"."""
         if config is None:
             return None
-        try:
-            extension = host.extension(ComponentID.parse(config.authenticator))
-        except KeyError:
-            raise OSError(f"{owner}: failed to resolve authenticator '{config.authenticator}': authenticator not found; "
-                          "add it under extensions and list it in service::extensions") from None
-        if not isinstance(extension, Authenticator):
-            raise OSError(f"{owner}: extension '{config.authenticator}' is not a server authenticator")
+        extension = required_extension(host, config.authenticator, Authenticator, owner, "authenticator",
+                                       "a server authenticator")
         return cls(extension, config.request_params, owner)
 
     async def check(self, headers: Iterable[tuple[str, str]], query: Mapping[str, str], address: str) -> Principal:

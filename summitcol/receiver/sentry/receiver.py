@@ -41,7 +41,7 @@ from aiohttp import web
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from summitcol.component import ComponentID, Consumer, CreateSettings, Host, Receiver, Signal
+from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal, required_extension
 from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError, decompress
 from summitcol.exceptions import DEFAULT_RETRY_AFTER_S, InvalidDataError
 from summitcol.pdata.codec import decode_request
@@ -122,13 +122,7 @@ class SentryReceiver(Receiver):
         not start) when it is missing or does not define a project's tenant."""
         if not self.config.tenants:
             return None
-        try:
-            gate = host.extension(ComponentID.parse(self.config.tenants))
-        except KeyError:
-            raise OSError(f"{self.label}: tenants extension '{self.config.tenants}' not found; "
-                          "add it under extensions and list it in service::extensions") from None
-        if not isinstance(gate, TenantGate):
-            raise OSError(f"{self.label}: extension '{self.config.tenants}' is not a tenants extension")
+        gate = required_extension(host, self.config.tenants, TenantGate, self.label, "tenants", "a tenants extension")
         for project in self.config.projects:
             if project.tenant and not gate.has(project.tenant):
                 raise OSError(f"{self.label}: project {project.id} names tenant '{project.tenant}', "
