@@ -13,6 +13,12 @@ threads each sending, in a loop, one of:
 
 Prints p50/p99/max of the well-behaved client per phase, the ratio of its p99 to the baseline's,
 and what the abusive requests got (status, their own median latency).
+
+`--tenant-limit BYTES_PER_S`: the receiver authenticates with the `tenants` extension; the
+well-behaved client is tenant `good` (no limit), the abusers tenant `abuser`, limited to that many
+bytes per second, so past its burst an abusive request is refused (429) by its Content-Length
+before its body is read (status 0 in the output: the collector closed the connection while the
+abuser was still sending).
 """
 
 from __future__ import annotations
@@ -20,13 +26,14 @@ from __future__ import annotations
 import argparse
 import gzip
 import http.client
+import multiprocessing
 import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
@@ -61,20 +68,29 @@ ABUSES = {
 
 
 def post(port: int, body: bytes, headers: dict[str, str]) -> tuple[int, float]:
+    """(status, seconds); status 0 when the collector closed the connection before answering."""
     start = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    connection.request("POST", "/v1/traces", body=body, headers={"Content-Type": "application/x-protobuf", **headers})
-    response = connection.getresponse()
-    response.read()
-    connection.close()
-    return response.status, time.perf_counter() - start
+    try:
+        connection.request("POST", "/v1/traces", body=body, headers={"Content-Type": "application/x-protobuf", **headers})
+        response = connection.getresponse()
+        response.read()
+        status = response.status
+    except (ConnectionError, http.client.HTTPException):
+        status = 0
+    finally:
+        connection.close()
+    return status, time.perf_counter() - start
+
+
+AUTH: dict[str, dict[str, str]] = {"good": {}, "abuser": {}}  # headers per role (set with --tenant-limit)
 
 
 def well_behaved(port: int, seconds: float) -> list[float]:
     latencies = []
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
-        status, latency = post(port, GOOD, {})
+        status, latency = post(port, GOOD, AUTH["good"])
         assert status == 200, status
         latencies.append(latency)
     return latencies
@@ -95,15 +111,29 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--abusers", type=int, default=6)
+    parser.add_argument("--tenant-limit", type=float, default=0.0, help="abusers' tenant: bytes per second (0: no tenants)")
     args = parser.parse_args()
     port = free_port()
+    extra = ""
+    if args.tenant_limit:
+        AUTH.update(good={"Authorization": "Bearer good-token"}, abuser={"Authorization": "Bearer abuser-token"})
+        extra = f"""extensions:
+  tenants:
+    tenants:
+      good: {{tokens: [good-token]}}
+      abuser: {{tokens: [abuser-token], limits: {{bytes_per_second: {args.tenant_limit}}}}}
+"""
+    receivers = receiver_yaml(None, port).replace(f"endpoint: 127.0.0.1:{port}",
+                                                  f"endpoint: 127.0.0.1:{port}\n        auth: {{authenticator: tenants}}") \
+        if args.tenant_limit else receiver_yaml(None, port)
     config = f"""
-receivers:
-{receiver_yaml(None, port)}
+{extra}receivers:
+{receivers}
 exporters:
   debug:
 {pipelines_yaml("otlp", "", "debug")}
   workers: 1
+{"  extensions: [tenants]" if args.tenant_limit else ""}
 """
     with tempfile.TemporaryDirectory() as tmp, Collector(Path(tmp), config):
         well_behaved(port, 1.0)  # warm up
@@ -120,27 +150,34 @@ exporters:
             )
 
 
+def _abuse(port: int, body: bytes, headers: dict[str, str], stop: Any, results: Any) -> None:
+    """One abuser process: `body` in a loop until `stop`; its (status, latency) list at the end."""
+    done = []
+    while not stop.is_set():
+        done.append(post(port, body, headers))
+    results.put(done)
+
+
 def beside_abusers(
     port: int, body: bytes, headers: dict[str, str], abusers: int, seconds: float
 ) -> tuple[list[float], list[tuple[int, float]]]:
-    """The well-behaved client's latencies while `abusers` threads send `body` in a loop, and
-    what the abusive requests got (status, latency)."""
-    stop = threading.Event()
-    abusive: list[tuple[int, float]] = []
-
-    def abuse() -> None:
-        while not stop.is_set():
-            abusive.append(post(port, body, headers))
-
-    threads = [threading.Thread(target=abuse) for _ in range(abusers)]
-    for thread in threads:
-        thread.start()
-    time.sleep(0.5)
+    """The well-behaved client's latencies while `abusers` processes (not threads: they would
+    share this process's GIL with the well-behaved client and slow it down themselves) send `body`
+    in a loop, and what the abusive requests got (status, latency)."""
+    context = multiprocessing.get_context("spawn")
+    stop, results = context.Event(), context.Queue()
+    processes = [context.Process(target=_abuse, args=(port, body, {**headers, **AUTH["abuser"]}, stop, results))
+                 for _ in range(abusers)]
+    for process in processes:
+        process.start()
+    time.sleep(1.5)  # spawned: importing this module takes a moment
     loaded = well_behaved(port, seconds)
     stop.set()
-    for thread in threads:
-        thread.join()
+    abusive = [item for _ in processes for item in results.get(timeout=120)]
+    for process in processes:
+        process.join()
     return loaded, abusive
+
 
 if __name__ == "__main__":
     main()

@@ -39,7 +39,12 @@ class ExportHandler(Protocol):
         limit: int = 0,
         client: dict[str, str] | None = None,
         peer: str = "",
+        admitted: bool = False,
     ) -> Message:
         """Admit, decode and push one request into the pipeline; the OTLP response message.
         Raises the pipeline's or the decoder's refusal (a ConsumerError, InvalidDataError …)."""
+        ...
+
+    async def admit_tenant(self, transport: str, client: dict[str, str], nbytes: int) -> None:
+        """The caller's tenant's rate limit for `nbytes`; RateLimitedError when it is over."""
         ...

@@ -21,6 +21,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from summitcol.auth import AuthFailure
 from summitcol.component import Signal
 from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError
+from summitcol.exceptions import RateLimitedError
 from summitcol.netaddr import ensure_port_free, split_host_port, warn_if_open
 from summitcol.pdata import otlp_json
 from summitcol.pdata.codec import Encoding
@@ -113,6 +114,12 @@ class HttpServer:
         declared = request.content_length
         if declared is not None and declared > limit:
             return self._refused_failure(request, encoding, "too_large", _too_large(limit), close=True)
+        client = {**client_info(request, self.config.include_metadata), **auth_info}
+        if declared is not None and auth_info.get("auth.tenant"):
+            try:  # over its limit: refused before its body is read, the connection closed (nothing left to read)
+                await self.receiver.admit_tenant("http", client, declared)
+            except RateLimitedError as exc:
+                return self._failure(encoding, failure_for(exc), close=True)
         read_timeout = self.config.read_timeout.total_seconds()
         try:
             body = await asyncio.wait_for(read_body(request, limit), read_timeout or None)
@@ -129,8 +136,7 @@ class HttpServer:
         content_encoding = request.headers.get("Content-Encoding", "")
         try:
             result = await self.receiver.export(
-                signal, body, encoding, "http", content_encoding, limit,
-                {**client_info(request, self.config.include_metadata), **auth_info}, _peer(request),
+                signal, body, encoding, "http", content_encoding, limit, client, _peer(request), admitted=declared is not None,
             )
         except BodyTooLargeError:
             return self._refused_failure(request, encoding, "too_large", _too_large(limit))

@@ -188,16 +188,18 @@ class OtlpReceiver(Receiver):
         limit: int = 0,
         client: dict[str, str] | None = None,
         peer: str = "",
+        admitted: bool = False,
     ) -> Message:
-        """Admit (memory), decode off the loop, push into the pipeline; the OTLP response.
+        """Admit (the tenant's rate limit unless `admitted` already, memory), decode off the loop,
+        push into the pipeline; the OTLP response.
 
         `peer` (address and port of the connection) is who the memory admission is fair between.
         """
         peer = peer or (client or {}).get("client.address", "")
         tenant = (client or {}).get("auth.tenant", "")
         gate = self._gates.get(transport) if tenant else None
-        if gate is not None:
-            await self._admit_tenant(gate, tenant, len(body), signal, transport)
+        if gate is not None and not admitted:
+            await self.admit_tenant(transport, client or {}, len(body))
         tickets = self._admit(len(body), bool(content_encoding), peer)
         try:
             decoded = await self.decode(signal, body, encoding, content_encoding, limit, self._limits_for(tickets), peer)
@@ -209,8 +211,13 @@ class OtlpReceiver(Receiver):
         finally:
             self._release(tickets)
 
-    async def _admit_tenant(self, gate: TenantGate, tenant: str, nbytes: int, signal: Signal, transport: str) -> None:
-        """The tenant's rate limit, before any decoding is spent on the request."""
+    async def admit_tenant(self, transport: str, client: dict[str, str], nbytes: int) -> None:
+        """The tenant's rate limit for a request of `nbytes`, before any decoding is spent on it
+        (over HTTP, before its body is read, by its Content-Length); RateLimitedError when over."""
+        tenant = client.get("auth.tenant", "")
+        gate = self._gates.get(transport) if tenant else None
+        if gate is None:
+            return
         try:
             await gate.admit(tenant, nbytes)
         except RateLimited as exc:
