@@ -14,6 +14,7 @@ import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from summitcol.auth import Authenticator, Principal
@@ -49,6 +50,7 @@ class TenantConfig:
     tokens: list[str] = field(default_factory=list)  # bearer tokens of this tenant
     users: list[str] = field(default_factory=list)  # basic-auth users (checked by `authenticator`)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    retention: timedelta | None = None  # how long its rows are kept (0: for ever); unset: the tables' TTL
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -77,6 +79,8 @@ class Config:
                     raise ConfigError(f"tenants::{tenant_id}: a {kind} of tenant {owners[credential]!r} is listed again; "
                                       "each credential belongs to one tenant")
             tenant.limits.validate()
+            if tenant.retention is not None and (tenant.retention < timedelta(0) or tenant.retention.total_seconds() % 1):
+                raise ConfigError(f"tenants::{tenant_id}::retention must be whole seconds, not negative (0 keeps its data for ever)")
         if not self.header:
             raise ConfigError("header must not be empty")
 
@@ -106,6 +110,9 @@ class TenantsExtension(Extension):
         if self._directory is None:
             raise RuntimeError("tenants is not started")
         return self._directory.authenticate(headers)
+
+    def retention(self) -> dict[str, timedelta]:
+        return {tid: t.retention for tid, t in self.config.tenants.items() if t.retention is not None}
 
     def has(self, tenant: str) -> bool:
         return any(t.id == tenant for t in self.tenants)

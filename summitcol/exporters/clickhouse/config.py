@@ -75,6 +75,8 @@ class Config(HelperConfig):
     # Summit: retention of the build tables (metrics_build_v1, tests_v1, deployments_v1,
     # changes_v1); DORA looks back three months, so they usually outlive the traces.
     builds_ttl: timedelta | None = None
+    # Summit: the `tenants` extension whose tenants' own `retention` overrides the TTL for their rows
+    tenants: str = ""
     traces_table_name: str = "otel_traces"
     logs_table_name: str = "otel_logs"
     metrics_tables: MetricsTables = field(default_factory=MetricsTables)

@@ -12,13 +12,23 @@ import asyncio
 import logging
 import re
 import time
+from datetime import timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from summitcol.cicd.rows import build_tables
 from summitcol.cicd.spans import recognize
-from summitcol.component import CreateSettings, Exporter, Factory, Host, Kind, Signal, Stability
+from summitcol.component import (
+    CreateSettings,
+    Exporter,
+    Factory,
+    Host,
+    Kind,
+    Signal,
+    Stability,
+    required_extension,
+)
 from summitcol.exceptions import RetryableError
 from summitcol.exporters.clickhouse import partitions, schema
 from summitcol.exporters.clickhouse.config import Config
@@ -32,6 +42,7 @@ from summitcol.pdata.signal import LOGS, SPANS, SignalData, concat
 from summitcol.pdata.tenant import TENANT_COLUMN, row_tenants, with_tenant_column
 from summitcol.pdata.values import ATTRIBUTES
 from summitcol.telemetry import ITEM_NAMES
+from summitcol.tenancy import TenantRetention
 
 log = logging.getLogger("summitcol.exporter.clickhouse")
 
@@ -53,6 +64,7 @@ class ClickHouseExporter(Exporter):
         self.writer: Writer | None = None
         self._waiting: list[tuple[SignalData, asyncio.Future[None]]] = []
         self._committer: asyncio.Task[None] | None = None
+        self.retention: dict[str, timedelta] = {}  # tenants' own retention (the `tenants` extension)
 
     def table_name(self, kind: str) -> str:
         if kind == SPANS:
@@ -73,6 +85,10 @@ class ClickHouseExporter(Exporter):
                 self.writer = await asyncio.to_thread(RemoteWriter, self.config)
             except Exception as exc:
                 raise OSError(f"exporter {self.label}: cannot connect to ClickHouse at {self.config.endpoint}: {exc}") from None
+        if self.config.tenants:
+            tenants = required_extension(host, self.config.tenants, TenantRetention, self.label, "tenants",
+                                         "a tenants extension")
+            self.retention = dict(tenants.retention())
         if self.config.create_schema:
             await asyncio.to_thread(self._create_schema)
 
@@ -104,9 +120,9 @@ class ClickHouseExporter(Exporter):
         for table, spec, signal in self._tables():
             engine = spec.engine or ("AggregatingMergeTree()" if spec is schema.TRACE_ID_TS else self.config.table_engine.render())
             ttl = self.config.ttl_for(signal)
-            for statement in spec.create(db, table, engine, ttl, cluster):
+            for statement in spec.create(db, table, engine, ttl, cluster, self.retention):
                 self.writer.command(statement)
-            if schema.TENANT_COLUMN in spec.columns:
+            if spec.has_tenants:
                 self._add_tenant_column(table, cluster)
             self._reconcile_ttl(table if not cluster else f"{table}_local", spec, ttl)
         if Signal.TRACES in self.signals:
@@ -131,7 +147,7 @@ class ClickHouseExporter(Exporter):
     def _reconcile_ttl(self, table: str, spec: schema.TableSpec, ttl: object) -> None:
         """An existing table whose TTL differs from the config is altered in place (no drop)."""
         assert self.writer is not None
-        expected = schema.ttl_clause(spec.ttl_field, ttl)  # type: ignore[arg-type]
+        expected = schema.ttl_clause(spec.ttl_field, ttl, self.retention if spec.has_tenants else None)  # type: ignore[arg-type]
         db = self.config.database.replace("'", "\\'")
         engine_full = self.writer.scalar(
             f"SELECT engine_full FROM system.tables WHERE database = '{db}' AND name = '{table}'"
@@ -159,7 +175,7 @@ class ClickHouseExporter(Exporter):
                 continue
             table = project(kind, batch)
             column = partitions.time_column(kind)
-            expired = partitions.expired(table, column, ttl_s, now_ns)
+            expired = partitions.expired(table, column, ttl_s, now_ns, self._retention_s())
             if expired is not None:
                 skipped += int(expired.sum())
                 table = table.filter(pa.array(~expired))
@@ -178,6 +194,9 @@ class ClickHouseExporter(Exporter):
                 skipped += self._insert_side(name, batch, now_ns)
         return skipped
 
+    def _retention_s(self) -> dict[str, int]:
+        return {tenant: int(ttl.total_seconds()) for tenant, ttl in self.retention.items()}
+
     def _insert_side(self, name: str, batch: pa.RecordBatch, now_ns: int) -> int:
         """Rows for one of Summit's own tables; typed attribute maps are projected to text like
         the spans' own. Rows past the table's TTL are skipped (and counted) as for the signal."""
@@ -193,7 +212,7 @@ class ClickHouseExporter(Exporter):
             if column.type == ATTRIBUTES:
                 table = table.set_column(position, column.name, project_map(table.column(position)))
         ttl_s = int(self.config.ttl_for(self._side_retention(side)).total_seconds())
-        expired = partitions.expired(table, side.time_column, ttl_s, now_ns)
+        expired = partitions.expired(table, side.time_column, ttl_s, now_ns, self._retention_s())
         skipped = 0
         if expired is not None:
             skipped = int(expired.sum())

@@ -11,10 +11,11 @@ partitions whatever the zone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 NS_PER_DAY = 86_400 * 1_000_000_000
 DAYS_PER_INSERT = 50
@@ -54,11 +55,20 @@ def by_day(table: pa.Table, column: str, days_per_piece: int = DAYS_PER_INSERT) 
         yield ordered.slice(start, end - start)
 
 
-def expired(table: pa.Table, column: str, ttl_s: int, now_ns: int) -> np.ndarray | None:
+def expired(table: pa.Table, column: str, ttl_s: int, now_ns: int, tenants: Mapping[str, int] | None = None) -> np.ndarray | None:
     """Which rows are already past a TTL of `ttl_s` seconds (None when there is no TTL or no such
-    row): ClickHouse deletes a row once `toDateTime(time) + TTL <= now()`."""
-    if ttl_s <= 0 or table.num_rows == 0:
+    row): ClickHouse deletes a row once `toDateTime(time) + TTL <= now()`. `tenants`: a tenant's
+    own TTL (0 keeps its rows), for the rows of that TenantId; computed per distinct tenant."""
+    if table.num_rows == 0 or (ttl_s <= 0 and not tenants):
         return None
     seconds = nanos(table.column(column)) // 1_000_000_000
-    mask = seconds + ttl_s <= now_ns // 1_000_000_000
+    if tenants and "TenantId" in table.schema.names:
+        encoded = pc.dictionary_encode(table.column("TenantId").combine_chunks())
+        per_tenant = np.array([tenants.get(name, ttl_s) for name in encoded.dictionary.to_pylist()], dtype=np.int64)
+        row_ttl = per_tenant[encoded.indices.to_numpy(zero_copy_only=False)]
+        mask = (row_ttl > 0) & (seconds + row_ttl <= now_ns // 1_000_000_000)
+    elif ttl_s > 0:
+        mask = seconds + ttl_s <= now_ns // 1_000_000_000
+    else:
+        return None
     return mask if mask.any() else None

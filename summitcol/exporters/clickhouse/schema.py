@@ -6,6 +6,7 @@ day partitions); `cluster_name` adds `ON CLUSTER` and a Distributed table over `
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,15 +21,34 @@ Z = "CODEC(ZSTD(1))"
 TENANT_COLUMN = TENANT_DDL
 
 
-def ttl_clause(time_field: str, ttl: timedelta) -> str:
+def _expiry(time_field: str, seconds: int) -> str:
     """contrib's GenerateTTLExpr: whole days as toIntervalDay, else hours, minutes, seconds."""
-    seconds = int(ttl.total_seconds())
-    if seconds <= 0:
-        return ""
     for unit, size in (("Day", 86400), ("Hour", 3600), ("Minute", 60), ("Second", 1)):
         if seconds % size == 0:
-            return f"TTL {time_field} + toInterval{unit}({seconds // size})"
+            return f"{time_field} + toInterval{unit}({seconds // size})"
     raise AssertionError("unreachable: every whole number of seconds divides by 1")
+
+
+def ttl_clause(time_field: str, ttl: timedelta, tenants: Mapping[str, timedelta] | None = None) -> str:
+    """The table's TTL ("" for none). With `tenants` (a tenant's own retention, for a table with
+    a TenantId column): one rule per tenant (`… WHERE TenantId = 'acme'`; 0 keeps its rows) and the
+    table's TTL for every other tenant (`… WHERE TenantId NOT IN (…)`)."""
+    seconds = int(ttl.total_seconds())
+    if not tenants:
+        return f"TTL {_expiry(time_field, seconds)}" if seconds > 0 else ""
+    names = sorted(tenants)
+    rules = []
+    if seconds > 0:
+        rules.append(f"{_expiry(time_field, seconds)} WHERE TenantId NOT IN ({', '.join(_quote(n) for n in names)})")
+    for name in names:
+        own = int(tenants[name].total_seconds())
+        if own > 0:
+            rules.append(f"{_expiry(time_field, own)} WHERE TenantId = {_quote(name)}")
+    return f"TTL {', '.join(rules)}" if rules else ""
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +62,18 @@ class TableSpec:
     primary_key: str = ""
     engine: str = ""  # this table's own engine (else the exporter's table_engine)
 
-    def create(self, database: str, table: str, engine: str, ttl: timedelta, cluster: str = "") -> list[str]:
+    @property
+    def has_tenants(self) -> bool:
+        return TENANT_COLUMN in self.columns
+
+    def create(self, database: str, table: str, engine: str, ttl: timedelta, cluster: str = "",
+               tenants: Mapping[str, timedelta] | None = None) -> list[str]:
         """CREATE statements; with a cluster: `<table>_local` on every node plus a Distributed `<table>`."""
         on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
         local = f"{table}_local" if cluster else table
         body = ",\n    ".join(self.columns)
         primary = f"\nPRIMARY KEY {self.primary_key}" if self.primary_key else ""
-        ttl_text = ttl_clause(self.ttl_field, ttl)
+        ttl_text = ttl_clause(self.ttl_field, ttl, tenants if self.has_tenants else None)
         statements = [
             f"CREATE TABLE IF NOT EXISTS `{database}`.`{local}`{on_cluster} (\n    {body}\n) ENGINE = {engine}\n"
             f"PARTITION BY {self.partition_by}{primary}\nORDER BY {self.order_by}\n"
