@@ -107,6 +107,7 @@ _HELP = {
 
 
 _SUMMIT_HELP = {
+    "summitcol_receiver_sentry_client_discarded": "Events Sentry SDKs report (client reports) they dropped, by reason and category.",
     "summitcol_tenant_accepted_spans": "Spans a tenant sent that entered the pipelines.",
     "summitcol_tenant_accepted_metric_points": "Metric points a tenant sent that entered the pipelines.",
     "summitcol_tenant_accepted_log_records": "Log records a tenant sent that entered the pipelines.",

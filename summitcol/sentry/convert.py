@@ -1,11 +1,11 @@
 """An envelope (or a store event) → OTLP logs and traces requests, and what became of each item.
 
 Item outcomes (the receiver counts them by type):
-- `accepted`: an `event` became a log record, a `transaction` spans;
+- `accepted`: an `event` became a log record, a `transaction` spans, a `session`/`sessions` item
+  release-health counts (`sentry.sessions`), a `client_report` the SDK's discarded counts;
 - `invalid`: a transaction Relay would drop (InvalidTransaction): dropped, the rest kept;
-- `unknown`: a type this receiver does not handle (sessions, attachments, replays, client
-  reports, … and types no one knows yet): skipped, the rest of the envelope accepted, as Relay
-  skips items it does not process.
+- `unknown`: a type this receiver does not handle (attachments, replays, … and types no one knows
+  yet): skipped, the rest of the envelope accepted, as Relay skips items it does not process.
 
 A payload that is not a JSON object makes the whole envelope malformed (EnvelopeError naming the
 item), as Relay answers 400 for an envelope it cannot parse.
@@ -19,11 +19,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from summitcol.sentry.auth import Project
-from summitcol.sentry.envelope import EVENT, TRANSACTION, Envelope, EnvelopeError, Item
+from summitcol.sentry.envelope import (
+    CLIENT_REPORT,
+    EVENT,
+    SESSION,
+    SESSIONS,
+    TRANSACTION,
+    Envelope,
+    EnvelopeError,
+    Item,
+)
 from summitcol.sentry.events import event_to_log
+from summitcol.sentry.sessions import (
+    SessionError,
+    aggregate_counts,
+    discarded,
+    session_counts,
+    session_metrics,
+)
 from summitcol.sentry.transactions import InvalidTransaction, transaction_to_spans
 
 MAX_EVENT_SIZE = 1024 * 1024  # Relay's limits.max_event_size: 1 MiB per event or transaction item
@@ -37,6 +54,8 @@ class ItemTooLargeError(EnvelopeError):
 class Converted:
     logs: ExportLogsServiceRequest = field(default_factory=ExportLogsServiceRequest)
     traces: ExportTraceServiceRequest = field(default_factory=ExportTraceServiceRequest)
+    metrics: ExportMetricsServiceRequest = field(default_factory=ExportMetricsServiceRequest)  # release health
+    discarded: Counter[tuple[str, str]] = field(default_factory=Counter)  # client reports: (reason, category) → quantity
     event_id: str = ""  # what the 200 answers as {"id": ...}; "" when the envelope has none
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (item type, outcome) → items
     problems: list[str] = field(default_factory=list)  # why items were dropped, for the log
@@ -57,6 +76,9 @@ def convert_envelope(envelope: Envelope, project: Project, received_ns: int,
     out = Converted(event_id=event_id_of(envelope.headers, ""))
     singles = [item for item in envelope.items if item.type in (EVENT, TRANSACTION)]
     for item in envelope.items:
+        if item.type in (SESSION, SESSIONS, CLIENT_REPORT):
+            _add_health(out, item, project, received_ns)
+            continue
         if item.type not in (EVENT, TRANSACTION):
             out.outcomes[(item.type, "unknown")] += 1
             continue
@@ -78,6 +100,25 @@ def convert_store(event: dict[str, Any], project: Project, received_ns: int) -> 
     out = Converted(event_id=event_id)
     _add(out, Item(kind, {"type": kind}, b"", 0), event, event_id, project, received_ns)
     return out
+
+
+def _add_health(out: Converted, item: Item, project: Project, received_ns: int) -> None:
+    """A session update, a sessions aggregate or a client report; one that Relay would drop
+    (no release, no start) is `invalid` and the rest of the envelope is kept."""
+    payload = item.json()
+    if item.type == CLIENT_REPORT:
+        out.discarded.update(discarded(payload))
+        out.outcomes[(item.type, "accepted")] += 1
+        return
+    try:
+        counts = session_counts(payload) if item.type == SESSION else aggregate_counts(payload)
+    except SessionError as exc:
+        out.outcomes[(item.type, "invalid")] += 1
+        out.problems.append(f"{item.name()}: {exc}; the session was dropped")
+        return
+    if counts:
+        out.metrics.resource_metrics.append(session_metrics(payload, counts, project, received_ns))
+    out.outcomes[(item.type, "accepted")] += 1
 
 
 def _add(out: Converted, item: Item, payload: dict[str, Any], event_id: str, project: Project, received_ns: int) -> bool:

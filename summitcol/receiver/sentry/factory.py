@@ -18,7 +18,7 @@ FACTORY = Factory(
     kind=Kind.RECEIVER,
     config_type=Config,
     create=_create,
-    signals=frozenset({Signal.LOGS, Signal.TRACES}),
+    signals=frozenset({Signal.LOGS, Signal.TRACES, Signal.METRICS}),
     stability=Stability.DEVELOPMENT,
-    description="Sentry SDKs' ingestion API (envelope, store): error events as logs, transactions as spans",
+    description="Sentry SDKs' ingestion API (envelope, store): error events as logs, transactions as spans, sessions as metrics",
 )

@@ -14,6 +14,7 @@ spans (traces pipelines); summitcol.sentry does the reading and mapping.
 | Content-Encoding other than gzip, deflate, br, zstd       | 415                                   |
 | malformed envelope or item JSON                           | 400 naming the item                   |
 | unknown item types                                        | skipped and counted, the rest taken   |
+| `session`, `sessions`, `client_report` items              | release-health metrics, SDK drop counts |
 | the project's tenant is over its rate limit (`tenants`)   | 429 + Retry-After, X-Sentry-Rate-Limits |
 | the pipeline refuses                                      | 503 + Retry-After, X-Sentry-Rate-Limits |
 | taken                                                     | 200 `{"id": "<event id>"}`            |
@@ -39,6 +40,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal, required_extension
@@ -56,6 +58,7 @@ from summitcol.sentry.envelope import EnvelopeError, StoreBodyTooLargeError, par
 from summitcol.tenancy import RateLimited, TenantGate
 
 ITEMS = "summitcol_receiver_sentry_items"
+DISCARDED = "summitcol_receiver_sentry_client_discarded"  # client reports: what SDKs dropped
 _ROUTE = re.compile(r"^/api/(\d+)/(envelope|store)/?$")
 
 
@@ -95,6 +98,7 @@ class SentryReceiver(Receiver):
         self.log = logging.getLogger("summitcol.receiver.sentry")
         self.logs = consumers.get(Signal.LOGS)
         self.traces = consumers.get(Signal.TRACES)
+        self.metrics = consumers.get(Signal.METRICS)  # release health (sessions)
         self.keys = KeyRing(config.keyring())
         self.refusals = Refusals(self.label, "http", settings.telemetry, self.log)
         self._runner: web.ServerRunner | None = None
@@ -109,6 +113,8 @@ class SentryReceiver(Receiver):
             self.log.warning("%s is in no logs pipeline: error events are answered and dropped", self.label)
         if self.traces is None:
             self.log.warning("%s is in no traces pipeline: transactions are answered and dropped", self.label)
+        if self.metrics is None:
+            self.log.info("%s is in no metrics pipeline: release-health sessions are answered and dropped", self.label)
         self._gate = self._resolve_tenants(host)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"{self.label}-decode")
         cfg = self.config
@@ -277,8 +283,9 @@ class SentryReceiver(Receiver):
                                   else tuple(sorted(_auth_info(pending.client).items())), []).append(pending)
             for group in groups.values():
                 try:
-                    logs, traces = await loop.run_in_executor(self._executor, self._decode, group)
-                    refusal = await self._consume(logs, self.logs) or await self._consume(traces, self.traces)
+                    logs, traces, metrics = await loop.run_in_executor(self._executor, self._decode, group)
+                    refusal = (await self._consume(logs, self.logs) or await self._consume(traces, self.traces)
+                               or await self._consume(metrics, self.metrics))
                 except Exception as exc:  # a bug of ours: retryable for the senders, logged for us
                     self.log.exception("%s: cannot pass %d request(s) on", self.label, len(group))
                     refusal = (f"internal error, retry later: {type(exc).__name__}", DEFAULT_RETRY_AFTER_S)
@@ -286,15 +293,17 @@ class SentryReceiver(Receiver):
                     if not pending.done.done():
                         pending.done.set_result(refusal)
 
-    def _decode(self, group: list[_Pending]) -> tuple[SignalData, SignalData]:
+    def _decode(self, group: list[_Pending]) -> tuple[SignalData, SignalData, SignalData]:
         """The group's records as one Arrow batch per signal (worker thread)."""
-        logs, traces = ExportLogsServiceRequest(), ExportTraceServiceRequest()
+        logs, traces, metrics = ExportLogsServiceRequest(), ExportTraceServiceRequest(), ExportMetricsServiceRequest()
         for pending in group:
             logs.resource_logs.extend(pending.converted.logs.resource_logs)
             traces.resource_spans.extend(pending.converted.traces.resource_spans)
+            metrics.resource_metrics.extend(pending.converted.metrics.resource_metrics)
         client = group[0].client if len(group) == 1 or self.config.include_metadata else _auth_info(group[0].client)
         return (self._signal(Signal.LOGS, logs.SerializeToString() if logs.resource_logs else b"", client),
-                self._signal(Signal.TRACES, traces.SerializeToString() if traces.resource_spans else b"", client))
+                self._signal(Signal.TRACES, traces.SerializeToString() if traces.resource_spans else b"", client),
+                self._signal(Signal.METRICS, metrics.SerializeToString() if metrics.resource_metrics else b"", client))
 
     def _signal(self, signal: Signal, payload: bytes, client: dict[str, str]) -> SignalData:
         if not payload:
@@ -323,6 +332,8 @@ class SentryReceiver(Receiver):
         for (kind, outcome), count in converted.outcomes.items():
             label = outcome if taken or outcome != "accepted" else "refused"
             telemetry.count_plain(ITEMS, count, receiver=self.label, type=kind, outcome=label)
+        for (reason, category), quantity in converted.discarded.items():  # what the SDK says it dropped
+            telemetry.count_plain(DISCARDED, quantity, receiver=self.label, reason=reason, category=category)
 
     def _json(self, status: int, body: dict[str, Any], extra: dict[str, str] | None = None, *, error: bool = False) -> web.Response:
         headers = {**(extra or {}), "Content-Type": "application/json"}
