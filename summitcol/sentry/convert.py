@@ -1,7 +1,8 @@
 """An envelope (or a store event) → OTLP logs and traces requests, and what became of each item.
 
 Item outcomes (the receiver counts them by type):
-- `accepted`: an `event` became a log record, a `transaction` spans, a `session`/`sessions` item
+- `accepted`: an `event` became a log record, a `transaction` spans, a streamed `span` item's
+  spans (counted per span), a `session`/`sessions` item
   release-health counts (`sentry.sessions`), a `client_report` the SDK's discarded counts;
 - `invalid`: a transaction Relay would drop (InvalidTransaction): dropped, the rest kept;
 - `unknown`: a type this receiver does not handle (attachments, replays, … and types no one knows
@@ -28,6 +29,7 @@ from summitcol.sentry.envelope import (
     EVENT,
     SESSION,
     SESSIONS,
+    SPAN,
     TRANSACTION,
     Envelope,
     EnvelopeError,
@@ -41,6 +43,7 @@ from summitcol.sentry.sessions import (
     session_counts,
     session_metrics,
 )
+from summitcol.sentry.spans import streamed_spans
 from summitcol.sentry.transactions import InvalidTransaction, transaction_to_spans
 
 MAX_EVENT_SIZE = 1024 * 1024  # Relay's limits.max_event_size: 1 MiB per event or transaction item
@@ -78,6 +81,15 @@ def convert_envelope(envelope: Envelope, project: Project, received_ns: int,
     for item in envelope.items:
         if item.type in (SESSION, SESSIONS, CLIENT_REPORT):
             _add_health(out, item, project, received_ns)
+            continue
+        if item.type == SPAN:
+            resource_spans, problems = streamed_spans(item.json(), envelope.headers, project)
+            kept = sum(len(scope.spans) for scope in resource_spans.scope_spans)
+            if kept:
+                out.traces.resource_spans.append(resource_spans)
+            out.outcomes[(item.type, "accepted")] += kept
+            out.outcomes[(item.type, "invalid")] += len(problems)
+            out.problems.extend(f"{item.name()}: {problem}; the span was dropped" for problem in problems)
             continue
         if item.type not in (EVENT, TRANSACTION):
             out.outcomes[(item.type, "unknown")] += 1

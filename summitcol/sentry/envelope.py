@@ -23,7 +23,7 @@ import orjson
 # Items the receiver turns into telemetry; every other type is skipped (and counted), as a Relay
 # does with items it does not process.
 EVENT, TRANSACTION = "event", "transaction"
-SESSION, SESSIONS, CLIENT_REPORT = "session", "sessions", "client_report"
+SESSION, SESSIONS, CLIENT_REPORT, SPAN = "session", "sessions", "client_report", "span"
 
 
 class EnvelopeError(ValueError):

@@ -52,7 +52,8 @@ def kind_of(op: str) -> int:
     return Kind.SPAN_KIND_INTERNAL
 
 
-def _status(value: Any) -> trace_pb2.Status:
+def status_of(value: Any) -> trace_pb2.Status:
+    """`ok` → Ok, another status → Error with it as the message, none → Unset."""
     if not isinstance(value, str) or not value:
         return trace_pb2.Status()
     if value == "ok":
@@ -129,7 +130,7 @@ def transaction_to_spans(event: dict[str, Any], event_id: str, project: Project)
         end_time_unix_nano=end,
         attributes=attributes.key_values(),
         dropped_attributes_count=attributes.dropped,
-        status=_status(trace.get("status")),
+        status=status_of(trace.get("status")),
     )
     spans = [root]
     children = event.get("spans")
@@ -154,7 +155,7 @@ def transaction_to_spans(event: dict[str, Any], event_id: str, project: Project)
             end_time_unix_nano=child_end,
             attributes=child_attributes.key_values(),
             dropped_attributes_count=child_attributes.dropped,
-            status=_status(child.get("status")),
+            status=status_of(child.get("status")),
         ))
     scope_name, scope_version = common.scope_of(event)
     scope = trace_pb2.ScopeSpans(scope=InstrumentationScope(name=scope_name, version=scope_version), spans=spans)
