@@ -51,6 +51,7 @@ class TenantConfig:
     users: list[str] = field(default_factory=list)  # basic-auth users (checked by `authenticator`)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     retention: timedelta | None = None  # how long its rows are kept (0: for ever); unset: the tables' TTL
+    replay_sampling_percentage: float | None = None  # its session replays kept; unset: the sentry receiver's default
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -79,6 +80,8 @@ class Config:
                     raise ConfigError(f"tenants::{tenant_id}: a {kind} of tenant {owners[credential]!r} is listed again; "
                                       "each credential belongs to one tenant")
             tenant.limits.validate()
+            if tenant.replay_sampling_percentage is not None and not 0 <= tenant.replay_sampling_percentage <= 100:
+                raise ConfigError(f"tenants::{tenant_id}::replay_sampling_percentage must be between 0 and 100")
             if tenant.retention is not None and (tenant.retention < timedelta(0) or tenant.retention.total_seconds() % 1):
                 raise ConfigError(f"tenants::{tenant_id}::retention must be whole seconds, not negative (0 keeps its data for ever)")
         if not self.header:
@@ -113,6 +116,10 @@ class TenantsExtension(Extension):
 
     def retention(self) -> dict[str, timedelta]:
         return {tid: t.retention for tid, t in self.config.tenants.items() if t.retention is not None}
+
+    def replay_sampling(self, tenant: str) -> float | None:
+        config = self.config.tenants.get(tenant)
+        return config.replay_sampling_percentage if config is not None else None
 
     def has(self, tenant: str) -> bool:
         return any(t.id == tenant for t in self.tenants)

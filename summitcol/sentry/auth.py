@@ -28,6 +28,7 @@ class Project:
     id: str
     service_name: str
     tenant: str = ""  # the tenant its events belong to ("": the default tenant)
+    internal: bool = False  # without a tenant: its replays are all kept
 
 
 class AuthError(Exception):

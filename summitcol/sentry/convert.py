@@ -5,7 +5,8 @@ Item outcomes (the receiver counts them by type):
   spans (counted per span), a `session`/`sessions` item
   release-health counts (`sentry.sessions`), a `client_report` the SDK's discarded counts;
 - `invalid`: a transaction Relay would drop (InvalidTransaction): dropped, the rest kept;
-- `unknown`: a type this receiver does not handle (attachments, replays, … and types no one knows
+- `sampled_out`: a replay's items, when the replay sampling drops that replay;
+- `unknown`: a type this receiver does not handle (attachments, replay videos, … and types no one knows
   yet): skipped, the rest of the envelope accepted, as Relay skips items it does not process.
 
 A payload that is not a JSON object makes the whole envelope malformed (EnvelopeError naming the
@@ -27,6 +28,8 @@ from summitcol.sentry.auth import Project
 from summitcol.sentry.envelope import (
     CLIENT_REPORT,
     EVENT,
+    REPLAY_EVENT,
+    REPLAY_RECORDING,
     SESSION,
     SESSIONS,
     SPAN,
@@ -36,6 +39,7 @@ from summitcol.sentry.envelope import (
     Item,
 )
 from summitcol.sentry.events import event_to_log
+from summitcol.sentry.replays import ReplayError, kept, replay_id_of, replay_row, segment_row
 from summitcol.sentry.sessions import (
     SessionError,
     aggregate_counts,
@@ -59,6 +63,8 @@ class Converted:
     traces: ExportTraceServiceRequest = field(default_factory=ExportTraceServiceRequest)
     metrics: ExportMetricsServiceRequest = field(default_factory=ExportMetricsServiceRequest)  # release health
     discarded: Counter[tuple[str, str]] = field(default_factory=Counter)  # client reports: (reason, category) → quantity
+    replays: list[dict[str, Any]] = field(default_factory=list)  # replays_v1 rows (summitcol.sentry.replays)
+    segments: list[dict[str, Any]] = field(default_factory=list)  # replay_segments_v1 rows
     event_id: str = ""  # what the 200 answers as {"id": ...}; "" when the envelope has none
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (item type, outcome) → items
     problems: list[str] = field(default_factory=list)  # why items were dropped, for the log
@@ -75,10 +81,15 @@ def event_id_of(payload: dict[str, Any], fallback: str) -> str:
 
 
 def convert_envelope(envelope: Envelope, project: Project, received_ns: int,
-                     max_event_size: int = MAX_EVENT_SIZE) -> Converted:
+                     max_event_size: int = MAX_EVENT_SIZE, replay_percentage: float = 100.0) -> Converted:
+    """`replay_percentage`: the share of replays kept (by replay id, whole replays only)."""
     out = Converted(event_id=event_id_of(envelope.headers, ""))
+    if any(item.type in (REPLAY_EVENT, REPLAY_RECORDING) for item in envelope.items):
+        _add_replay(out, envelope, project, received_ns, replay_percentage)
     singles = [item for item in envelope.items if item.type in (EVENT, TRANSACTION)]
     for item in envelope.items:
+        if item.type in (REPLAY_EVENT, REPLAY_RECORDING):
+            continue  # _add_replay, above
         if item.type in (SESSION, SESSIONS, CLIENT_REPORT):
             _add_health(out, item, project, received_ns)
             continue
@@ -112,6 +123,36 @@ def convert_store(event: dict[str, Any], project: Project, received_ns: int) -> 
     out = Converted(event_id=event_id)
     _add(out, Item(kind, {"type": kind}, b"", 0), event, event_id, project, received_ns)
     return out
+
+
+def _add_replay(out: Converted, envelope: Envelope, project: Project, received_ns: int, percentage: float) -> None:
+    """The envelope's replay_event and replay_recording items (they travel together): kept or
+    dropped as one replay, by its id; an invalid one is counted and the rest kept."""
+    items = [item for item in envelope.items if item.type in (REPLAY_EVENT, REPLAY_RECORDING)]
+    events = [item for item in items if item.type == REPLAY_EVENT]
+    header_id = event_id_of(envelope.headers, "")
+    try:
+        replay_id = replay_id_of(events[0].json(), header_id) if events else replay_id_of({}, header_id)
+    except ReplayError as exc:
+        for item in items:
+            out.outcomes[(item.type, "invalid")] += 1
+        out.problems.append(f"{items[0].name()}: {exc}; the replay was dropped")
+        return
+    if not kept(replay_id, percentage):
+        for item in items:
+            out.outcomes[(item.type, "sampled_out")] += 1
+        return
+    for item in items:
+        try:
+            if item.type == REPLAY_EVENT:
+                out.replays.append(replay_row(item.json(), replay_id, project.service_name, received_ns))
+            else:
+                out.segments.append(segment_row(item.payload, replay_id, received_ns))
+        except ReplayError as exc:
+            out.outcomes[(item.type, "invalid")] += 1
+            out.problems.append(f"{item.name()}: {exc}; it was dropped")
+            continue
+        out.outcomes[(item.type, "accepted")] += 1
 
 
 def _add_health(out: Converted, item: Item, project: Project, received_ns: int) -> None:

@@ -24,6 +24,7 @@ import orjson
 # does with items it does not process.
 EVENT, TRANSACTION = "event", "transaction"
 SESSION, SESSIONS, CLIENT_REPORT, SPAN = "session", "sessions", "client_report", "span"
+REPLAY_EVENT, REPLAY_RECORDING = "replay_event", "replay_recording"
 
 
 class EnvelopeError(ValueError):

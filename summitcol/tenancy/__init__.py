@@ -22,6 +22,9 @@ class TenantGate(Protocol):
 
     def internal(self, tenant: str) -> bool: ...
 
+    def replay_sampling(self, tenant: str) -> float | None:
+        """The tenant's own replay sampling percentage, None for the receiver's default."""
+
     async def admit(self, tenant: str, nbytes: int) -> None:
         """Raise RateLimited when the tenant is over its limit."""
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from summitcol.cicd import schema as builds_schema
 from summitcol.errors import schema as errors_schema
 from summitcol.pdata.tenant import TENANT_DDL
+from summitcol.sentry import replays
 
 MAP = "Map(LowCardinality(String), String)"
 Z = "CODEC(ZSTD(1))"
@@ -156,8 +157,16 @@ def _build_spec(table: builds_schema.BuildTable) -> TableSpec:
     )
 
 
+def _replay_spec(columns: tuple, engine: str = "") -> TableSpec:  # type: ignore[type-arg]
+    return TableSpec(columns=replays.ddl_columns(columns), partition_by="toDate(Timestamp)", order_by=replays.REPLAY_ORDER_BY,
+                     ttl_field="toDateTime(Timestamp)", engine=engine)
+
+
 # Side tables by name; "traces" retention for errors means the signal the exporter carries.
 SIDE_TABLES = {
+    replays.REPLAYS_TABLE: SideTable(_replay_spec(replays.REPLAY_COLUMNS), "Timestamp", "logs"),
+    # a segment an SDK sends again replaces itself: read with FINAL
+    replays.SEGMENTS_TABLE: SideTable(_replay_spec(replays.SEGMENT_COLUMNS, "ReplacingMergeTree"), "Timestamp", "logs"),
     errors_schema.EVENTS_TABLE: SideTable(ERRORS, "Timestamp", "signal"),
     **{name: SideTable(_build_spec(table), table.time_column, "builds") for name, table in builds_schema.TABLES.items()},
 }

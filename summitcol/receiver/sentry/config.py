@@ -38,6 +38,7 @@ class ProjectConfig:
     keys: list[str] = field(default_factory=list)
     service_name: str = ""
     tenant: str = ""  # a tenant of the `tenants` extension: its rows and its rate limits
+    internal: bool = False  # without a tenant: an internal project (all its replays kept)
 
     @property
     def project_id(self) -> str:
@@ -56,6 +57,19 @@ class ProjectConfig:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ReplaysConfig:
+    """Server-side replay sampling, by replay id (a replay is kept or dropped whole)."""
+
+    sampling_percentage: float = 10.0  # replays kept of projects/tenants that are not internal
+    internal_sampling_percentage: float = 100.0  # of internal ones (a tenant's own setting wins)
+
+    def validate(self) -> None:
+        for name in ("sampling_percentage", "internal_sampling_percentage"):
+            if not 0 <= getattr(self, name) <= 100:
+                raise ConfigError(f"replays::{name} must be between 0 and 100")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Config:
     endpoint: str = DEFAULT_ENDPOINT
     projects: list[ProjectConfig] = field(default_factory=list)
@@ -66,6 +80,7 @@ class Config:
     idle_timeout: timedelta = timedelta(minutes=1)
     tls: TLSServerConfig | None = None
     tenants: str = ""  # the `tenants` extension whose tenants the projects name
+    replays: ReplaysConfig = field(default_factory=ReplaysConfig)
 
     def validate(self) -> None:
         validate_endpoint(self.endpoint, "endpoint")
@@ -90,4 +105,4 @@ class Config:
 
     def keyring(self) -> dict[str, Project]:
         """Public key → project."""
-        return {key: Project(p.project_id, p.service_name, p.tenant) for p in self.projects for key in p.keys}
+        return {key: Project(p.project_id, p.service_name, p.tenant, p.internal) for p in self.projects for key in p.keys}

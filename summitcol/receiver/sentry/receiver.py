@@ -15,6 +15,7 @@ spans (traces pipelines); summitcol.sentry does the reading and mapping.
 | malformed envelope or item JSON                           | 400 naming the item                   |
 | unknown item types                                        | skipped and counted, the rest taken   |
 | `session`, `sessions`, `client_report` items              | release-health metrics, SDK drop counts |
+| `replay_event`, `replay_recording` items                  | replays_v1 / replay_segments_v1 rows, sampled per replay |
 | the project's tenant is over its rate limit (`tenants`)   | 429 + Retry-After, X-Sentry-Rate-Limits |
 | the pipeline refuses                                      | 503 + Retry-After, X-Sentry-Rate-Limits |
 | taken                                                     | 200 `{"id": "<event id>"}`            |
@@ -52,6 +53,7 @@ from summitcol.receiver.auth import TENANT_REFUSED
 from summitcol.receiver.httpserver import client_info, listen, read_body
 from summitcol.receiver.otlp.status import Refusals, failure_for, retry_after_header
 from summitcol.receiver.sentry.config import Config
+from summitcol.sentry import replays
 from summitcol.sentry.auth import AuthError, KeyRing, Project
 from summitcol.sentry.convert import Converted, ItemTooLargeError, convert_envelope, convert_store
 from summitcol.sentry.envelope import EnvelopeError, StoreBodyTooLargeError, parse_envelope, parse_store
@@ -229,6 +231,18 @@ class SentryReceiver(Receiver):
         await self._gate.charge(tenant, records)
         return None
 
+    def _replay_percentage(self, project: Project) -> float:
+        """The share of this project's replays kept: its tenant's own setting, else by whether its
+        tenant (or, without one, the project) is internal."""
+        replays = self.config.replays
+        internal = project.internal
+        if project.tenant and self._gate is not None:
+            own = self._gate.replay_sampling(project.tenant)
+            if own is not None:
+                return own
+            internal = self._gate.internal(project.tenant)
+        return replays.internal_sampling_percentage if internal else replays.sampling_percentage
+
     def _convert(self, endpoint: str, project_id: str, key: str, project: Project | None, body: bytes, encoding: str,
                  received_ns: int) -> tuple[Converted, Project]:
         """Decompress, parse, authenticate by the envelope's dsn if need be, and map (worker thread)."""
@@ -251,7 +265,8 @@ class SentryReceiver(Receiver):
                 dsn = envelope.headers.get("dsn")
                 if project is None or isinstance(dsn, str):  # a dsn must agree with the request's key
                     project = self.keys.project(project_id, key, dsn if isinstance(dsn, str) else "")
-                converted = convert_envelope(envelope, project, received_ns, self.config.max_event_size)
+                converted = convert_envelope(envelope, project, received_ns, self.config.max_event_size,
+                                             self._replay_percentage(project))
         except (ItemTooLargeError, StoreBodyTooLargeError) as exc:
             raise BodyDecodeError(413, "too_large", str(exc)) from None
         except EnvelopeError as exc:
@@ -301,7 +316,12 @@ class SentryReceiver(Receiver):
             traces.resource_spans.extend(pending.converted.traces.resource_spans)
             metrics.resource_metrics.extend(pending.converted.metrics.resource_metrics)
         client = group[0].client if len(group) == 1 or self.config.include_metadata else _auth_info(group[0].client)
-        return (self._signal(Signal.LOGS, logs.SerializeToString() if logs.resource_logs else b"", client),
+        logs_data = self._signal(Signal.LOGS, logs.SerializeToString() if logs.resource_logs else b"", client)
+        for table, columns, rows in ((replays.REPLAYS_TABLE, replays.REPLAY_COLUMNS, [r for p in group for r in p.converted.replays]),
+                                     (replays.SEGMENTS_TABLE, replays.SEGMENT_COLUMNS, [r for p in group for r in p.converted.segments])):
+            if rows:  # replays ride with the logs, as side rows for their own tables
+                logs_data = logs_data.with_side(table, replays.batch(rows, columns))
+        return (logs_data,
                 self._signal(Signal.TRACES, traces.SerializeToString() if traces.resource_spans else b"", client),
                 self._signal(Signal.METRICS, metrics.SerializeToString() if metrics.resource_metrics else b"", client))
 
