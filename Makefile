@@ -50,8 +50,10 @@ $(VENV)/.installed-mutation: pyproject.toml $(VENV)/.installed-test
 	$(BIN)/pip install -q -e '.[test,mutation]'
 	@touch $@
 
-# The JavaScript tools the tests drive (jest and jest-junit, for real JUnit reports), pinned by
-# tests/js/package-lock.json. Needs node and npm (Debian: apt-get install nodejs npm).
+# The JavaScript tools the tests drive (jest and jest-junit, for real JUnit reports; the Sentry Node
+# and browser SDKs, esbuild to bundle the browser one, puppeteer-core to drive Debian's chromium),
+# pinned by tests/js/package-lock.json. Needs node and npm (Debian: apt-get install nodejs npm)
+# and, for the browser test, chromium.
 JS_TOOLS := tests/js/node_modules/.installed
 $(JS_TOOLS): tests/js/package.json tests/js/package-lock.json
 	@command -v npm >/dev/null || { echo "error: the tests need node and npm (Debian/Ubuntu: apt-get install nodejs npm)" >&2; exit 1; }

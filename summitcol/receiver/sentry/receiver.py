@@ -5,6 +5,7 @@ spans (traces pipelines); summitcol.sentry does the reading and mapping.
 | request                                                   | answer (as Relay)                     |
 |-----------------------------------------------------------|---------------------------------------|
 | a path other than `/api/<digits>/envelope/` or `/store/`  | 404                                   |
+| OPTIONS (a browser's CORS preflight)                      | 200 with Relay's CORS headers         |
 | not POST                                                  | 405 (Allow: POST)                     |
 | no public key (header, `?sentry_key=`, envelope `dsn`)    | 401                                   |
 | a key no project has, another project's key               | 403                                   |
@@ -61,6 +62,16 @@ from summitcol.tenancy import RateLimited, TenantGate
 
 ITEMS = "summitcol_receiver_sentry_items"
 DISCARDED = "summitcol_receiver_sentry_client_discarded"  # client reports: what SDKs dropped
+# Relay's CORS: any origin may send (the DSN's key is what authenticates), and the browser SDKs
+# may read the rate-limit headers.
+CORS = {"Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": "x-sentry-error, x-sentry-rate-limits, retry-after"}
+CORS_PREFLIGHT = {
+    "Access-Control-Allow-Methods": "POST",
+    "Access-Control-Allow-Headers": "x-sentry-auth, x-requested-with, x-forwarded-for, origin, referer, accept, content-type, "
+                                    "authentication, authorization, content-encoding, transfer-encoding",
+    "Access-Control-Max-Age": "3600",
+}
 _ROUTE = re.compile(r"^/api/(\d+)/(envelope|store)/?$")
 
 
@@ -154,6 +165,8 @@ class SentryReceiver(Receiver):
         route = _ROUTE.match(request.path)
         if route is None:
             return self._refuse(request, "not_found", 404, f"{request.path} not found; send to /api/<project id>/envelope/")
+        if request.method == "OPTIONS":  # a browser's CORS preflight, answered as Relay does
+            return web.Response(status=200, headers={**CORS, **CORS_PREFLIGHT})
         if request.method != "POST":
             response = self._refuse(request, "method_not_allowed", 405, f"{request.method} is not allowed; send POST")
             response.headers["Allow"] = "POST"
@@ -356,7 +369,7 @@ class SentryReceiver(Receiver):
             telemetry.count_plain(DISCARDED, quantity, receiver=self.label, reason=reason, category=category)
 
     def _json(self, status: int, body: dict[str, Any], extra: dict[str, str] | None = None, *, error: bool = False) -> web.Response:
-        headers = {**(extra or {}), "Content-Type": "application/json"}
+        headers = {**(extra or {}), **CORS, "Content-Type": "application/json"}
         if error:
             headers["X-Sentry-Error"] = _header_text(str(body.get("detail", "")))
         return web.Response(status=status, body=orjson.dumps(body), headers=headers)
