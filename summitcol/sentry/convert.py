@@ -49,6 +49,7 @@ from summitcol.sentry.sessions import (
 )
 from summitcol.sentry.spans import streamed_spans
 from summitcol.sentry.transactions import InvalidTransaction, transaction_to_spans
+from summitcol.sentry.vitals import vital_metrics
 
 MAX_EVENT_SIZE = 1024 * 1024  # Relay's limits.max_event_size: 1 MiB per event or transaction item
 
@@ -98,6 +99,7 @@ def convert_envelope(envelope: Envelope, project: Project, received_ns: int,
             kept = sum(len(scope.spans) for scope in resource_spans.scope_spans)
             if kept:
                 out.traces.resource_spans.append(resource_spans)
+                _add_vitals(out, resource_spans)
             out.outcomes[(item.type, "accepted")] += kept
             out.outcomes[(item.type, "invalid")] += len(problems)
             out.problems.extend(f"{item.name()}: {problem}; the span was dropped" for problem in problems)
@@ -123,6 +125,13 @@ def convert_store(event: dict[str, Any], project: Project, received_ns: int) -> 
     out = Converted(event_id=event_id)
     _add(out, Item(kind, {"type": kind}, b"", 0), event, event_id, project, received_ns)
     return out
+
+
+def _add_vitals(out: Converted, resource_spans: Any) -> None:
+    """The spans' web vitals as histogram points (metrics pipelines), beside the spans themselves."""
+    vitals = vital_metrics(resource_spans)
+    if vitals is not None:
+        out.metrics.resource_metrics.append(vitals)
 
 
 def _add_replay(out: Converted, envelope: Envelope, project: Project, received_ns: int, percentage: float) -> None:
@@ -178,7 +187,9 @@ def _add(out: Converted, item: Item, payload: dict[str, Any], event_id: str, pro
     """Whether the item was kept."""
     if item.type == TRANSACTION:
         try:
-            out.traces.resource_spans.append(transaction_to_spans(payload, event_id, project))
+            resource_spans = transaction_to_spans(payload, event_id, project)
+            out.traces.resource_spans.append(resource_spans)
+            _add_vitals(out, resource_spans)
         except InvalidTransaction as exc:
             out.outcomes[(item.type, "invalid")] += 1
             out.problems.append(f"{item.name()}: {exc}; the transaction was dropped")

@@ -127,6 +127,7 @@ class ClickHouseExporter(Exporter):
             self._reconcile_ttl(table if not cluster else f"{table}_local", spec, ttl)
         if Signal.TRACES in self.signals:
             self.writer.command(schema.trace_id_ts_view(db, self.config.traces_table_name, cluster))
+            self.writer.command(schema.web_vitals_view(db, self.config.traces_table_name, cluster))
 
     def _add_tenant_column(self, table: str, cluster: str) -> None:
         """A table made before tenants existed gets its TenantId column (rows so far: `default`).

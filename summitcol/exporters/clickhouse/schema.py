@@ -226,6 +226,35 @@ def trace_id_ts_view(database: str, table: str, cluster: str = "") -> str:
     )
 
 
+WEB_VITALS_VIEW = "web_vitals_v1"
+# web-vitals.js's thresholds: good up to the first, poor above the second
+_VITAL_THRESHOLDS = {"lcp": (2500, 4000), "fcp": (1800, 3000), "fp": (1800, 3000), "inp": (200, 500), "fid": (100, 300),
+                     "ttfb": (800, 1800), "cls": (0.1, 0.25)}
+
+
+def web_vitals_view(database: str, table: str, cluster: str = "") -> str:
+    """`web_vitals_v1`: the p75 of each web vital per tenant, service, release, environment and
+    page (`url.path`, else the span name), from the spans' `sentry.measurement.<vital>` and
+    `browser.web_vital.<vital>.value` attributes, with web-vitals.js's rating of that p75."""
+    on_cluster = f" ON CLUSTER `{cluster}`" if cluster else ""
+    names = "|".join(_VITAL_THRESHOLDS)
+    rating = ", ".join(f"Vital = '{v}', if(P75 <= {good}, 'good', if(P75 <= {poor}, 'needs-improvement', 'poor'))"
+                       for v, (good, poor) in _VITAL_THRESHOLDS.items())
+    return (
+        f"CREATE VIEW IF NOT EXISTS `{database}`.`{WEB_VITALS_VIEW}`{on_cluster} AS\n"
+        "SELECT TenantId, ServiceName, Release, Environment, Page, Vital, quantile(0.75)(Value) AS P75, count() AS Samples,\n"
+        f"    multiIf({rating}, '') AS Rating\n"
+        "FROM (\n"
+        "    SELECT TenantId, ServiceName, ResourceAttributes['service.version'] AS Release,\n"
+        "        ResourceAttributes['deployment.environment.name'] AS Environment,\n"
+        "        if(SpanAttributes['url.path'] != '', SpanAttributes['url.path'], SpanName) AS Page,\n"
+        "        extract(key, '^(?:sentry\\\\.measurement\\\\.|browser\\\\.web_vital\\\\.)([a-z]+)') AS Vital, toFloat64OrNull(value) AS Value\n"
+        f"    FROM `{database}`.`{table}` ARRAY JOIN mapKeys(SpanAttributes) AS key, mapValues(SpanAttributes) AS value\n"
+        f"    WHERE match(key, '^sentry\\\\.measurement\\\\.({names})$|^browser\\\\.web_vital\\\\.({names})\\\\.value$')\n"
+        ")\nWHERE Value IS NOT NULL\nGROUP BY TenantId, ServiceName, Release, Environment, Page, Vital"
+    )
+
+
 LOGS = TableSpec(
     columns=(
         TENANT_COLUMN,
