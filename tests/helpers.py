@@ -12,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import requests
 from google.protobuf.message import Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
@@ -206,3 +207,10 @@ async def async_wait_for(predicate, timeout: float = 10.0, interval: float = 0.0
             return True
         await asyncio.sleep(interval)
     return predicate()
+
+
+def chdb_rows(port: int, sql: str, auth: tuple[str, str] | None = None) -> list[list[str]]:
+    """A query's rows from a collector's chdb HTTP interface, as TSV fields (asserts HTTP 200)."""
+    reply = requests.post(f"http://127.0.0.1:{port}/", data=sql + " FORMAT TSV", auth=auth, timeout=30)
+    assert reply.status_code == 200, reply.text
+    return [line.split("\t") for line in reply.text.splitlines()]

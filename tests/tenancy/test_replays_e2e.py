@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import uuid
 import zlib
+from functools import partial
 from pathlib import Path
 
 import requests
 
 from summitcol.sentry.replays import kept
-from tests.helpers import Collector, free_port, wait_for
+from tests.helpers import Collector, chdb_rows, free_port, wait_for
 from tests.sentry.test_replays import envelope
 
 KEYS = {"internal": "a1" * 16, "external": "b2" * 16, "half": "c3" * 16}
@@ -51,10 +52,7 @@ service:
 """
     sent: dict[str, dict[str, list[bytes]]] = {name: {} for name in KEYS}
 
-    def query(sql: str) -> list[list[str]]:
-        reply = requests.post(f"http://127.0.0.1:{ch_port}/", data=sql + " FORMAT TSV", timeout=30)
-        assert reply.status_code == 200, reply.text
-        return [line.split("\t") for line in reply.text.splitlines()]
+    query = partial(chdb_rows, ch_port)
 
     with Collector(tmp_path, config):
         for name, project, count in (("internal", 1, 10), ("external", 2, 40), ("half", 3, 20)):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from functools import partial
 from pathlib import Path
 
 import requests
@@ -15,7 +16,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 from tests.cicd.test_spans import SEMCONV_RESOURCE, _kv
-from tests.helpers import Collector, free_port, wait_for
+from tests.helpers import Collector, chdb_rows, free_port, wait_for
 
 DATA = Path(__file__).resolve().parent.parent / "data/cicd/github"
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
@@ -88,10 +89,7 @@ service:
         return requests.post(f"http://127.0.0.1:{http_port}/v1/traces", data=body,
                              headers={**PROTOBUF, "Authorization": f"Bearer {token}"}, timeout=30).status_code
 
-    def query(sql: str) -> list[list[str]]:
-        reply = requests.post(f"http://127.0.0.1:{ch_port}/", data=sql + " FORMAT TSV", timeout=30)
-        assert reply.status_code == 200, reply.text
-        return [line.split("\t") for line in reply.text.splitlines()]
+    query = partial(chdb_rows, ch_port)
 
     with Collector(tmp_path, config):
         # two tenants' runs with the same run id, in one batch (the batch processor's 2 s)

@@ -17,9 +17,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.helpers import Collector, free_port, wait_for
+from tests.helpers import Collector, chdb_rows, free_port, wait_for
 
 JS = Path(__file__).resolve().parents[2] / "js"
 KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -73,10 +72,7 @@ service:
     traces: {{receivers: [sentry], exporters: [clickhouse]}}
 """
 
-    def rows(sql: str) -> list[list[str]]:
-        reply = requests.post(f"http://127.0.0.1:{ch_port}/", data=sql + " FORMAT TSV", timeout=30)
-        assert reply.status_code == 200, reply.text
-        return [line.split("\t") for line in reply.text.splitlines()]
+    rows = partial(chdb_rows, ch_port)
 
     url = f"http://127.0.0.1:{page}/index.html?dsn=http://{KEY}@127.0.0.1:{port}/5"
     with Collector(tmp_path, config) as collector:

@@ -5,16 +5,16 @@ and the `fingerprint` processor groups both the same way."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
-import requests
 import sentry_sdk
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from tests.helpers import Collector, free_port, wait_for
+from tests.helpers import Collector, chdb_rows, free_port, wait_for
 
 KEY = "cd" * 16
 
@@ -60,10 +60,7 @@ service:
     logs: {{receivers: [sentry], processors: [fingerprint], exporters: [clickhouse]}}
 """
 
-    def rows(sql: str) -> list[list[str]]:
-        reply = requests.post(f"http://127.0.0.1:{ch_port}/", data=sql + " FORMAT TSV", timeout=30)
-        assert reply.status_code == 200, reply.text
-        return [line.split("\t") for line in reply.text.splitlines()]
+    rows = partial(chdb_rows, ch_port)
 
     with Collector(tmp_path, config):
         provider = TracerProvider(resource=Resource.create({"service.name": "payments"}))

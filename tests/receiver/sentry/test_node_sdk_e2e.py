@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from functools import partial
 from pathlib import Path
 
-import requests
-
-from tests.helpers import Collector, free_port, wait_for
+from tests.helpers import Collector, chdb_rows, free_port, wait_for
 
 JS = Path(__file__).resolve().parents[2] / "js"
 KEY = "fedcba9876543210fedcba9876543210"
@@ -49,10 +48,7 @@ service:
     traces: {{receivers: [sentry], exporters: [clickhouse]}}
 """
 
-    def rows(sql: str) -> list[list[str]]:
-        reply = requests.post(f"http://127.0.0.1:{ch_port}/", data=sql + " FORMAT TSV", timeout=30)
-        assert reply.status_code == 200, reply.text
-        return [line.split("\t") for line in reply.text.splitlines()]
+    rows = partial(chdb_rows, ch_port)
 
     with Collector(tmp_path, config):
         done = subprocess.run([node, str(JS / "sentry_node_app.js")], capture_output=True, text=True, timeout=60, check=False,

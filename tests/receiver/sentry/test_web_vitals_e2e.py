@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import requests
 
-from tests.helpers import Collector, free_port, wait_for
+from tests.helpers import Collector, chdb_rows, free_port, wait_for
 
 KEY = "ef" * 16
 LCP = {"/checkout": [1000.0, 2000.0, 3000.0, 5000.0], "/home": [900.0, 1100.0]}
@@ -54,10 +55,7 @@ service:
     metrics: {{receivers: [sentry], exporters: [clickhouse]}}
 """
 
-    def rows(sql: str) -> list[list[str]]:
-        reply = requests.post(f"http://127.0.0.1:{ch_port}/", data=sql + " FORMAT TSV", timeout=30)
-        assert reply.status_code == 200, reply.text
-        return [line.split("\t") for line in reply.text.splitlines()]
+    rows = partial(chdb_rows, ch_port)
 
     with Collector(tmp_path, config):
         for page, values in LCP.items():
