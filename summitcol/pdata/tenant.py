@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from summitcol.pdata.attrmap import MapEntries
 from summitcol.pdata.signal import SignalData
-from summitcol.pdata.values import STRING, lookup_attribute
+from summitcol.pdata.values import STRING, combined, lookup_attribute
 
 TENANT_KEY = "tenant.id"
 INTERNAL_KEY = "tenant.internal"
@@ -28,11 +28,12 @@ RESOURCE = "ResourceAttributes"
 
 
 def _stamp_column(column: pa.Array | pa.ChunkedArray, tenant: str, internal: bool) -> pa.Array | pa.ChunkedArray:
+    if not tenant:  # no tenants: the common case costs one scan of the keys, nothing is rebuilt
+        keys = combined(column).keys
+        if not pc.any(pc.is_in(keys, _KEYS)).as_py():
+            return column
     entries = MapEntries.of(column)
-    sent = pc.is_in(entries.keys, _KEYS)
-    if not tenant and not pc.any(sent).as_py():
-        return column  # no tenants and nothing to remove: the common case costs one scan of the keys
-    entries = entries.filter(pc.invert(sent))
+    entries = entries.filter(pc.invert(pc.is_in(entries.keys, _KEYS)))
     if tenant:
         keys, values = [TENANT_KEY], [tenant]
         if internal:
