@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import orjson
 
@@ -90,6 +90,20 @@ def default_values(trace: ParsedTrace, template: str) -> list[str]:
 
 
 SDK_FINGERPRINT = "sentry.fingerprint"  # a record attribute: the Sentry SDK's `fingerprint`, a JSON array
+# a record attribute: the Sentry SDK's `in_app` of the raised exception's frames, outermost first, as
+# `1`/`0`/`-` (not said); applied to the parsed frames when their number agrees
+SDK_IN_APP = "sentry.exception.in_app"
+
+
+def with_sdk_in_app(parsed: ParsedTrace, flags: str | None) -> ParsedTrace:
+    """`parsed` with the SDK's in-app decisions on its reported exception's frames: the SDK applied
+    the application's own in_app_include/exclude, so it knows better than path heuristics. Left
+    as is when there are no flags or their number is not the frames'."""
+    reported = parsed.reported
+    if not flags or reported is None or len(flags) != len(reported.frames):
+        return parsed
+    frames = tuple(frame if flag == "-" else replace(frame, in_app=flag == "1") for frame, flag in zip(reported.frames, flags, strict=True))
+    return replace(parsed, exceptions=(*parsed.exceptions[:-1], replace(reported, frames=frames)))
 DEFAULT_PART = "{{ default }}"
 _DEFAULT_VARIANT = re.compile(r"^\{\{\s*default\s*\}\}$")
 

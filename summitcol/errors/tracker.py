@@ -23,7 +23,14 @@ import pyarrow.compute as pc
 
 from summitcol.errors import extract, schema
 from summitcol.errors.features import Profile
-from summitcol.errors.fingerprint import MAX_TITLE_CHARS, SDK_FINGERPRINT, Fingerprinted, fingerprint
+from summitcol.errors.fingerprint import (
+    MAX_TITLE_CHARS,
+    SDK_FINGERPRINT,
+    SDK_IN_APP,
+    Fingerprinted,
+    fingerprint,
+    with_sdk_in_app,
+)
 from summitcol.errors.grouping import Grouper
 from summitcol.errors.normalize import InAppRules
 from summitcol.errors.parameterize import parameterize
@@ -207,7 +214,7 @@ class ErrorTracker:
     def _tags(self, kind: str, batch: pa.RecordBatch, rows: np.ndarray, resource: Mapping[str, pa.Array]) -> dict[str, pa.Array]:
         """Values the fingerprint rules' `tags.<key>` matchers read: the record's attribute, else the
         resource's; and on log records the Sentry SDK's fingerprint (`sentry.fingerprint`), which
-        fingerprint() honours when no rule matches."""
+        fingerprint() honours when no rule matches, and its frames' in-app flags (`sentry.exception.in_app`)."""
         column = "SpanAttributes" if "SpanAttributes" in batch.schema.names else "LogAttributes"
         record = MapEntries.of(batch.column(column)) if self.tag_keys or kind == "logs" else None
         tags = {}
@@ -216,6 +223,7 @@ class ErrorTracker:
             tags = {k: pc.coalesce(extract.pick(record, k, rows), extract.pick(res, k, rows)) for k in self.tag_keys}
         if kind == "logs":
             tags[SDK_FINGERPRINT] = extract.pick(record, SDK_FINGERPRINT, rows)
+            tags[SDK_IN_APP] = extract.pick(record, SDK_IN_APP, rows)
         return tags
 
     def _fingerprint(self, key: str, language: str, exc_type: str, message: str, text: str, tags: dict[str, str]) -> Fingerprinted:
@@ -232,7 +240,7 @@ class ErrorTracker:
         known = self._shapes.get(shape.masked, ()) if shape is not None else ()
         item = next((hit for entry in known if (hit := entry.item_for(shape)) is not None), None)  # type: ignore[arg-type]
         if item is None:
-            parsed = parse(text, language=language or None, exc_type=exc_type, message=message)
+            parsed = with_sdk_in_app(parse(text, language=language or None, exc_type=exc_type, message=message), tags.get(SDK_IN_APP))
             item = fingerprint(parsed, in_app=self.in_app, rules=self.rules, tags=tags)
             if shape is not None and item.signature and len(known) < MAX_SHAPES_PER_MASK:
                 self._remember_shape(shape, item, language, exc_type, message)

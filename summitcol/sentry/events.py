@@ -8,6 +8,8 @@
   platform prints it (stacktrace.py), which the `fingerprint` processor parses.
 - `contexts.trace.trace_id` / `span_id` → TraceId / SpanId, so the error links to its trace.
 - `sentry.event_id`, and the SDK's `fingerprint` array as `sentry.fingerprint`.
+- `sentry.exception.in_app`: the SDK's `in_app` of the raised exception's frames, outermost first
+  (`1`/`0`/`-`), which the fingerprint processor applies to the frames it parses from the text.
 - `sentry.exception.mechanism` / `sentry.exception.handled` from the raised exception's mechanism.
 - tags, contexts, user, request, extra: common.py's names.
 """
@@ -22,7 +24,7 @@ from opentelemetry.proto.logs.v1 import logs_pb2
 
 from summitcol.sentry import common
 from summitcol.sentry.auth import Project
-from summitcol.sentry.stacktrace import exception_values, render
+from summitcol.sentry.stacktrace import exception_values, in_app_flags, render
 
 SEVERITY = {  # Sentry level → (OTLP SeverityNumber, SeverityText)
     "fatal": (logs_pb2.SEVERITY_NUMBER_FATAL, "FATAL"),
@@ -65,6 +67,9 @@ def event_to_log(event: dict[str, Any], event_id: str, project: Project, receive
         attributes.put_text("exception.type", exc_type)
         attributes.put_text("exception.message", exc_value)
         attributes.put_text("exception.stacktrace", render(chain, platform), MAX_STACKTRACE_CHARS)
+        flags = in_app_flags(chain[-1])
+        if flags.strip("-"):  # the SDK's own in-app decision, which `fingerprint` applies to the parsed frames
+            attributes.put_text("sentry.exception.in_app", flags)  # errors.fingerprint.SDK_IN_APP
         mechanism = raised.get("mechanism")
         if isinstance(mechanism, dict):
             attributes.put_text("sentry.exception.mechanism", mechanism.get("type"))

@@ -55,6 +55,12 @@ def qualified_type(exception: dict[str, Any], platform: str) -> str:
     return name
 
 
+def in_app_flags(exception: dict[str, Any]) -> str:
+    """The SDK's `in_app` of each frame of `exception`, outermost first (the order the parsers
+    give frames in, whatever the language prints): `1`, `0`, or `-` where the SDK did not say."""
+    return "".join("-" if not isinstance(f.get("in_app"), bool) else "1" if f["in_app"] else "0" for f in frames_of(exception))
+
+
 def render(exceptions: list[dict[str, Any]], platform: str) -> str:
     """The chain `exceptions` (oldest first) as `platform` prints it; "" for no exception."""
     if not exceptions:
