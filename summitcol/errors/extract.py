@@ -20,7 +20,7 @@ from summitcol.pdata.values import combined
 TYPE, MESSAGE, STACKTRACE = "exception.type", "exception.message", "exception.stacktrace"
 FINGERPRINT, GROUP_ID = "exception.fingerprint", "exception.group_id"
 EXCEPTION_EVENT = "exception"
-RESOURCE_KEYS = ("service.version", "deployment.environment.name", "deployment.environment", "telemetry.sdk.language")
+RESOURCE_KEYS = ("service.version", "deployment.environment.name", "deployment.environment", "telemetry.sdk.language", "tenant.id")
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,11 +37,12 @@ class Profile:
     template: str
     crash: str  # frame token `module-or-file:function`, "" without frames
     signature: tuple[str, ...]  # crash last
+    tenant: str = ""  # "" for the default tenant: the model never joins two tenants' errors
 
     @classmethod
-    def of(cls, item: Fingerprinted, service: str = "") -> Profile:
+    def of(cls, item: Fingerprinted, service: str = "", tenant: str = "") -> Profile:
         return cls(item.fingerprint, item.language, service, item.exception_type, item.template,
-                   item.crash_token, item.signature[-MAX_FRAMES:])
+                   item.crash_token, item.signature[-MAX_FRAMES:], tenant)
 
 
 def _words(text: str) -> set[str]:
@@ -100,10 +101,10 @@ def _ends(template: str) -> tuple[str, str]:
 
 
 def comparable(a: Profile, b: Profile) -> bool:
-    """Whether the model may join `a` to `b` at all: two exception types, or two languages, are
-    never one bug (Sentry groups by type too). The type is compared by its last name, so
+    """Whether the model may join `a` to `b` at all: two tenants', two exception types, or two
+    languages' errors are never one bug (Sentry groups by type too). The type is compared by its last name, so
     `app.errors.StockError` (a span's) and `StockError` (a log record's) agree."""
-    return a.language == b.language and _leaf(a.exception_type) == _leaf(b.exception_type)
+    return a.tenant == b.tenant and a.language == b.language and _leaf(a.exception_type) == _leaf(b.exception_type)
 
 
 def features(a: Profile, b: Profile) -> list[float]:

@@ -79,7 +79,8 @@ def decisions_ddl(db: str) -> str:
         "    DecidedAt DateTime64(6), Score Float32,\n"
         "    Language LowCardinality(String), ServiceName LowCardinality(String),\n"
         "    ExceptionType String, MessageTemplate String, Title String, Culprit String,\n"
-        "    Signature Array(String)\n"
+        "    Signature Array(String),\n"
+        f"    {TENANT_DDL}\n"
         ") ENGINE = MergeTree ORDER BY (Fingerprint, DecidedAt)"
     )
 

@@ -17,6 +17,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from summitcol.errors import schema
+from summitcol.pdata.tenant import DEFAULT_TENANT, TENANT_DDL
 
 STATUSES = ("unresolved", "resolved", "ignored")
 
@@ -47,6 +48,7 @@ class Decision:
     culprit: str = ""
     signature: tuple[str, ...] = ()
     decided_at: float = 0.0  # unix seconds; 0 = now
+    tenant: str = ""  # the founding event's tenant ("" for a merge or unmerge)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,7 @@ _DECISION_SCHEMA = pa.schema([
     ("Fingerprint", pa.string()), ("GroupId", pa.string()), ("Source", pa.string()), ("Manual", pa.uint8()),
     ("DecidedAt", pa.timestamp("us")), ("Score", pa.float32()), ("Language", pa.string()),
     ("ServiceName", pa.string()), ("ExceptionType", pa.string()), ("MessageTemplate", pa.string()),
-    ("Title", pa.string()), ("Culprit", pa.string()), ("Signature", pa.list_(pa.string())),
+    ("Title", pa.string()), ("Culprit", pa.string()), ("Signature", pa.list_(pa.string())), ("TenantId", pa.string()),
 ])
 _STATUS_SCHEMA = pa.schema([
     ("GroupId", pa.string()), ("Status", pa.string()), ("Regressed", pa.uint8()), ("Release", pa.string()),
@@ -93,6 +95,8 @@ class GroupStore:
         self.client.command(f"CREATE DATABASE IF NOT EXISTS `{self.db}`")
         self.client.command(events_ddl(self.db))
         self.client.command(schema.decisions_ddl(self.db))
+        # a decisions table made before tenants existed: its decisions belong to `default`
+        self.client.command(f"ALTER TABLE `{self.db}`.`{schema.DECISIONS_TABLE}` ADD COLUMN IF NOT EXISTS {TENANT_DDL}")
         self.client.command(schema.status_ddl(self.db))
         self.client.command(schema.groups_view_ddl(self.db))
 
@@ -102,7 +106,7 @@ class GroupStore:
         where = f"WHERE DecidedAt > fromUnixTimestamp64Micro({int(since * 1e6)})" if since else ""
         return self.client.query_arrow(
             f"SELECT Fingerprint, GroupId, Source, Manual, toUnixTimestamp64Micro(DecidedAt) AS DecidedAtUs, Score, "
-            f"Language, ServiceName, ExceptionType, MessageTemplate, Title, Culprit, Signature "
+            f"Language, ServiceName, ExceptionType, MessageTemplate, Title, Culprit, Signature, TenantId "
             f"FROM `{self.db}`.`{schema.DECISIONS_TABLE}` {where} ORDER BY DecidedAt, Fingerprint"
         )
 
@@ -124,6 +128,7 @@ class GroupStore:
             "Title": [d.title for d in decisions],
             "Culprit": [d.culprit for d in decisions],
             "Signature": [list(d.signature) for d in decisions],
+            "TenantId": [d.tenant or DEFAULT_TENANT for d in decisions],
         }
         self.client.insert(self.db, schema.DECISIONS_TABLE, pa.table(rows, schema=_DECISION_SCHEMA))
 

@@ -8,6 +8,7 @@ across batches, since a crash loop repeats one trace). Everything else is `take`
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -29,6 +30,7 @@ from summitcol.errors.fingerprint import (
     SDK_IN_APP,
     Fingerprinted,
     fingerprint,
+    hash_values,
     with_sdk_in_app,
 )
 from summitcol.errors.grouping import Grouper
@@ -38,6 +40,7 @@ from summitcol.errors.parsers import parse
 from summitcol.errors.rules import FingerprintRules
 from summitcol.errors.store import Decision, GroupStatus, GroupStore
 from summitcol.pdata.attrmap import MapEntries, edit_map_column, replace_list_maps
+from summitcol.pdata.tenant import DEFAULT_TENANT, TENANT_KEY
 from summitcol.pdata.values import ATTRIBUTES, STRING, combined
 
 log = logging.getLogger("summitcol.errors")
@@ -96,7 +99,7 @@ class ErrorTracker:
         with self._lock:
             for row in table.to_pylist():
                 profile = Profile(row["Fingerprint"], row["Language"], row["ServiceName"], row["ExceptionType"],
-                                  row["MessageTemplate"], row["Culprit"], tuple(row["Signature"]))
+                                  row["MessageTemplate"], row["Culprit"], tuple(row["Signature"]), own_tenant(row["TenantId"]))
                 candidate = not row["Manual"] and row["Source"] != "rule"  # as assign(): custom groups take no one in
                 changed = self.grouper.learn(row["Fingerprint"], row["GroupId"], profile if candidate else None, bool(row["Manual"]))
                 moved += int(changed and bool(row["Manual"]))
@@ -127,19 +130,21 @@ class ErrorTracker:
         tags = self._tags(kind, batch, occurrences.rows, resource)
         language = resource[_SDK_LANGUAGE]
         parts = [pc.fill_null(a, "") for a in (language, occurrences.type, occurrences.message, occurrences.stacktrace, *tags.values())]
-        keys = pc.binary_join_element_wise(*parts, _SEP) if len(parts) > 1 else parts[0]
+        tenants = pc.fill_null(resource[TENANT_KEY], "")
+        keys = pc.binary_join_element_wise(*parts, tenants, _SEP)  # one bug of two tenants: two distinct errors
         encoded = pc.dictionary_encode(keys)
         indices = encoded.indices
         codes = indices.to_numpy()
         first = pa.array(_first_per_code(codes, len(encoded.dictionary)))
         fields = [pa.array(part).take(first).to_pylist() for part in parts]
+        first_tenant = tenants.take(first).to_pylist()
         distinct = [
-            self._fingerprint(key, *values[:4], dict(zip(tags, values[4:], strict=True)))
-            for key, *values in zip(encoded.dictionary.to_pylist(), *fields, strict=True)
+            scoped(self._fingerprint(_SEP.join(values), *values[:4], dict(zip(tags, values[4:], strict=True))), tenant)
+            for tenant, *values in zip(first_tenant, *fields, strict=True)
         ]
         services = pc.fill_null(combined(batch.column("ServiceName")).take(pa.array(occurrences.rows)), "")
         first_service = services.take(first).to_pylist()
-        group_of, new_groups = self._group(distinct, first_service)
+        group_of, new_groups = self._group(distinct, first_service, first_tenant)
         fingerprints = pc.take(pa.array([item.fingerprint for item in distinct], pa.string()), indices)
         groups = pc.take(pa.array(group_of, pa.string()), indices)
         regressions = self._regressions(groups, pc.fill_null(resource["service.version"], ""))
@@ -153,21 +158,23 @@ class ErrorTracker:
         found = [few.values(i) for i in range(len(few))]
         resources = few.resource_attributes
         codes: list[int] = []
-        code_of: dict[tuple[str, str, str, str], int] = {}
+        code_of: dict[tuple[tuple[str, str, str, str], str], int] = {}
         distinct: list[Fingerprinted] = []
         firsts: list[int] = []
         for i, (values, resource) in enumerate(zip(found, resources, strict=True)):
             said = (resource.get(_SDK_LANGUAGE) or "", values[extract.TYPE] or "", values[extract.MESSAGE] or "",
                     values[extract.STACKTRACE] or "")
-            code = code_of.get(said)
+            tenant = resource.get(TENANT_KEY) or ""
+            code = code_of.get((said, tenant))
             if code is None:
-                code = code_of[said] = len(distinct)
-                distinct.append(self._fingerprint(_SEP.join(said), *said, {}))
+                code = code_of[(said, tenant)] = len(distinct)
+                distinct.append(scoped(self._fingerprint(_SEP.join(said), *said, {}), tenant))
                 firsts.append(i)
             codes.append(code)
         spans = batch.select(["TraceId", "SpanId", "ServiceName"]).take(pa.array(few.rows))
         services = [s or "" for s in spans.column(2).to_pylist()]
-        group_of, new_groups = self._group(distinct, [services[i] for i in firsts])
+        group_of, new_groups = self._group(distinct, [services[i] for i in firsts],
+                                           [resources[i].get(TENANT_KEY) or "" for i in firsts])
         fps = [distinct[c].fingerprint for c in codes]
         groups = [group_of[c] for c in codes]
         releases = [r.get("service.version") or "" for r in resources]
@@ -289,26 +296,26 @@ class ErrorTracker:
             return None
         return _SEP.join((language, exc_type, text.replace(message, "\x00"), *tags.values(), "skeleton"))
 
-    def _group(self, distinct: Sequence[Fingerprinted], services: Sequence[str]) -> tuple[list[str], int]:
+    def _group(self, distinct: Sequence[Fingerprinted], services: Sequence[str], tenants: Sequence[str]) -> tuple[list[str], int]:
         """Each distinct exception's group; the fingerprints new to the grouper are decided (and
         recorded in the store) here, the known ones only looked up."""
         known = self.grouper.groups
-        fresh: dict[str, tuple[Fingerprinted, str]] = {}
-        for item, service in zip(distinct, services, strict=True):
+        fresh: dict[str, tuple[Fingerprinted, str, str]] = {}
+        for item, service, tenant in zip(distinct, services, tenants, strict=True):
             if item.fingerprint not in known and item.fingerprint not in fresh:
-                fresh[item.fingerprint] = (item, service)
+                fresh[item.fingerprint] = (item, service, own_tenant(tenant))
         assignments = []
         if fresh:
-            profiles = [Profile.of(item, service) for item, service in fresh.values()]
-            assignments = self.grouper.assign(profiles, [fp for fp, (item, _) in fresh.items() if item.custom])
+            profiles = [Profile.of(item, service, tenant) for item, service, tenant in fresh.values()]
+            assignments = self.grouper.assign(profiles, [fp for fp, (item, _, _) in fresh.items() if item.custom])
         if assignments and self.store is not None:
             decisions = [
                 Decision(
                     a.fingerprint, a.group_id, a.source, False, a.score, item.language, service, item.exception_type,
-                    item.template, item.title, item.crash_token, item.signature[-30:],
+                    item.template, item.title, item.crash_token, item.signature[-30:], tenant=tenant,
                 )
                 for a in assignments
-                for item, service in (fresh[a.fingerprint],)
+                for item, service, tenant in (fresh[a.fingerprint],)
             ]
             try:
                 self.store.record(decisions)
@@ -400,6 +407,21 @@ class ErrorTracker:
 
 
 _VERSION = re.compile(r"^v?(\d+(?:\.\d+)*)(.*)$")
+
+
+def own_tenant(tenant: str | None) -> str:
+    """A tenant as grouping keeps it: "" for the default tenant (rows without one)."""
+    return "" if not tenant or tenant == DEFAULT_TENANT else tenant
+
+
+def scoped(item: Fingerprinted, tenant: str | None) -> Fingerprinted:
+    """`item` with a fingerprint of its tenant's own: the same bug in two tenants is two issues
+    (two groups, two rows in the store), never one that both tenants' errors count in. The default
+    tenant keeps the plain fingerprint, so data from before tenants groups as it did."""
+    tenant = own_tenant(tenant)
+    if not tenant:
+        return item
+    return dataclasses.replace(item, fingerprint=hash_values([tenant, item.fingerprint]))
 
 
 def is_later(release: str, resolved: str) -> bool:

@@ -89,3 +89,13 @@ def test_a_sentry_project_with_a_tenant_needs_the_tenants_extension() -> None:
     with pytest.raises(ConfigError) as error:
         config.validate()
     assert str(error.value) == "projects: a project names a tenant; set tenants to the tenants extension that defines it"
+
+
+def test_the_grouping_model_never_compares_two_tenants_errors() -> None:
+    from dataclasses import replace
+
+    from summitcol.errors.features import Profile, comparable
+
+    a = Profile("f1", "python", "shop", "ValueError", "order <int> has no items", "shop.py:checkout", ("shop.py:checkout",), "acme")
+    assert comparable(a, replace(a, fingerprint="f2"))
+    assert not comparable(a, replace(a, fingerprint="f3", tenant="globex"))

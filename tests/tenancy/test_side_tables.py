@@ -1,5 +1,5 @@
 """Summit's own tables carry the tenant too: error occurrences (`events_error_v1`, from the
-fingerprint processor, via the rows' resources), a CI receiver's build rows (`metrics_build_v1`,
+fingerprint processor, via the rows' resources; each tenant's errors grouped apart), a CI receiver's build rows (`metrics_build_v1`,
 from the webhook's credential) and build rows the exporter derives from CI spans, split by tenant
 when one batch holds several, and keyed by tenant so one tenant's run never replaces another's."""
 
@@ -93,8 +93,8 @@ service:
 
     with Collector(tmp_path, config):
         # two tenants' runs with the same run id, in one batch (the batch processor's 2 s)
-        assert [post("acme-token", ci_run(1)), post("globex-token", ci_run(2)), post("acme-token", failing_span("shop"))] \
-            == [200, 200, 200]
+        assert [post("acme-token", ci_run(1)), post("globex-token", ci_run(2)), post("acme-token", failing_span("shop")),
+                post("globex-token", failing_span("shop"))] == [200, 200, 200, 200]
         body = (DATA / "job-build-completed.json").read_bytes()
         signature = "sha256=" + hmac.new(b"hook-secret", body, hashlib.sha256).hexdigest()
         reply = requests.post(f"http://127.0.0.1:{hook_port}/events", data=body, timeout=30, headers={
@@ -107,6 +107,11 @@ service:
         assert query(runs) == [["acme", "120912", "otel"], ["globex", "120912", "otel"]]
         assert query("SELECT DISTINCT TenantId, Provider FROM otel.metrics_build_v1 FINAL WHERE Provider = 'github'") \
             == [["globex", "github"]]
-        errors = "SELECT TenantId, ServiceName, ExceptionType, count() FROM otel.events_error_v1 GROUP BY ALL"
-        assert wait_for(lambda: len(query(errors)) == 1, timeout=30)
-        assert query(errors) == [["acme", "shop", "ValueError", "1"]]
+        errors = ("SELECT TenantId, ServiceName, ExceptionType, count(), any(Fingerprint), any(GroupId) "
+                  "FROM otel.events_error_v1 GROUP BY ALL ORDER BY TenantId")
+        assert wait_for(lambda: len(query(errors)) == 2, timeout=30)
+        (acme, globex) = query(errors)
+        assert (acme[:4], globex[:4]) == (["acme", "shop", "ValueError", "1"], ["globex", "shop", "ValueError", "1"])
+        # the same bug in two tenants is two issues: their own fingerprints and groups, decided per tenant
+        assert acme[4] != globex[4] and acme[5] != globex[5]
+        assert query("SELECT TenantId, GroupId FROM otel.error_fingerprints ORDER BY TenantId") == [["acme", acme[5]], ["globex", globex[5]]]
