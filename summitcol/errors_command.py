@@ -21,6 +21,7 @@ from summitcol import audit
 from summitcol.errors import schema
 from summitcol.errors.store import GroupStore
 from summitcol.query import QueryFailed, Target, execute, render_table, run_query
+from summitcol.sqltext import sql_string
 
 _GROUP_ID = re.compile(r"^[0-9a-f]{16}$")
 _SINCE = re.compile(r"^(\d+)([smhdw])$")
@@ -57,7 +58,7 @@ def _literal(value: Any) -> str:
         return "'" + value.strftime("%Y-%m-%d %H:%M:%S.%f") + "'"
     if isinstance(value, list):
         return "[" + ", ".join(_literal(v) for v in value) + "]"
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return sql_string(str(value))
 
 
 def _group(value: str) -> str:

@@ -219,7 +219,7 @@ def test_config_knows_only_the_registry_type() -> None:
 # The layers of the README's Development section, lowest first: a module imports its own layer
 # and the ones below it, never one above. The longest matching prefix decides a module's layer.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundations", ("summitcol", "summitcol.exceptions", "summitcol.netaddr", "summitcol.tlsconfig", "summitcol.compression", "summitcol.logthrottle")),
+    ("foundations", ("summitcol", "summitcol.exceptions", "summitcol.netaddr", "summitcol.tlsconfig", "summitcol.compression", "summitcol.logthrottle", "summitcol.sqltext")),
     ("pdata", ("summitcol.pdata",)),
     ("domain libraries", ("summitcol.errors", "summitcol.pii", "summitcol.sampling", "summitcol.ottl", "summitcol.cicd", "summitcol.insights", "summitcol.alerting", "summitcol.auth", "summitcol.audit", "summitcol.sentry", "summitcol.tenancy")),
     ("component model", ("summitcol.component", "summitcol.telemetry", "summitcol.worker")),

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from summitcol.sqltext import sql_string
+
 DEFAULT_WINDOW_DAYS = 14
 DEFAULT_CLEAR_AFTER = 5
 
@@ -32,7 +34,7 @@ class RadarQuery:
     def sql(self) -> str:
         """One SELECT, ranked, with the columns the module docstring names."""
         end = f"toDateTime64('{self.now:%Y-%m-%d %H:%M:%S.%f}', 9, 'UTC')" if self.now else "now64(9)"
-        repo = f" AND Repository = {_literal(self.repository)}" if self.repository else ""
+        repo = f" AND Repository = {sql_string(self.repository)}" if self.repository else ""
         table = f"`{self.database}`.`tests_v1`"
         return f"""
 WITH executions AS (
@@ -69,5 +71,3 @@ LIMIT {int(self.limit)}
 """
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -14,6 +14,7 @@ from summitcol.cicd import schema as builds_schema
 from summitcol.errors import schema as errors_schema
 from summitcol.pdata.tenant import TENANT_DDL
 from summitcol.sentry import replays
+from summitcol.sqltext import sql_string
 
 MAP = "Map(LowCardinality(String), String)"
 Z = "CODEC(ZSTD(1))"
@@ -40,16 +41,12 @@ def ttl_clause(time_field: str, ttl: timedelta, tenants: Mapping[str, timedelta]
     names = sorted(tenants)
     rules = []
     if seconds > 0:
-        rules.append(f"{_expiry(time_field, seconds)} WHERE TenantId NOT IN ({', '.join(_quote(n) for n in names)})")
+        rules.append(f"{_expiry(time_field, seconds)} WHERE TenantId NOT IN ({', '.join(sql_string(n) for n in names)})")
     for name in names:
         own = int(tenants[name].total_seconds())
         if own > 0:
-            rules.append(f"{_expiry(time_field, own)} WHERE TenantId = {_quote(name)}")
+            rules.append(f"{_expiry(time_field, own)} WHERE TenantId = {sql_string(name)}")
     return f"TTL {', '.join(rules)}" if rules else ""
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 @dataclass(frozen=True, slots=True)

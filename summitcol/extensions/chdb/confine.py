@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from summitcol.extensions.chdb.engine import QueryError
+from summitcol.sqltext import sql_string
 
 if TYPE_CHECKING:
     from summitcol.extensions.chdb.engine import Engine
@@ -138,11 +139,6 @@ def _unescape(body: str, quote: str) -> str:
 def tokens(canonical: str) -> list[Token]:
     """The tokens of `formatQuerySingleLine` output (no comments; strings and names quoted)."""
     return [Token(m.lastgroup or "punct", m.group()) for m in _TOKEN.finditer(canonical) if m.lastgroup != "ws"]
-
-
-def sql_string(text: str) -> str:
-    """`text` as a ClickHouse string literal."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def denied(what: str, why: str) -> QueryError:

@@ -31,9 +31,10 @@ from aiohttp import web
 
 from summitcol import audit
 from summitcol.auth.throttle import FailureThrottle
-from summitcol.extensions.chdb.confine import Confinement, Role, readonly_denied, sql_string
+from summitcol.extensions.chdb.confine import Confinement, Role, readonly_denied
 from summitcol.extensions.chdb.engine import QueryError
 from summitcol.netaddr import is_loopback, split_host_port
+from summitcol.sqltext import sql_string
 
 if TYPE_CHECKING:
     from summitcol.extensions.chdb.config import Config
