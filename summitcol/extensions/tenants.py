@@ -122,10 +122,11 @@ class TenantsExtension(Extension):
         return config.replay_sampling_percentage if config is not None else None
 
     def has(self, tenant: str) -> bool:
-        return any(t.id == tenant for t in self.tenants)
+        return tenant in self.config.tenants
 
     def internal(self, tenant: str) -> bool:
-        return any(t.id == tenant and t.internal for t in self.tenants)
+        config = self.config.tenants.get(tenant)
+        return config is not None and config.internal
 
     async def admit(self, tenant: str, nbytes: int) -> None:
         """Admit a request of `nbytes` for `tenant`, or raise RateLimited."""

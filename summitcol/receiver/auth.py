@@ -14,8 +14,9 @@ from summitcol import audit
 from summitcol.auth import Authenticator, AuthFailure, Principal
 from summitcol.auth.throttle import FailureThrottle
 from summitcol.component import Host, required_extension
-from summitcol.exceptions import ConfigError
-from summitcol.tenancy import TenantGate
+from summitcol.exceptions import ConfigError, RateLimitedError
+from summitcol.telemetry import Telemetry
+from summitcol.tenancy import RateLimited, TenantGate
 
 # requests of a tenant refused before decoding (`reason`: rate_limited), by receiver and transport
 TENANT_REFUSED = "summitcol_tenant_refused_requests"
@@ -71,6 +72,17 @@ class ServerAuth:
             raise
         self.throttle.succeeded(address)
         return principal
+
+
+async def admit_tenant(gate: TenantGate, tenant: str, nbytes: int, telemetry: Telemetry, receiver: str, transport: str) -> None:
+    """The tenant's rate limit for a request of `nbytes`, for every receiver alike: a refusal is
+    counted (`summitcol_tenant_refused_requests_total{reason="rate_limited"}`) and raised as
+    RateLimitedError (429 / RESOURCE_EXHAUSTED, or the Sentry receiver's 429)."""
+    try:
+        await gate.admit(tenant, nbytes)
+    except RateLimited as exc:
+        telemetry.count_plain(TENANT_REFUSED, 1, tenant=tenant, receiver=receiver, transport=transport, reason="rate_limited")
+        raise RateLimitedError(str(exc), retry_after=exc.retry_after) from None
 
 
 def auth_client_info(principal: Principal) -> dict[str, str]:

@@ -41,6 +41,7 @@ from summitcol.pdata.metrics import METRIC_TYPES
 from summitcol.pdata.signal import LOGS, SPANS, SignalData, concat
 from summitcol.pdata.tenant import TENANT_COLUMN, row_tenants, with_tenant_column
 from summitcol.pdata.values import ATTRIBUTES
+from summitcol.sqltext import sql_string
 from summitcol.telemetry import ITEM_NAMES
 from summitcol.tenancy import TenantRetention
 
@@ -65,6 +66,7 @@ class ClickHouseExporter(Exporter):
         self._waiting: list[tuple[SignalData, asyncio.Future[None]]] = []
         self._committer: asyncio.Task[None] | None = None
         self.retention: dict[str, timedelta] = {}  # tenants' own retention (the `tenants` extension)
+        self._retention_s: dict[str, int] = {}  # the same in seconds, as the insert-time expiry takes it
 
     def table_name(self, kind: str) -> str:
         if kind == SPANS:
@@ -89,6 +91,7 @@ class ClickHouseExporter(Exporter):
             tenants = required_extension(host, self.config.tenants, TenantRetention, self.label, "tenants",
                                          "a tenants extension")
             self.retention = dict(tenants.retention())
+            self._retention_s = {tenant: int(ttl.total_seconds()) for tenant, ttl in self.retention.items()}
         if self.config.create_schema:
             await asyncio.to_thread(self._create_schema)
 
@@ -133,10 +136,10 @@ class ClickHouseExporter(Exporter):
         """A table made before tenants existed gets its TenantId column (rows so far: `default`).
         It cannot join the ordering key of an existing table, so it prunes less there."""
         assert self.writer is not None
-        db = self.config.database.replace("'", "\\'")
         for name in ([f"{table}_local", table] if cluster else [table]):
             present = self.writer.scalar(
-                f"SELECT count() FROM system.columns WHERE database = '{db}' AND table = '{name}' AND name = 'TenantId'")
+                f"SELECT count() FROM system.columns WHERE database = {sql_string(self.config.database)} "
+                f"AND table = {sql_string(name)} AND name = 'TenantId'")
             if int(present or 0):
                 continue
             log.warning("exporter %s: adding TenantId to %s.%s, made by an earlier version; its rows so far belong to "
@@ -171,32 +174,31 @@ class ClickHouseExporter(Exporter):
         ttl_s = int(self.config.ttl_for(str(data.signal)).total_seconds())
         now_ns = time.time_ns()
         skipped = 0
+        span_tenants = None
         for kind, batch in data.tables.items():
             if not batch.num_rows:
                 continue
             table = project(kind, batch)
+            if kind == SPANS:
+                span_tenants = table.column(TENANT_COLUMN).combine_chunks()  # projected once, for the build rows too
             column = partitions.time_column(kind)
-            expired = partitions.expired(table, column, ttl_s, now_ns, self._retention_s())
+            expired = partitions.expired(table, column, ttl_s, now_ns, self._retention_s)
             if expired is not None:
                 skipped += int(expired.sum())
                 table = table.filter(pa.array(~expired))
             for piece in partitions.by_day(table, column):
                 self.writer.insert(self.config.database, self.table_name(kind), piece)
         spans = data.tables.get(SPANS)
-        if spans is not None and spans.num_rows:  # CI spans (Jenkins, cicd.*, test.*, deployments) → build rows
-            tenants = row_tenants(spans)
-            distinct = pc.unique(tenants).to_pylist()
+        if spans is not None and spans.num_rows and span_tenants is not None:  # CI spans (Jenkins, cicd.*, test.*, deployments) → build rows
+            distinct = pc.unique(span_tenants).to_pylist()
             for tenant in distinct:  # each tenant's spans make that tenant's build rows
-                own = spans if len(distinct) == 1 else spans.filter(pc.equal(tenants, tenant))
+                own = spans if len(distinct) == 1 else spans.filter(pc.equal(span_tenants, tenant))
                 for name, rows in build_tables(recognize(own)).items():
                     data = data.with_side(name, with_tenant_column(rows, tenant))
         for name, batch in data.side.items():  # error occurrences, build rows
             if batch.num_rows:
                 skipped += self._insert_side(name, batch, now_ns)
         return skipped
-
-    def _retention_s(self) -> dict[str, int]:
-        return {tenant: int(ttl.total_seconds()) for tenant, ttl in self.retention.items()}
 
     def _insert_side(self, name: str, batch: pa.RecordBatch, now_ns: int) -> int:
         """Rows for one of Summit's own tables; typed attribute maps are projected to text like
@@ -213,7 +215,7 @@ class ClickHouseExporter(Exporter):
             if column.type == ATTRIBUTES:
                 table = table.set_column(position, column.name, project_map(table.column(position)))
         ttl_s = int(self.config.ttl_for(self._side_retention(side)).total_seconds())
-        expired = partitions.expired(table, side.time_column, ttl_s, now_ns, self._retention_s())
+        expired = partitions.expired(table, side.time_column, ttl_s, now_ns, self._retention_s)
         skipped = 0
         if expired is not None:
             skipped = int(expired.sum())

@@ -17,17 +17,17 @@ from google.protobuf.message import Message
 
 from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal
 from summitcol.compression import decompress
-from summitcol.exceptions import ConsumerError, PartialRejectionError, RateLimitedError, RetryableError
+from summitcol.exceptions import ConsumerError, PartialRejectionError, RetryableError
 from summitcol.pdata.codec import Encoding, decode_request, response_message
 from summitcol.pdata.decoded import DecodeLimits, Rejections, check_record_count
 from summitcol.pdata.signal import SignalData
-from summitcol.receiver.auth import TENANT_REFUSED, ServerAuth
+from summitcol.receiver.auth import ServerAuth, admit_tenant
 from summitcol.receiver.otlp.config import Config
 from summitcol.receiver.otlp.grpc import GrpcServer
 from summitcol.receiver.otlp.http import HttpServer
 from summitcol.receiver.otlp.limits import reject_oversized_containers
 from summitcol.telemetry import ITEM_NAMES
-from summitcol.tenancy import RateLimited, TenantGate
+from summitcol.tenancy import TenantGate
 
 log = logging.getLogger("summitcol.receiver.otlp")
 
@@ -199,7 +199,7 @@ class OtlpReceiver(Receiver):
         tenant = (client or {}).get("auth.tenant", "")
         gate = self._gates.get(transport) if tenant else None
         if gate is not None and not admitted:
-            await self.admit_tenant(transport, client or {}, len(body))
+            await admit_tenant(gate, tenant, len(body), self.settings.telemetry, self.label, transport)
         tickets = self._admit(len(body), bool(content_encoding), peer)
         try:
             decoded = await self.decode(signal, body, encoding, content_encoding, limit, self._limits_for(tickets), peer)
@@ -216,14 +216,8 @@ class OtlpReceiver(Receiver):
         (over HTTP, before its body is read, by its Content-Length); RateLimitedError when over."""
         tenant = client.get("auth.tenant", "")
         gate = self._gates.get(transport) if tenant else None
-        if gate is None:
-            return
-        try:
-            await gate.admit(tenant, nbytes)
-        except RateLimited as exc:
-            self.settings.telemetry.count_plain(TENANT_REFUSED, 1, tenant=tenant, receiver=self.label,
-                                                transport=transport, reason="rate_limited")
-            raise RateLimitedError(str(exc), retry_after=exc.retry_after) from None
+        if gate is not None:
+            await admit_tenant(gate, tenant, nbytes, self.settings.telemetry, self.label, transport)
 
     async def consume(self, decoded: Decoded, transport: str) -> Message:
         """Push decoded data into the pipeline; the pipeline's refusal propagates to the caller."""

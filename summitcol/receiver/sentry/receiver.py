@@ -47,10 +47,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from summitcol.component import Consumer, CreateSettings, Host, Receiver, Signal, required_extension
 from summitcol.compression import BodyTooLargeError, UnsupportedEncodingError, decompress
-from summitcol.exceptions import DEFAULT_RETRY_AFTER_S, InvalidDataError
+from summitcol.exceptions import DEFAULT_RETRY_AFTER_S, InvalidDataError, RateLimitedError
 from summitcol.pdata.codec import decode_request
 from summitcol.pdata.signal import SignalData
-from summitcol.receiver.auth import TENANT_REFUSED
+from summitcol.receiver.auth import admit_tenant
 from summitcol.receiver.httpserver import client_info, listen, read_body
 from summitcol.receiver.otlp.status import Refusals, failure_for, retry_after_header
 from summitcol.receiver.sentry.config import Config
@@ -58,7 +58,7 @@ from summitcol.sentry import replays
 from summitcol.sentry.auth import AuthError, KeyRing, Project
 from summitcol.sentry.convert import Converted, ItemTooLargeError, convert_envelope, convert_store
 from summitcol.sentry.envelope import EnvelopeError, StoreBodyTooLargeError, parse_envelope, parse_store
-from summitcol.tenancy import RateLimited, TenantGate
+from summitcol.tenancy import TenantGate
 
 ITEMS = "summitcol_receiver_sentry_items"
 DISCARDED = "summitcol_receiver_sentry_client_discarded"  # client reports: what SDKs dropped
@@ -232,10 +232,8 @@ class SentryReceiver(Receiver):
         if self._gate is None:
             return None
         try:
-            await self._gate.admit(tenant, nbytes)
-        except RateLimited as exc:
-            self.settings.telemetry.count_plain(TENANT_REFUSED, 1, tenant=tenant, receiver=self.label,
-                                                transport="http", reason="rate_limited")
+            await admit_tenant(self._gate, tenant, nbytes, self.settings.telemetry, self.label, "http")
+        except RateLimitedError as exc:
             seconds = retry_after_header(exc.retry_after)
             headers = {"Retry-After": seconds, "X-Sentry-Rate-Limits": f"{seconds}::organization:rate_limited"}
             return self._json(429, {"detail": str(exc)}, headers, error=True)
