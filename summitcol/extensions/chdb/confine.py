@@ -26,7 +26,7 @@ from __future__ import annotations
 import enum
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -314,19 +314,12 @@ class Confinement:
     def _check_tree(self, tree: str, allowed: frozenset[str] | None = None) -> None:
         """Only allowed table functions where a table stands (FROM/JOIN, INSERT INTO FUNCTION, CREATE … AS)."""
         allowed = self.allowed if allowed is None else allowed
-        parents: list[tuple[int, str]] = []
-        for line in tree.splitlines():
-            text = line.lstrip(" ")
-            depth = len(line) - len(text)
-            while parents and parents[-1][0] >= depth:
-                parents.pop()
-            parent = parents[-1][1] if parents else ""
-            node = text.split(" (", 1)[0]
-            if node.startswith("Function ") and parent in ("TableExpression", "InsertQuery", "CreateQuery"):
-                name = node[len("Function ") :].split(" (alias ", 1)[0]
+        for node in _walk(tree):
+            parent = node.parents[-1].split(" ", 1)[0] if node.parents else ""
+            if node.text.startswith("Function ") and parent in ("TableExpression", "InsertQuery", "CreateQuery"):
+                name = node.text[len("Function ") :]
                 if name.lower() not in allowed:
                     raise denied(f"table function {name}()", "not a vetted table function; see allowed_table_functions")
-            parents.append((depth, node.split(" ", 1)[0]))
 
 
 def tenant_filters(tables: Iterable[str], tenant: str) -> str:
@@ -335,25 +328,41 @@ def tenant_filters(tables: Iterable[str], tenant: str) -> str:
     return "{" + ", ".join(f"{sql_string(table)}: {condition}" for table in sorted(tables)) + "}"
 
 
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """One line of `EXPLAIN AST`: `Function in`, `TableIdentifier otel.t` (alias and child count
+    left out), its ancestors' lines (nearest last) and its place among its siblings (from 1)."""
+
+    text: str
+    parents: tuple[str, ...]
+    position: int
+
+
+def _walk(tree: str) -> Iterator[_Node]:
+    """The nodes of an `EXPLAIN AST` output, in order; nesting is the indentation."""
+    stack: list[list] = []  # [depth, text, children seen]  # type: ignore[type-arg]
+    for line in tree.splitlines():
+        text = line.lstrip(" ")
+        depth = len(line) - len(text)
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        if stack:
+            stack[-1][2] += 1
+        node = text.split(" (", 1)[0]
+        yield _Node(node, tuple(entry[1] for entry in stack), stack[-1][2] if stack else 1)
+        stack.append([depth, node, 0])
+
+
 def _ast_tables(ast: str) -> list[str]:
     """Names the parser takes for tables: `TableIdentifier`s, and an identifier right of IN (a set
     read from a table). CTE names come out too (unqualified)."""
     names: list[str] = []
-    parents: list[list] = []  # [depth, node, children seen]
-    for line in ast.splitlines():
-        text = line.lstrip(" ")
-        depth = len(line) - len(text)
-        while parents and parents[-1][0] >= depth:
-            parents.pop()
-        node = text.split(" (alias ", 1)[0].split(" (children", 1)[0]
-        if parents:
-            parents[-1][2] += 1
-        if node.startswith("TableIdentifier "):
-            names.append(node[len("TableIdentifier "):])
-        elif (node.startswith("Identifier ") and len(parents) >= 2 and parents[-1][1] == "ExpressionList"
-              and parents[-1][2] == 2 and parents[-2][1].lower() in _IN_NODES):
-            names.append(node[len("Identifier "):])
-        parents.append([depth, node if node.startswith("Function ") else node.split(" ", 1)[0], 0])
+    for node in _walk(ast):
+        if node.text.startswith("TableIdentifier "):
+            names.append(node.text[len("TableIdentifier "):])
+        elif (node.text.startswith("Identifier ") and len(node.parents) >= 2 and node.parents[-1] == "ExpressionList"
+              and node.position == 2 and node.parents[-2].lower() in _IN_NODES):
+            names.append(node.text[len("Identifier "):])
     return names
 
 
