@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import Collector, chdb_rows, free_port, wait_for
+from tests.receiver.sentry.collector import sentry_collector
 
 JS = Path(__file__).resolve().parents[2] / "js"
 KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -48,29 +49,7 @@ def test_browser_sdk_pageload_error_and_replay(tmp_path: Path, page: int) -> Non
     chromium = shutil.which("chromium")
     assert chromium, "the tests need chromium (Debian: apt-get install chromium)"
     port, ch_port = free_port(), free_port()
-    config = f"""
-receivers:
-  sentry:
-    endpoint: 127.0.0.1:{port}
-    projects:
-      - {{id: 5, keys: [{KEY}], service_name: shop-web, internal: true}}
-processors:
-  fingerprint: {{storage: chdb}}
-exporters:
-  clickhouse:
-    storage: chdb
-    sending_queue: {{enabled: false}}
-extensions:
-  chdb:
-    path: {tmp_path / "clickhouse"}
-    http: {{endpoint: "127.0.0.1:{ch_port}"}}
-service:
-  telemetry: {{metrics: {{level: none}}}}
-  extensions: [chdb]
-  pipelines:
-    logs: {{receivers: [sentry], processors: [fingerprint], exporters: [clickhouse]}}
-    traces: {{receivers: [sentry], exporters: [clickhouse]}}
-"""
+    config = sentry_collector(tmp_path, port, ch_port, f"{{id: 5, keys: [{KEY}], service_name: shop-web, internal: true}}", ("logs", "traces"))
 
     rows = partial(chdb_rows, ch_port)
 

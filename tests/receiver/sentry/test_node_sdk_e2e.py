@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from tests.helpers import Collector, chdb_rows, free_port, wait_for
+from tests.receiver.sentry.collector import sentry_collector
 
 JS = Path(__file__).resolve().parents[2] / "js"
 KEY = "fedcba9876543210fedcba9876543210"
@@ -24,29 +25,7 @@ def test_node_sdk_error_and_transaction(tmp_path: Path) -> None:
     node = shutil.which("node")
     assert node, "the tests need node (Debian: apt-get install nodejs)"
     port, ch_port = free_port(), free_port()
-    config = f"""
-receivers:
-  sentry:
-    endpoint: 127.0.0.1:{port}
-    projects:
-      - {{id: 3, keys: [{KEY}], service_name: shop-node}}
-processors:
-  fingerprint: {{storage: chdb}}
-exporters:
-  clickhouse:
-    storage: chdb
-    sending_queue: {{enabled: false}}
-extensions:
-  chdb:
-    path: {tmp_path / "clickhouse"}
-    http: {{endpoint: "127.0.0.1:{ch_port}"}}
-service:
-  telemetry: {{metrics: {{level: none}}}}
-  extensions: [chdb]
-  pipelines:
-    logs: {{receivers: [sentry], processors: [fingerprint], exporters: [clickhouse]}}
-    traces: {{receivers: [sentry], exporters: [clickhouse]}}
-"""
+    config = sentry_collector(tmp_path, port, ch_port, f"{{id: 3, keys: [{KEY}], service_name: shop-node}}", ("logs", "traces"))
 
     rows = partial(chdb_rows, ch_port)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import sentry_sdk
 
 from tests.helpers import Collector, chdb_rows, free_port, wait_for
+from tests.receiver.sentry.collector import sentry_collector
 
 KEY = "9f" * 16
 
@@ -26,28 +27,7 @@ def add_to_cart(text: str) -> int:
 
 def test_the_sdks_in_app_flags_decide_the_frames(tmp_path: Path) -> None:
     port, ch_port = free_port(), free_port()
-    config = f"""
-receivers:
-  sentry:
-    endpoint: 127.0.0.1:{port}
-    projects:
-      - {{id: 8, keys: [{KEY}], service_name: cart}}
-processors:
-  fingerprint: {{storage: chdb}}
-exporters:
-  clickhouse:
-    storage: chdb
-    sending_queue: {{enabled: false}}
-extensions:
-  chdb:
-    path: {tmp_path / "clickhouse"}
-    http: {{endpoint: "127.0.0.1:{ch_port}"}}
-service:
-  telemetry: {{metrics: {{level: none}}}}
-  extensions: [chdb]
-  pipelines:
-    logs: {{receivers: [sentry], processors: [fingerprint], exporters: [clickhouse]}}
-"""
+    config = sentry_collector(tmp_path, port, ch_port, f"{{id: 8, keys: [{KEY}], service_name: cart}}", ("logs",))
     rows = partial(chdb_rows, ch_port)
     with Collector(tmp_path, config):
         for release, options in (("excluded", {"in_app_exclude": [__name__]}), ("default", {})):

@@ -15,6 +15,7 @@ import numpy as np
 import requests
 
 from tests.helpers import Collector, chdb_rows, free_port, wait_for
+from tests.receiver.sentry.collector import sentry_collector
 
 KEY = "ef" * 16
 LCP = {"/checkout": [1000.0, 2000.0, 3000.0, 5000.0], "/home": [900.0, 1100.0]}
@@ -33,27 +34,7 @@ def pageload(page: str, lcp: float, cls: float) -> bytes:
 
 def test_measurements_become_histograms_and_p75s_per_page_and_release(tmp_path: Path) -> None:
     port, ch_port = free_port(), free_port()
-    config = f"""
-receivers:
-  sentry:
-    endpoint: 127.0.0.1:{port}
-    projects:
-      - {{id: 4, keys: [{KEY}], service_name: web}}
-exporters:
-  clickhouse:
-    storage: chdb
-    sending_queue: {{enabled: false}}
-extensions:
-  chdb:
-    path: {tmp_path / "clickhouse"}
-    http: {{endpoint: "127.0.0.1:{ch_port}"}}
-service:
-  telemetry: {{metrics: {{level: none}}}}
-  extensions: [chdb]
-  pipelines:
-    traces: {{receivers: [sentry], exporters: [clickhouse]}}
-    metrics: {{receivers: [sentry], exporters: [clickhouse]}}
-"""
+    config = sentry_collector(tmp_path, port, ch_port, f"{{id: 4, keys: [{KEY}], service_name: web}}", ("traces", "metrics"), fingerprint=False)
 
     rows = partial(chdb_rows, ch_port)
 
